@@ -1,0 +1,6 @@
+namespace GrayRelease;
+
+/// <summary>Placeholder.</summary>
+public static class Placeholder
+{
+}
