@@ -1,0 +1,52 @@
+namespace GrayRelease;
+
+/// <summary>
+/// Options of the gray-release core, bound from the <c>GrayRelease</c> configuration section and read through
+/// <c>IOptionsMonitor</c>, so a configuration change applies to the next request.
+/// </summary>
+public sealed class GrayReleaseOptions
+{
+    /// <summary>The configuration section these options bind to.</summary>
+    public const string SectionName = "GrayRelease";
+
+    /// <summary>When false, the load balancer ignores versions (every call behaves as <see cref="GrayStatus.All"/>); tags still propagate.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Name of the HTTP header that carries the gray status between services.</summary>
+    public string HeaderName { get; set; } = "gray";
+
+    /// <summary>Instance metadata key that holds an instance's version.</summary>
+    public string MetadataKey { get; set; } = "version";
+
+    /// <summary>This instance's own version (published to the registry, and used for untagged calls).</summary>
+    public string? Version { get; set; }
+
+    /// <summary>Default production version of every service.</summary>
+    public string? ProdVersion { get; set; }
+
+    /// <summary>Default gray version of every service.</summary>
+    public string? GrayVersion { get; set; }
+
+    /// <summary>Per-service overrides of <see cref="ProdVersion"/> and <see cref="GrayVersion"/>, keyed by service name.</summary>
+    public Dictionary<string, GrayServiceOptions> Services { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>What happens when no instance of the wanted version is available.</summary>
+    public NoInstancePolicy NoInstancePolicy { get; set; } = NoInstancePolicy.Fail;
+
+    /// <summary>Where calls go when the current request carries no gray tag.</summary>
+    public UntaggedRequestPolicy UntaggedRequests { get; set; } = UntaggedRequestPolicy.CallerVersion;
+
+    /// <summary>How long an instance that refused a connection is skipped by the load balancer (passive health check; 0 turns it off).</summary>
+    public TimeSpan FailedInstanceQuarantine { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Instances per service for runs without a registry (<c>GrayRelease:Instances:&lt;service&gt;</c>).</summary>
+    public Dictionary<string, List<ConfiguredInstanceOptions>> Instances { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The production version of <paramref name="serviceName"/>: its override, else <see cref="ProdVersion"/>.</summary>
+    public string? GetProdVersion(string serviceName) =>
+        Services.TryGetValue(serviceName, out var service) && !string.IsNullOrEmpty(service.ProdVersion) ? service.ProdVersion : ProdVersion;
+
+    /// <summary>The gray version of <paramref name="serviceName"/>: its override, else <see cref="GrayVersion"/>.</summary>
+    public string? GetGrayVersion(string serviceName) =>
+        Services.TryGetValue(serviceName, out var service) && !string.IsNullOrEmpty(service.GrayVersion) ? service.GrayVersion : GrayVersion;
+}

@@ -1,6 +1,0 @@
-namespace GrayRelease;
-
-/// <summary>Placeholder.</summary>
-public static class Placeholder
-{
-}
