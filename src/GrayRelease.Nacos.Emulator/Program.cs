@@ -1,0 +1,2 @@
+// Placeholder; the emulator helper replaces this.
+return 0;
