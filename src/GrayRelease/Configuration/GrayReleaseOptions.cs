@@ -49,4 +49,36 @@ public sealed class GrayReleaseOptions
     /// <summary>The gray version of <paramref name="serviceName"/>: its override, else <see cref="GrayVersion"/>.</summary>
     public string? GetGrayVersion(string serviceName) =>
         Services.TryGetValue(serviceName, out var service) && !string.IsNullOrEmpty(service.GrayVersion) ? service.GrayVersion : GrayVersion;
+
+    /// <summary>
+    /// The version a call to <paramref name="serviceName"/> must reach for <paramref name="status"/>
+    /// (<see langword="null"/> for an untagged call), or <see langword="null"/> when any version will do.
+    /// </summary>
+    /// <remarks>
+    /// GRAY wants the service's gray version; a service with no gray version configured is not part of the gray
+    /// release, so GRAY then wants its production version. PROD wants the production version; when none is configured,
+    /// any version. Untagged calls follow <see cref="UntaggedRequests"/>. With <see cref="Enabled"/> off, any version.
+    /// </remarks>
+    public string? GetWantedVersion(string serviceName, GrayStatus? status)
+    {
+        if (!Enabled)
+        {
+            return null;
+        }
+
+        return status switch
+        {
+            GrayStatus.All => null,
+            GrayStatus.Prod => NullIfEmpty(GetProdVersion(serviceName)),
+            GrayStatus.Gray => NullIfEmpty(GetGrayVersion(serviceName)) ?? NullIfEmpty(GetProdVersion(serviceName)),
+            _ => UntaggedRequests switch
+            {
+                UntaggedRequestPolicy.CallerVersion => NullIfEmpty(Version),
+                UntaggedRequestPolicy.Prod => NullIfEmpty(GetProdVersion(serviceName)),
+                _ => null,
+            },
+        };
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }
