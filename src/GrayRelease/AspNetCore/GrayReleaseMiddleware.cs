@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Text.Json;
+using GrayRelease.Diagnostics;
+using GrayRelease.LoadBalancing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+
+namespace GrayRelease.AspNetCore;
+
+/// <summary>
+/// Reads the gray header of an inbound request into <see cref="GrayContext"/> for that request's own async flow,
+/// adds the status to the log scope and the request's Activity, and answers 503 when a downstream call found no
+/// instance of the wanted version.
+/// </summary>
+internal sealed class GrayReleaseMiddleware
+{
+    internal const string ActivityTagName = "gray.status";
+
+    private readonly RequestDelegate _next;
+    private readonly IOptionsMonitor<GrayReleaseOptions> _options;
+    private readonly GrayReleaseMetrics _metrics;
+    private readonly ILogger _logger;
+
+    public GrayReleaseMiddleware(RequestDelegate next, IOptionsMonitor<GrayReleaseOptions> options, GrayReleaseMetrics metrics, ILogger<GrayReleaseMiddleware> logger)
+    {
+        _next = next;
+        _options = options;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var status = ReadStatus(context.Request.Headers, _options.CurrentValue.HeaderName);
+        _metrics.InboundRequest(status);
+        if (status is null)
+        {
+            // No tag of its own: keep whatever an earlier middleware (a gateway decision) may have set.
+            await InvokeNextAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        Activity.Current?.SetTag(ActivityTagName, status.Value.ToWireValue());
+        using (GrayContext.Begin(status.Value))
+        using (_logger.BeginScope(GrayLogScope.For(status.Value)))
+        {
+            await InvokeNextAsync(context).ConfigureAwait(false);
+        }
+    }
+
+    internal GrayStatus? ReadStatus(IHeaderDictionary headers, string headerName)
+    {
+        if (!headers.TryGetValue(headerName, out var values) || StringValues.IsNullOrEmpty(values))
+        {
+            return null;
+        }
+
+        if (values.Count != 1)
+        {
+            Log.IgnoredGrayHeader(_logger, headerName, "repeated header");
+            return null;
+        }
+
+        var value = values[0];
+        if (value is null || value.Length > GrayStatusParser.MaxWireLength)
+        {
+            Log.IgnoredGrayHeader(_logger, headerName, "value too long");
+            return null;
+        }
+
+        if (!GrayStatusParser.TryParse(value, out var status))
+        {
+            Log.IgnoredGrayHeader(_logger, headerName, "unknown value");
+            return null;
+        }
+
+        return status;
+    }
+
+    private async Task InvokeNextAsync(HttpContext context)
+    {
+        try
+        {
+            await _next(context).ConfigureAwait(false);
+        }
+        catch (NoAvailableInstanceException exception) when (!context.Response.HasStarted)
+        {
+            context.Response.Clear();
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Response.ContentType = "application/problem+json";
+            var problem = new NoInstanceProblem(
+                "No instance of the wanted version is available.",
+                StatusCodes.Status503ServiceUnavailable,
+                exception.Message,
+                exception.ServiceName,
+                exception.WantedVersion,
+                exception.AvailableVersions);
+            await JsonSerializer.SerializeAsync(context.Response.Body, problem, GrayReleaseJsonContext.Default.NoInstanceProblem, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,196 @@
+using System.Collections.Concurrent;
+using GrayRelease.Diagnostics;
+using GrayRelease.Discovery;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace GrayRelease.LoadBalancing;
+
+/// <summary>
+/// Version-filtering round-robin load balancer. Keeps one <see cref="ServiceRoutingTable"/> per service, rebuilt
+/// when the provider reports a change; the per-call path reads the current options and table and allocates nothing.
+/// </summary>
+internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
+{
+    // A host the provider did not know is asked about again after this long (it may register later).
+    private static readonly TimeSpan UnknownServiceRecheck = TimeSpan.FromSeconds(5);
+
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.OrdinalIgnoreCase);
+    private readonly IServiceInstanceProvider _provider;
+    private readonly IOptionsMonitor<GrayReleaseOptions> _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly GrayReleaseMetrics _metrics;
+    private readonly ILogger _logger;
+
+    public GrayLoadBalancer(
+        IServiceInstanceProvider provider,
+        IOptionsMonitor<GrayReleaseOptions> options,
+        TimeProvider timeProvider,
+        GrayReleaseMetrics metrics,
+        ILogger<GrayLoadBalancer> logger)
+    {
+        _provider = provider;
+        _options = options;
+        _timeProvider = timeProvider;
+        _metrics = metrics;
+        _logger = logger;
+        _provider.InstancesChanged += OnInstancesChanged;
+    }
+
+    public ValueTask<ServiceInstance?> PickAsync(string serviceName, GrayStatus? status, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(serviceName);
+        if (_entries.TryGetValue(serviceName, out var entry))
+        {
+            if (entry.Table is { } table)
+            {
+                return new ValueTask<ServiceInstance?>(Pick(table, status));
+            }
+
+            if (_timeProvider.GetTimestamp() < entry.RecheckAt)
+            {
+                return new ValueTask<ServiceInstance?>((ServiceInstance?)null);
+            }
+        }
+
+        return LoadAndPickAsync(serviceName, status, cancellationToken);
+    }
+
+    public void ReportConnectionFailure(ServiceInstance instance)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        var quarantine = _options.CurrentValue.FailedInstanceQuarantine;
+        if (quarantine <= TimeSpan.Zero || !_entries.TryGetValue(instance.ServiceName, out var entry) || entry.Table is null)
+        {
+            return;
+        }
+
+        var until = _timeProvider.GetTimestamp() + (long)(quarantine.TotalSeconds * _timeProvider.TimestampFrequency);
+        foreach (var known in entry.Table.All.Instances)
+        {
+            if (ReferenceEquals(known.Instance, instance) || string.Equals(known.Instance.Address, instance.Address, StringComparison.OrdinalIgnoreCase))
+            {
+                known.QuarantineUntil(until);
+                Log.InstanceQuarantined(_logger, instance.ServiceName, instance.Address, quarantine);
+            }
+        }
+    }
+
+    public void Dispose() => _provider.InstancesChanged -= OnInstancesChanged;
+
+    internal ServiceRoutingTable? GetTable(string serviceName) =>
+        _entries.TryGetValue(serviceName, out var entry) ? entry.Table : null;
+
+    private ServiceInstance Pick(ServiceRoutingTable table, GrayStatus? status)
+    {
+        var options = _options.CurrentValue;
+        if (!string.Equals(table.MetadataKey, options.MetadataKey, StringComparison.Ordinal))
+        {
+            // The metadata key was reconfigured: regroup once, then continue on the fast path.
+            table = Rebuild(table.ServiceName, table, options.MetadataKey);
+        }
+
+        var serviceName = table.ServiceName;
+        var wanted = options.GetWantedVersion(serviceName, status);
+        var group = wanted is null ? table.All : table.GetGroup(wanted);
+        if (group.IsEmpty)
+        {
+            group = ApplyNoInstancePolicy(table, options);
+            if (group.IsEmpty)
+            {
+                _metrics.NoInstance(serviceName, status);
+                var exception = new NoAvailableInstanceException(serviceName, status, wanted, table.AvailableVersions);
+                Log.NoAvailableInstance(_logger, exception.Message);
+                throw exception;
+            }
+        }
+
+        var picked = group.Pick(_timeProvider.GetTimestamp());
+        _metrics.InstancePicked(serviceName, picked.Version);
+        return picked.Instance;
+    }
+
+    private static InstanceGroup ApplyNoInstancePolicy(ServiceRoutingTable table, GrayReleaseOptions options)
+    {
+        switch (options.NoInstancePolicy)
+        {
+            case NoInstancePolicy.FallbackToProd:
+                var prod = options.GetProdVersion(table.ServiceName);
+                return string.IsNullOrEmpty(prod) ? InstanceGroup.Empty : table.GetGroup(prod);
+            case NoInstancePolicy.FallbackToAll:
+                return table.All;
+            default:
+                return InstanceGroup.Empty;
+        }
+    }
+
+    private async ValueTask<ServiceInstance?> LoadAndPickAsync(string serviceName, GrayStatus? status, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<ServiceInstance>? instances;
+        try
+        {
+            instances = await _provider.GetInstancesAsync(serviceName, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            Log.ProviderFailed(_logger, serviceName, exception);
+            throw;
+        }
+
+        if (instances is null)
+        {
+            var recheckAt = _timeProvider.GetTimestamp() + (long)(UnknownServiceRecheck.TotalSeconds * _timeProvider.TimestampFrequency);
+            _entries[serviceName] = new Entry(null, recheckAt);
+            return null;
+        }
+
+        // A change event may have raced ahead of this first answer: the table it built is newer, keep it.
+        var entry = _entries.AddOrUpdate(
+            serviceName,
+            static (name, state) => new Entry(state.Balancer.BuildTable(name, state.Instances, null), 0),
+            static (name, existing, state) => existing.Table is not null ? existing : new Entry(state.Balancer.BuildTable(name, state.Instances, null), 0),
+            (Balancer: this, Instances: instances));
+        return Pick(entry.Table!, status);
+    }
+
+    private void OnInstancesChanged(object? sender, ServiceInstancesChangedEventArgs change)
+    {
+        try
+        {
+            var previous = GetTable(change.ServiceName);
+            var table = BuildTable(change.ServiceName, change.Instances, previous);
+            _entries[change.ServiceName] = new Entry(table, 0);
+        }
+        catch (Exception exception)
+        {
+            // Never let one bad list break the provider's notification loop; the previous table stays.
+            Log.ChangeHandlerFailed(_logger, change.ServiceName, exception);
+        }
+    }
+
+    private ServiceRoutingTable Rebuild(string serviceName, ServiceRoutingTable table, string metadataKey)
+    {
+        var instances = new ServiceInstance[table.All.Count];
+        for (var i = 0; i < instances.Length; i++)
+        {
+            instances[i] = table.All.Instances[i].Instance;
+        }
+
+        var rebuilt = ServiceRoutingTable.Build(serviceName, instances, metadataKey, null);
+        _entries[serviceName] = new Entry(rebuilt, 0);
+        return rebuilt;
+    }
+
+    private ServiceRoutingTable BuildTable(string serviceName, IReadOnlyList<ServiceInstance> instances, ServiceRoutingTable? previous)
+    {
+        var table = ServiceRoutingTable.Build(serviceName, instances, _options.CurrentValue.MetadataKey, previous);
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            Log.RoutingTableRebuilt(_logger, serviceName, table.InstanceCount, table.All.Count, string.Join(", ", table.AvailableVersions));
+        }
+
+        return table;
+    }
+
+    private sealed record Entry(ServiceRoutingTable? Table, long RecheckAt);
+}
