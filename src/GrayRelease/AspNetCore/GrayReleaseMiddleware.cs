@@ -79,13 +79,27 @@ internal sealed class GrayReleaseMiddleware
         return status;
     }
 
+    // Client libraries wrap what a handler throws (Refit: ApiRequestException; others: HttpRequestException).
+    private static NoAvailableInstanceException? FindNoInstance(Exception? exception)
+    {
+        for (var depth = 0; exception is not null && depth < 8; depth++, exception = exception.InnerException)
+        {
+            if (exception is NoAvailableInstanceException noInstance)
+            {
+                return noInstance;
+            }
+        }
+
+        return null;
+    }
+
     private async Task InvokeNextAsync(HttpContext context)
     {
         try
         {
             await _next(context).ConfigureAwait(false);
         }
-        catch (NoAvailableInstanceException exception) when (!context.Response.HasStarted)
+        catch (Exception thrown) when (!context.Response.HasStarted && FindNoInstance(thrown) is { } exception)
         {
             context.Response.Clear();
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
