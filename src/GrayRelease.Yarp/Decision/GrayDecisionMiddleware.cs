@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace GrayRelease.Yarp;
+
+/// <summary>
+/// Decides ALL / PROD / GRAY for a request entering the gateway, discards the gray header the client sent, and runs the
+/// rest of the pipeline inside that decision's <see cref="GrayContext"/>.
+/// </summary>
+internal sealed class GrayDecisionMiddleware
+{
+    private readonly RequestDelegate _next;
+    private readonly GrayDecisionEngine _engine;
+    private readonly GatewayMetrics _metrics;
+    private readonly IOptionsMonitor<GrayReleaseOptions> _options;
+    private readonly ILogger _logger;
+
+    public GrayDecisionMiddleware(
+        RequestDelegate next,
+        GrayDecisionEngine engine,
+        GatewayMetrics metrics,
+        IOptionsMonitor<GrayReleaseOptions> options,
+        ILogger<GrayDecisionMiddleware> logger)
+    {
+        _next = next;
+        _engine = engine;
+        _metrics = metrics;
+        _options = options;
+        _logger = logger;
+    }
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        // Decided already (UseGrayGateway() in front of the proxy pipeline): decide once, count once.
+        if (GrayContext.Current is not null)
+        {
+            return _next(context);
+        }
+
+        var decision = _engine.Decide(context);
+
+        // The rules have read the request; from here on only the gateway's decision travels downstream.
+        context.Request.Headers.Remove(_options.CurrentValue.HeaderName);
+
+        _metrics.RecordDecision(decision);
+        if (Activity.Current is { } activity)
+        {
+            activity.SetTag(decision[0].Key, decision[0].Value);
+            activity.SetTag(decision[1].Key, decision[1].Value);
+        }
+
+        Log.GrayDecisionMade(_logger, decision.WireValue, decision.Rule);
+        return InvokeWithDecisionAsync(context, decision);
+    }
+
+    private async Task InvokeWithDecisionAsync(HttpContext context, GrayDecision decision)
+    {
+        using (_logger.BeginScope(decision))
+        using (GrayContext.Begin(decision.Status))
+        {
+            await _next(context).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using GrayRelease;
+using GrayRelease.Discovery;
+using GrayRelease.Yarp;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.LoadBalancing;
+using Yarp.ReverseProxy.ServiceDiscovery;
+using Yarp.ReverseProxy.Transforms.Builder;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds the gray gateway to YARP.</summary>
+public static class GrayReleaseReverseProxyBuilderExtensions
+{
+    /// <summary>
+    /// Registers the gray gateway: <see cref="GrayGatewayOptions"/> (section <c>GrayRelease:Gateway</c>, validated at
+    /// start-up), the gray rules, the <c>GrayRoundRobin</c> load-balancing policy, the transform that sets the outgoing
+    /// gray header, and destinations from <see cref="IServiceInstanceProvider"/> for destinations whose metadata names a
+    /// service. Call it after any other destination resolver registration (it wraps the one registered before it), and
+    /// add the pipeline steps with <c>app.MapReverseProxy(proxy =&gt; proxy.UseGrayRelease())</c>.
+    /// </summary>
+    public static IReverseProxyBuilder AddGrayRelease(this IReverseProxyBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        foreach (var descriptor in services)
+        {
+            if (descriptor.ServiceType == typeof(GrayGatewayMarker))
+            {
+                return builder;
+            }
+        }
+
+        services.AddSingleton<GrayGatewayMarker>();
+        services.AddOptions<GrayGatewayOptions>().BindConfiguration(GrayGatewayOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GrayGatewayOptions>, GrayGatewayOptionsValidator>());
+        services.AddOptions<GrayReleaseOptions>();
+        services.AddMetrics();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ICityResolver, ConfigurationCityResolver>();
+        services.TryAddSingleton<GrayDecisionEngine>();
+        services.TryAddSingleton<GatewayMetrics>();
+        services.TryAddSingleton<VersionFilter>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoadBalancingPolicy, GrayRoundRobinLoadBalancingPolicy>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITransformProvider, GrayHeaderTransformProvider>());
+        DecorateDestinationResolver(services);
+        return builder;
+    }
+
+    private static void DecorateDestinationResolver(IServiceCollection services)
+    {
+        ServiceDescriptor? previous = null;
+        for (var i = services.Count - 1; i >= 0; i--)
+        {
+            if (services[i].ServiceType == typeof(IDestinationResolver) && !services[i].IsKeyedService)
+            {
+                previous ??= services[i];
+                services.RemoveAt(i);
+            }
+        }
+
+        services.AddSingleton<IDestinationResolver>(provider => new ServiceInstanceDestinationResolver(
+            provider.GetService<IServiceInstanceProvider>(),
+            previous is null ? null : (IDestinationResolver)Create(provider, previous),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<ILogger<ServiceInstanceDestinationResolver>>()));
+    }
+
+    private static object Create(IServiceProvider provider, ServiceDescriptor descriptor) =>
+        descriptor.ImplementationInstance
+        ?? descriptor.ImplementationFactory?.Invoke(provider)
+        ?? ActivatorUtilities.CreateInstance(provider, descriptor.ImplementationType!);
+
+    private sealed class GrayGatewayMarker;
+}

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace GrayRelease.Yarp;
+
+/// <summary>Every log line of the package; event ids are stable, so alerts may rely on them.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Gray gateway rules loaded: enabled {Enabled}, rules [{Rules}].")]
+    public static partial void GatewayRulesCompiled(ILogger logger, bool enabled, string rules);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Debug, Message = "Gray decision {Status} (rule {Rule}).")]
+    public static partial void GrayDecisionMade(ILogger logger, string status, string rule);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "Cluster '{ClusterId}': {Reason}")]
+    public static partial void NoInstanceOfWantedVersion(ILogger logger, string clusterId, string reason);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Debug, Message = "Cluster '{ClusterId}' has no instance of version '{WantedVersion}' for mode {Status}; falling back ({Policy}).")]
+    public static partial void FallingBack(ILogger logger, string clusterId, string status, string wantedVersion, NoInstancePolicy policy);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "Load-balancing policy GrayRoundRobin of cluster '{ClusterId}' had to filter versions itself: add UseGrayRelease() to the proxy pipeline (app.MapReverseProxy(p => p.UseGrayRelease())), or a request that leaves a single destination skips version filtering.")]
+    public static partial void VersionFilterMissingFromPipeline(ILogger logger, string clusterId);
+
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Debug, Message = "Service '{ServiceName}' resolved to {Count} routable destination(s).")]
+    public static partial void ServiceDestinationsResolved(ILogger logger, string serviceName, int count);
+
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "Service '{ServiceName}' is unknown to the instance provider; its cluster has no destinations until the provider reports instances.")]
+    public static partial void ServiceUnknown(ILogger logger, string serviceName);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "Looking up the instances of service '{ServiceName}' failed; retrying in {RetryDelay}.")]
+    public static partial void ServiceLookupFailed(ILogger logger, string serviceName, TimeSpan retryDelay, Exception exception);
+}

@@ -1,0 +1,14 @@
+namespace GrayRelease.Yarp;
+
+/// <summary>Names used in YARP configuration to opt clusters and destinations into gray routing.</summary>
+public static class GrayReleaseProxy
+{
+    /// <summary>
+    /// Metadata key naming a registry service. On a destination: replace it with the service's instances. On a cluster:
+    /// the service whose <c>GrayRelease:Services</c> versions apply (default: the destinations' service, else the cluster id).
+    /// </summary>
+    public const string ServiceMetadataKey = "GrayRelease.Service";
+
+    /// <summary>Name of the round-robin load-balancing policy over the wanted version's destinations (<c>LoadBalancingPolicy</c> of a cluster).</summary>
+    public const string RoundRobinPolicy = "GrayRoundRobin";
+}

@@ -1,0 +1,42 @@
+using Microsoft.AspNetCore.Http;
+using Yarp.ReverseProxy.Model;
+
+namespace GrayRelease.Yarp;
+
+/// <summary>
+/// Proxy-pipeline step in front of load balancing: replaces <see cref="IReverseProxyFeature.AvailableDestinations"/>
+/// with the wanted version's destinations. It must run before YARP's load balancing because YARP takes a lone
+/// destination without asking the policy, which would send a gray request to the only (prod) destination.
+/// </summary>
+internal sealed class VersionFilterMiddleware
+{
+    private readonly RequestDelegate _next;
+    private readonly VersionFilter _filter;
+
+    public VersionFilterMiddleware(RequestDelegate next, VersionFilter filter)
+    {
+        _next = next;
+        _filter = filter;
+    }
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var feature = context.GetReverseProxyFeature();
+        if (feature.Route.Cluster is not { } cluster || feature.AvailableDestinations is DestinationSet)
+        {
+            return _next(context);
+        }
+
+        var destinations = _filter.Select(cluster, feature.Cluster, feature.AvailableDestinations, out var failure);
+        if (destinations is null)
+        {
+            feature.AvailableDestinations = [];
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            return context.Response.WriteAsync(failure!, context.RequestAborted);
+        }
+
+        feature.AvailableDestinations = destinations;
+        return _next(context);
+    }
+}
