@@ -1,0 +1,50 @@
+using System.Net;
+using GrayRelease.Nacos.Http;
+
+namespace GrayRelease.Nacos.Configuration;
+
+/// <summary>The v1 config calls: GET and DELETE in the query string, publish and listener as a form body.</summary>
+internal sealed class NacosConfigClient(NacosHttpClient http)
+{
+    /// <summary>How long the server may hold a listener request; the call's own timeout adds the normal timeout to it.</summary>
+    public static readonly TimeSpan LongPollTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Returns the content, or <see langword="null"/> when the config does not exist (404).</summary>
+    public async Task<string?> GetAsync(NacosConfigKey key, CancellationToken cancellationToken)
+    {
+        var request = new NacosRequest(HttpMethod.Get, "v1/cs/configs")
+            .WithQuery("dataId", key.DataId)
+            .WithQuery("group", key.Group)
+            .WithQuery("tenant", key.Tenant);
+        var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        if (!response.IsSuccess)
+        {
+            throw new NacosProtocolException(
+                $"Nacos server {response.Server} refused to read the configuration {key}: {(int)response.StatusCode} {Naming.NacosNamingClient.Truncate(response.Body)}");
+        }
+
+        return response.Body;
+    }
+
+    /// <summary>Holds until one of <paramref name="configs"/> changes or the long-poll timeout passes; returns the changed keys.</summary>
+    public async Task<List<NacosConfigKey>> ListenAsync(IEnumerable<(NacosConfigKey Key, string Md5)> configs, TimeSpan callTimeout, CancellationToken cancellationToken)
+    {
+        var request = new NacosRequest(HttpMethod.Post, "v1/cs/configs/listener")
+            .WithForm("Listening-Configs", NacosConfigKey.BuildListeningConfigs(configs));
+        request.Headers.Add(new("Long-Pulling-Timeout", ((long)LongPollTimeout.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        request.Timeout = LongPollTimeout + callTimeout;
+        var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccess)
+        {
+            throw new NacosProtocolException(
+                $"Nacos server {response.Server} refused the configuration listener: {(int)response.StatusCode} {Naming.NacosNamingClient.Truncate(response.Body)}");
+        }
+
+        return NacosConfigKey.ParseChanged(response.Body);
+    }
+}

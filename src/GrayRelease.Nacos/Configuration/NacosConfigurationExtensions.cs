@@ -1,0 +1,28 @@
+using GrayRelease.Nacos;
+using GrayRelease.Nacos.Configuration;
+
+namespace Microsoft.Extensions.Configuration;
+
+/// <summary>Adds Nacos configurations (dataIds) to an <see cref="IConfigurationBuilder"/>.</summary>
+public static class NacosConfigurationExtensions
+{
+    /// <summary>
+    /// Loads the dataIds of <c>nacos:Listeners</c> (JSON, YAML or .properties) and reloads them live when they change in Nacos.
+    /// The <c>nacos</c> section is read from the sources added before this one unless <paramref name="configure"/> sets
+    /// <see cref="NacosConfigurationSource.Options"/>.
+    /// </summary>
+    public static IConfigurationBuilder AddNacosConfiguration(this IConfigurationBuilder builder, Action<NacosConfigurationSource>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var source = new NacosConfigurationSource();
+        configure?.Invoke(source);
+        return builder.Add(source);
+    }
+
+    /// <summary>Loads the dataIds of <paramref name="options"/>'s <see cref="NacosOptions.Listeners"/> and reloads them live.</summary>
+    public static IConfigurationBuilder AddNacosConfiguration(this IConfigurationBuilder builder, NacosOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return builder.AddNacosConfiguration(source => source.Options = options);
+    }
+}

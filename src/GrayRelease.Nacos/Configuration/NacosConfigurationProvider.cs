@@ -1,0 +1,318 @@
+using System.Text;
+using GrayRelease.Nacos.Diagnostics;
+using GrayRelease.Nacos.Discovery;
+using GrayRelease.Nacos.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace GrayRelease.Nacos.Configuration;
+
+/// <summary>
+/// Holds the flattened values of the listed dataIds (later dataIds override earlier ones) and keeps them current
+/// with the Nacos long-poll listener; a change calls <see cref="ConfigurationProvider.OnReload"/>.
+/// </summary>
+internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDisposable
+{
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
+
+    private readonly NacosOptions _options;
+    private readonly TimeProvider _time;
+    private readonly NacosHttpClient _http;
+    private readonly NacosConfigClient _client;
+    private readonly ConfigEntry[] _entries;
+    private readonly string _snapshotDirectory;
+    private readonly CancellationTokenSource _disposed = new();
+    private readonly object _gate = new();
+    private ILogger _logger;
+    private Task? _listenLoop;
+
+    public NacosConfigurationProvider(NacosOptions options, TimeProvider timeProvider, ILoggerFactory? loggerFactory, HttpMessageHandler? handler)
+    {
+        _options = options;
+        _time = timeProvider;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("GrayRelease.Nacos.Configuration");
+        _http = new NacosHttpClient(options, timeProvider, _logger, handler);
+        _client = new NacosConfigClient(_http);
+        _snapshotDirectory = Path.Combine(options.GetSnapshotPath(), "config");
+        _entries = new ConfigEntry[options.Listeners.Count];
+        for (var i = 0; i < _entries.Length; i++)
+        {
+            var listener = options.Listeners[i];
+            _entries[i] = new ConfigEntry(new NacosConfigKey(listener.DataId, string.IsNullOrEmpty(listener.Group) ? "DEFAULT_GROUP" : listener.Group, options.ConfigTenant), listener);
+        }
+    }
+
+    /// <summary>Configuration is built before logging; the host attaches its logger factory once it exists.</summary>
+    internal void AttachLogger(ILoggerFactory loggerFactory) =>
+        _logger = loggerFactory.CreateLogger("GrayRelease.Nacos.Configuration");
+
+    internal Task? ListenLoop => _listenLoop;
+
+    public override void Load()
+    {
+        ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+
+        // IConfigurationProvider.Load is synchronous by contract; Task.Run keeps a caller's synchronization context out.
+        Task.Run(() => LoadAllAsync(_disposed.Token)).GetAwaiter().GetResult();
+        lock (_gate)
+        {
+            Data = Merge();
+            if (_listenLoop is null && _entries.Length > 0)
+            {
+                _listenLoop = Task.Run(() => ListenLoopAsync(_disposed.Token));
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed.IsCancellationRequested)
+        {
+            return;
+        }
+
+        _disposed.Cancel();
+        try
+        {
+            _listenLoop?.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+        }
+
+        _http.Dispose();
+    }
+
+    private async Task LoadAllAsync(CancellationToken cancellationToken)
+    {
+        foreach (var entry in _entries)
+        {
+            string? content;
+            try
+            {
+                content = await _client.GetAsync(entry.Key, cancellationToken).ConfigureAwait(false);
+                if (content is not null)
+                {
+                    SaveSnapshot(entry.Key, content);
+                }
+            }
+            catch (Exception ex) when (ex is NacosUnavailableException or NacosProtocolException or NacosAuthenticationException)
+            {
+                content = LoadSnapshot(entry.Key);
+                if (content is null && !entry.Listener.Optional)
+                {
+                    throw new InvalidOperationException(
+                        $"Could not load the Nacos configuration {entry.Key} from {string.Join(", ", _http.Servers)} and no snapshot exists: {ex.Message} Check nacos:ServerAddresses, or mark it nacos:Listeners:[i]:Optional = true.",
+                        ex);
+                }
+
+                if (content is not null)
+                {
+                    Log.ConfigFromSnapshot(_logger, entry.Key.DataId, entry.Key.Group, SnapshotPath(entry.Key));
+                }
+            }
+
+            if (content is null)
+            {
+                if (!entry.Listener.Optional)
+                {
+                    throw new InvalidOperationException(
+                        $"The Nacos configuration {entry.Key}{(entry.Key.Tenant.Length == 0 ? ", namespace 'public'" : string.Empty)} does not exist. Publish it, correct nacos:Listeners, or mark it Optional = true.");
+                }
+
+                entry.Set(null, NacosConfigKey.Md5(null), new Dictionary<string, string?>());
+                continue;
+            }
+
+            var parser = ConfigFormats.Select(entry.Key.DataId, entry.Listener.Type, content);
+            try
+            {
+                entry.Set(content, NacosConfigKey.Md5(content), parser.Parse(content));
+            }
+            catch (FormatException ex)
+            {
+                if (entry.Data is not null)
+                {
+                    // A reload of the root (IConfigurationRoot.Reload) must not lose good values to a bad edit.
+                    Log.ConfigMalformed(_logger, ex, entry.Key.DataId, entry.Key.Group, parser.Name);
+                    entry.Set(content, NacosConfigKey.Md5(content), entry.Data);
+                    continue;
+                }
+
+                throw new InvalidOperationException($"The Nacos configuration {entry.Key} is not valid {parser.Name}: {ex.Message}", ex);
+            }
+        }
+    }
+
+    private async Task ListenLoopAsync(CancellationToken cancellationToken)
+    {
+        var initialDelay = TimeSpan.FromMilliseconds(Math.Max(_options.ListenInterval, 1));
+        var retryDelay = initialDelay;
+        var callTimeout = TimeSpan.FromMilliseconds(_options.DefaultTimeOut);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                var changed = await _client.ListenAsync(Array.ConvertAll(_entries, e => (e.Key, e.Md5)), callTimeout, cancellationToken).ConfigureAwait(false);
+                var reload = false;
+                foreach (var key in changed)
+                {
+                    var entry = Array.Find(_entries, e => e.Key.DataId == key.DataId && e.Key.Group == key.Group);
+                    if (entry is not null)
+                    {
+                        reload |= await RefreshAsync(entry, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                if (reload)
+                {
+                    lock (_gate)
+                    {
+                        Data = Merge();
+                    }
+
+                    OnReload();
+                }
+
+                retryDelay = initialDelay;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is NacosUnavailableException or NacosProtocolException or NacosAuthenticationException)
+            {
+                Log.ListenFailed(_logger, ex, retryDelay);
+                try
+                {
+                    await Task.Delay(retryDelay, _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                retryDelay = retryDelay * 2 < MaxRetryDelay ? retryDelay * 2 : MaxRetryDelay;
+            }
+        }
+    }
+
+    /// <summary>Fetches a changed config; returns true when its values changed.</summary>
+    private async Task<bool> RefreshAsync(ConfigEntry entry, CancellationToken cancellationToken)
+    {
+        var content = await _client.GetAsync(entry.Key, cancellationToken).ConfigureAwait(false);
+        if (content is null)
+        {
+            // Remember the deletion, or the listener would report the same change forever.
+            Log.ConfigDeleted(_logger, entry.Key.DataId, entry.Key.Group);
+            entry.Set(null, NacosConfigKey.Md5(null), entry.Data ?? new Dictionary<string, string?>());
+            return false;
+        }
+
+        var md5 = NacosConfigKey.Md5(content);
+        if (md5 == entry.Md5)
+        {
+            return false;
+        }
+
+        var parser = ConfigFormats.Select(entry.Key.DataId, entry.Listener.Type, content);
+        Dictionary<string, string?> data;
+        try
+        {
+            data = parser.Parse(content);
+        }
+        catch (FormatException ex)
+        {
+            Log.ConfigMalformed(_logger, ex, entry.Key.DataId, entry.Key.Group, parser.Name);
+            entry.Set(content, md5, entry.Data ?? new Dictionary<string, string?>());
+            return false;
+        }
+
+        Log.ConfigChanged(_logger, entry.Key.DataId, entry.Key.Group);
+        entry.Set(content, md5, data);
+        SaveSnapshot(entry.Key, content);
+        return true;
+    }
+
+    private Dictionary<string, string?> Merge()
+    {
+        var merged = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var entry in _entries)
+        {
+            if (entry.Data is { } data)
+            {
+                foreach (var pair in data)
+                {
+                    merged[pair.Key] = pair.Value;
+                }
+            }
+        }
+
+        return merged;
+    }
+
+    private string SnapshotPath(NacosConfigKey key) =>
+        Path.Combine(_snapshotDirectory, InstanceSnapshotStore.Sanitize(key.Tenant.Length == 0 ? "public" : key.Tenant), InstanceSnapshotStore.Sanitize(key.Group), InstanceSnapshotStore.Sanitize(key.DataId));
+
+    private void SaveSnapshot(NacosConfigKey key, string content)
+    {
+        var path = SnapshotPath(key);
+        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(temp, content, Encoding.UTF8);
+            File.Move(temp, path, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.SnapshotWriteFailed(_logger, ex, path);
+            TryDelete(temp);
+        }
+    }
+
+    private string? LoadSnapshot(NacosConfigKey key)
+    {
+        var path = SnapshotPath(key);
+        try
+        {
+            return File.Exists(path) ? File.ReadAllText(path, Encoding.UTF8) : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.SnapshotReadFailed(_logger, ex, path);
+            return null;
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: a stray temporary file is harmless.
+        }
+    }
+
+    private sealed class ConfigEntry(NacosConfigKey key, NacosListenerOptions listener)
+    {
+        public NacosConfigKey Key { get; } = key;
+
+        public NacosListenerOptions Listener { get; } = listener;
+
+        public string Md5 { get; private set; } = string.Empty;
+
+        public Dictionary<string, string?>? Data { get; private set; }
+
+        public void Set(string? content, string md5, Dictionary<string, string?> data)
+        {
+            _ = content;
+            Md5 = md5;
+            Data = data;
+        }
+    }
+}

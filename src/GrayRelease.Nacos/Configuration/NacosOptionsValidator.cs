@@ -1,0 +1,94 @@
+using GrayRelease.Nacos.Http;
+using Microsoft.Extensions.Options;
+
+namespace GrayRelease.Nacos.Configuration;
+
+/// <summary>Validates <see cref="NacosOptions"/> at start-up; every failure names the configuration key and the value.</summary>
+internal sealed class NacosOptionsValidator : IValidateOptions<NacosOptions>
+{
+    public ValidateOptionsResult Validate(string? name, NacosOptions options)
+    {
+        var failures = new List<string>();
+        var servers = options.ServerAddresses;
+        if (servers.Count == 0)
+        {
+            failures.Add(NacosOptionsValidatorMessages.NoServers(options));
+        }
+
+        for (var i = 0; i < servers.Count; i++)
+        {
+            if (!NacosServerAddress.TryParse(servers[i], out _))
+            {
+                failures.Add($"nacos:ServerAddresses:{i} must be an absolute http(s) address such as http://127.0.0.1:8848; got '{servers[i]}'.");
+            }
+        }
+
+        if (options.Port is < 0 or > 65535)
+        {
+            failures.Add($"nacos:Port must be between 0 (the bound port) and 65535; got '{options.Port}'.");
+        }
+
+        if (!string.IsNullOrEmpty(options.Ip) && !System.Net.IPAddress.TryParse(options.Ip, out _))
+        {
+            failures.Add($"nacos:Ip must be an IP address; got '{options.Ip}'.");
+        }
+
+        if (!double.IsFinite(options.Weight) || options.Weight < 0)
+        {
+            failures.Add($"nacos:Weight must be a finite number >= 0; got '{options.Weight}'.");
+        }
+
+        if (options.DefaultTimeOut <= 0)
+        {
+            failures.Add($"nacos:DefaultTimeOut must be a positive number of milliseconds; got '{options.DefaultTimeOut}'.");
+        }
+
+        if (options.ListenInterval <= 0)
+        {
+            failures.Add($"nacos:ListenInterval must be a positive number of milliseconds; got '{options.ListenInterval}'.");
+        }
+
+        if (options.DrainDelay < TimeSpan.Zero)
+        {
+            failures.Add($"nacos:DrainDelay must not be negative; got '{options.DrainDelay}'.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.GroupName))
+        {
+            failures.Add($"nacos:GroupName must not be empty; got '{options.GroupName}'.");
+        }
+
+        if (!string.IsNullOrEmpty(options.UserName) && string.IsNullOrEmpty(options.Password))
+        {
+            failures.Add($"nacos:Password must be set when nacos:UserName is set (user '{options.UserName}').");
+        }
+
+        for (var i = 0; i < options.Listeners.Count; i++)
+        {
+            var listener = options.Listeners[i];
+            if (!NacosConfigKey.IsValidName(listener.DataId))
+            {
+                failures.Add($"nacos:Listeners:{i}:DataId must be letters, digits and _ . - : only; got '{listener.DataId}'.");
+            }
+
+            if (!NacosConfigKey.IsValidName(listener.Group))
+            {
+                failures.Add($"nacos:Listeners:{i}:Group must be letters, digits and _ . - : only; got '{listener.Group}'.");
+            }
+
+            if (listener.Type is not null && ConfigFormats.Find(listener.Type) is null)
+            {
+                failures.Add($"nacos:Listeners:{i}:Type must be json, yaml or properties; got '{listener.Type}'.");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+/// <summary>Messages shared by the validator and the client (which may be built before options are validated).</summary>
+internal static class NacosOptionsValidatorMessages
+{
+    public static string NoServers(NacosOptions options) =>
+        $"nacos:ServerAddresses must contain at least one absolute http(s) address; got '{string.Join(",", options.ServerAddresses)}'.";
+}

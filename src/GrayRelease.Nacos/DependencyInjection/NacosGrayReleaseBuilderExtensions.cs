@@ -1,0 +1,77 @@
+using GrayRelease.Discovery;
+using GrayRelease.Nacos;
+using GrayRelease.Nacos.Configuration;
+using GrayRelease.Nacos.Discovery;
+using GrayRelease.Nacos.Http;
+using GrayRelease.Nacos.Naming;
+using GrayRelease.Nacos.Registration;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds Nacos (registration, discovery, configuration) to GrayRelease.</summary>
+public static class NacosGrayReleaseBuilderExtensions
+{
+    /// <summary>
+    /// Binds <see cref="NacosOptions"/> from the <c>nacos</c> section (validated at start-up), registers this application
+    /// with Nacos after the web server has bound, makes <see cref="NacosServiceInstanceProvider"/> the
+    /// <see cref="IServiceInstanceProvider"/>, and, when <c>nacos:Listeners</c> is set and the configuration can take
+    /// sources, loads those dataIds into configuration with live reload.
+    /// </summary>
+    public static IGrayReleaseBuilder AddNacos(this IGrayReleaseBuilder builder, Action<NacosOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        var section = builder.Configuration.GetSection(NacosOptions.SectionName);
+        var optionsBuilder = services.AddOptions<NacosOptions>().Bind(section).ValidateOnStart();
+        if (configure is not null)
+        {
+            optionsBuilder.Configure(configure);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NacosOptions>, NacosOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new NacosHttpClient(
+            sp.GetRequiredService<IOptions<NacosOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("GrayRelease.Nacos.Http")));
+        services.TryAddSingleton(sp => new NacosNamingClient(sp.GetRequiredService<NacosHttpClient>(), sp.GetRequiredService<IOptions<NacosOptions>>().Value));
+        services.TryAddSingleton(sp => new NacosServiceInstanceProvider(
+            sp.GetRequiredService<NacosNamingClient>(),
+            sp.GetRequiredService<NacosHttpClient>(),
+            sp.GetRequiredService<IOptions<NacosOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<NacosServiceInstanceProvider>>()));
+        services.Replace(ServiceDescriptor.Singleton<IServiceInstanceProvider>(sp => sp.GetRequiredService<NacosServiceInstanceProvider>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, NacosRegistrationService>());
+
+        var listeners = new NacosOptions();
+        section.Bind(listeners);
+        configure?.Invoke(listeners);
+        if (listeners.Listeners.Count > 0 && builder.Configuration is IConfigurationBuilder configurationBuilder
+            && !HasNacosSource(configurationBuilder))
+        {
+            configurationBuilder.AddNacosConfiguration(listeners);
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, NacosConfigurationLoggerBinder>());
+        }
+
+        return builder;
+    }
+
+    private static bool HasNacosSource(IConfigurationBuilder builder)
+    {
+        foreach (var source in builder.Sources)
+        {
+            if (source is NacosConfigurationSource)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,295 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using GrayRelease.Nacos.Discovery;
+using GrayRelease.Nacos.Naming;
+
+namespace GrayRelease.Nacos.Http;
+
+/// <summary>
+/// Reads Nacos answers leniently (numbers or strings, booleans or "true"), because servers and proxies in front of
+/// them differ in small ways; a body that is not the expected shape gives <see langword="null"/>, never an exception.
+/// </summary>
+internal static class NacosJson
+{
+    private static readonly IReadOnlyDictionary<string, string> NoMetadata = new Dictionary<string, string>(0);
+
+    /// <summary>Parses an instance-list answer, or the <c>data</c> of a v2 envelope.</summary>
+    public static NacosServiceInfo? ParseServiceInfo(string body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            if (root.TryGetProperty("data", out var data) && root.TryGetProperty("code", out _))
+            {
+                root = data;
+                if (root.ValueKind != JsonValueKind.Object)
+                {
+                    return null;
+                }
+            }
+
+            return ParseServiceInfo(root);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    public static NacosServiceInfo? ParseServiceInfo(JsonElement root)
+    {
+        var name = GetString(root, "name") ?? GetString(root, "dom");
+        if (string.IsNullOrEmpty(name) || !root.TryGetProperty("hosts", out var hostsElement) || hostsElement.ValueKind != JsonValueKind.Array)
+        {
+            return null;
+        }
+
+        var hosts = new List<NacosHost>(hostsElement.GetArrayLength());
+        foreach (var host in hostsElement.EnumerateArray())
+        {
+            if (host.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            var ip = GetString(host, "ip");
+            var port = GetLong(host, "port");
+            if (string.IsNullOrEmpty(ip) || port is null or <= 0 or > 65535)
+            {
+                return null;
+            }
+
+            hosts.Add(new NacosHost(
+                GetString(host, "instanceId"),
+                ip,
+                (int)port.Value,
+                GetDouble(host, "weight") ?? 1,
+                GetBool(host, "healthy") ?? true,
+                GetBool(host, "enabled") ?? true,
+                GetBool(host, "ephemeral") ?? true,
+                GetString(host, "clusterName"),
+                GetString(host, "serviceName"),
+                GetMetadata(host)));
+        }
+
+        return new NacosServiceInfo(
+            name,
+            GetString(root, "groupName"),
+            GetString(root, "clusters") ?? string.Empty,
+            GetLong(root, "cacheMillis") ?? 10000,
+            GetLong(root, "lastRefTime") ?? 0,
+            hosts);
+    }
+
+    /// <summary>Parses a heartbeat answer (v1 body, or the <c>data</c> of a v2 envelope).</summary>
+    public static NacosBeatResult? ParseBeat(string body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            if (root.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object)
+            {
+                root = data;
+            }
+
+            var code = GetLong(root, "code");
+            if (code is null)
+            {
+                return null;
+            }
+
+            return new NacosBeatResult(GetLong(root, "clientBeatInterval") ?? 5000, (int)code.Value, GetBool(root, "lightBeatEnabled") ?? false);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    public static NacosLogin? ParseLogin(string body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            var token = GetString(root, "accessToken");
+            return string.IsNullOrEmpty(token) ? null : new NacosLogin(token, GetLong(root, "tokenTtl") ?? 18000);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Parses a v2 error envelope: <c>{"code":10000,"message":"...","data":null}</c>.</summary>
+    public static (int Code, string? Message)? ParseV2Envelope(string body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            var root = document.RootElement;
+            var code = root.ValueKind == JsonValueKind.Object ? GetLong(root, "code") : null;
+            return code is null ? null : ((int)code.Value, GetString(root, "message"));
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Parses a push datagram, gunzipping it when it starts with the gzip magic bytes.</summary>
+    public static NacosPushPacket? ParsePushPacket(ReadOnlySpan<byte> datagram)
+    {
+        try
+        {
+            byte[]? inflated = null;
+            if (datagram.Length > 2 && datagram[0] == 0x1f && datagram[1] == 0x8b)
+            {
+                using var input = new MemoryStream(datagram.ToArray());
+                using var gzip = new GZipStream(input, CompressionMode.Decompress);
+                using var output = new MemoryStream();
+                gzip.CopyTo(output);
+                inflated = output.ToArray();
+            }
+
+            var reader = new Utf8JsonReader(inflated ?? datagram);
+            using var document = JsonDocument.ParseValue(ref reader);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            var type = GetString(root, "type") ?? string.Empty;
+            var lastRefTime = root.TryGetProperty("lastRefTime", out var value) ? value.GetRawText() : "0";
+            return new NacosPushPacket(type, lastRefTime, GetString(root, "data"));
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidDataException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Builds the answer to a push: <c>{"type":"push-ack","lastRefTime":&lt;echoed&gt;,"data":""}</c>.</summary>
+    public static byte[] BuildAck(string type, string lastRefTimeRaw, string data)
+    {
+        var builder = new StringBuilder(64 + data.Length);
+        builder.Append("{\"type\":").Append(JsonSerializer.Serialize(type))
+            .Append(",\"lastRefTime\":").Append(IsJsonToken(lastRefTimeRaw) ? lastRefTimeRaw : "0")
+            .Append(",\"data\":").Append(JsonSerializer.Serialize(data)).Append('}');
+        return Encoding.UTF8.GetBytes(builder.ToString());
+    }
+
+    private static bool IsJsonToken(string raw)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(raw);
+            return document.RootElement.ValueKind is JsonValueKind.Number or JsonValueKind.String;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static IReadOnlyDictionary<string, string> GetMetadata(JsonElement host)
+    {
+        if (!host.TryGetProperty("metadata", out var metadata) || metadata.ValueKind != JsonValueKind.Object)
+        {
+            return NoMetadata;
+        }
+
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var property in metadata.EnumerateObject())
+        {
+            result[property.Name] = property.Value.ValueKind switch
+            {
+                JsonValueKind.String => property.Value.GetString()!,
+                JsonValueKind.Null => string.Empty,
+                _ => property.Value.GetRawText(),
+            };
+        }
+
+        return result;
+    }
+
+    private static string? GetString(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value)
+            ? value.ValueKind switch
+            {
+                JsonValueKind.String => value.GetString(),
+                JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => value.GetRawText(),
+                _ => null,
+            }
+            : null;
+
+    private static long? GetLong(JsonElement element, string name)
+    {
+        if (!element.TryGetProperty(name, out var value))
+        {
+            return null;
+        }
+
+        if (value.ValueKind == JsonValueKind.Number)
+        {
+            return value.TryGetInt64(out var number) ? number : (long)value.GetDouble();
+        }
+
+        return value.ValueKind == JsonValueKind.String && long.TryParse(value.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed)
+            ? parsed
+            : null;
+    }
+
+    private static double? GetDouble(JsonElement element, string name)
+    {
+        if (!element.TryGetProperty(name, out var value))
+        {
+            return null;
+        }
+
+        if (value.ValueKind == JsonValueKind.Number)
+        {
+            return value.GetDouble();
+        }
+
+        return value.ValueKind == JsonValueKind.String && double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed)
+            ? parsed
+            : null;
+    }
+
+    private static bool? GetBool(JsonElement element, string name)
+    {
+        if (!element.TryGetProperty(name, out var value))
+        {
+            return null;
+        }
+
+        return value.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            JsonValueKind.String when bool.TryParse(value.GetString(), out var parsed) => parsed,
+            _ => null,
+        };
+    }
+}

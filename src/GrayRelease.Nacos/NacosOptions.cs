@@ -1,0 +1,95 @@
+namespace GrayRelease.Nacos;
+
+/// <summary>
+/// Options of the Nacos integration, bound from the <c>nacos</c> configuration section with the key names that
+/// Nacos.AspNetCore users already have. See <c>docs/nacos.md</c> for which keys are honoured.
+/// </summary>
+public sealed class NacosOptions
+{
+    /// <summary>The configuration section these options bind to.</summary>
+    public const string SectionName = "nacos";
+
+    /// <summary>Absolute addresses of the Nacos servers, e.g. <c>http://10.0.0.2:8848</c>; tried in turn on failure.</summary>
+    public List<string> ServerAddresses { get; set; } = [];
+
+    /// <summary>Namespace id; empty means the default namespace (<c>public</c>).</summary>
+    public string? Namespace { get; set; }
+
+    /// <summary>Name this application registers under; defaults to the application name.</summary>
+    public string? ServiceName { get; set; }
+
+    /// <summary>Group of the registered service and of the services looked up.</summary>
+    public string GroupName { get; set; } = "DEFAULT_GROUP";
+
+    /// <summary>Cluster this instance registers in.</summary>
+    public string ClusterName { get; set; } = "DEFAULT";
+
+    /// <summary>IP address to register instead of the one derived from the bound address.</summary>
+    public string? Ip { get; set; }
+
+    /// <summary>Port to register instead of the bound one (0 = the bound port).</summary>
+    public int Port { get; set; }
+
+    /// <summary>Comma-separated address prefixes (e.g. <c>10.0.,192.168.</c>) preferred when choosing the address to register.</summary>
+    public string? PreferredNetworks { get; set; }
+
+    /// <summary>Load-balancing weight of this instance.</summary>
+    public double Weight { get; set; } = 1;
+
+    /// <summary>Extra metadata of this instance (the gray version is added from <c>GrayRelease:Version</c>).</summary>
+    public Dictionary<string, string> Metadata { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Whether this application registers itself.</summary>
+    public bool RegisterEnabled { get; set; } = true;
+
+    /// <summary>Whether the registered instance accepts traffic.</summary>
+    public bool InstanceEnabled { get; set; } = true;
+
+    /// <summary>Whether the instance is ephemeral (kept alive by heartbeats) rather than persistent.</summary>
+    public bool Ephemeral { get; set; } = true;
+
+    /// <summary>Whether this instance serves HTTPS (published as metadata <c>secure=true</c>).</summary>
+    public bool Secure { get; set; }
+
+    /// <summary>User name for Nacos auth; empty when auth is off.</summary>
+    public string? UserName { get; set; }
+
+    /// <summary>Password for Nacos auth. Never logged.</summary>
+    public string? Password { get; set; }
+
+    /// <summary>Timeout of one call to Nacos, in milliseconds.</summary>
+    public int DefaultTimeOut { get; set; } = 15000;
+
+    /// <summary>Initial pause, in milliseconds, before retrying a failed configuration long poll (doubles up to 30 s).</summary>
+    public int ListenInterval { get; set; } = 1000;
+
+    /// <summary>Configurations (dataIds) loaded into <c>IConfiguration</c> and watched for changes.</summary>
+    public List<NacosListenerOptions> Listeners { get; set; } = [];
+
+    /// <summary>Not supported: we speak the HTTP Open API only. True only produces a start-up warning.</summary>
+    public bool NamingUseRpc { get; set; }
+
+    /// <summary>Not supported: we speak the HTTP Open API only. True only produces a start-up warning.</summary>
+    public bool ConfigUseRpc { get; set; }
+
+    /// <summary>Time between deregistering on shutdown and letting the web server stop, so callers' caches catch up.</summary>
+    public TimeSpan DrainDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>When true (default), an empty instance list from Nacos does not wipe a non-empty cached list.</summary>
+    public bool PushEmptyProtection { get; set; } = true;
+
+    /// <summary>Folder of the on-disk snapshots used when Nacos is unreachable; default under the temp folder.</summary>
+    public string? SnapshotPath { get; set; }
+
+    /// <summary>Whether to receive UDP push from Nacos (1.x to 3.1) in addition to polling.</summary>
+    public bool UdpPushEnabled { get; set; } = true;
+
+    internal string NamingNamespace => string.IsNullOrEmpty(Namespace) ? "public" : Namespace;
+
+    internal string ConfigTenant => string.IsNullOrEmpty(Namespace) || Namespace == "public" ? string.Empty : Namespace;
+
+    internal string GetSnapshotPath() =>
+        string.IsNullOrEmpty(SnapshotPath)
+            ? Path.Combine(Path.GetTempPath(), "grayrelease-nacos", NamingNamespace)
+            : SnapshotPath;
+}

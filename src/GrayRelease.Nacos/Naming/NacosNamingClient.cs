@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Text.Json;
+using GrayRelease.Nacos.Http;
+
+namespace GrayRelease.Nacos.Naming;
+
+/// <summary>
+/// The v1 naming calls. Every parameter goes in the query string, also for POST / PUT / DELETE, with an empty body:
+/// that is what every official client sends and what 1.4 to 3.x servers all read.
+/// </summary>
+internal sealed class NacosNamingClient(NacosHttpClient http, NacosOptions options)
+{
+    private const string InstancePath = "v1/ns/instance";
+
+    public string NamespaceId { get; } = options.NamingNamespace;
+
+    public async Task RegisterAsync(NacosRegistration registration, CancellationToken cancellationToken)
+    {
+        var request = new NacosRequest(HttpMethod.Post, InstancePath)
+            .WithQuery("serviceName", registration.GroupedName)
+            .WithQuery("groupName", registration.GroupName)
+            .WithQuery("namespaceId", NamespaceId)
+            .WithQuery("clusterName", registration.ClusterName)
+            .WithQuery("ip", registration.Ip)
+            .WithQuery("port", registration.Port.ToString(CultureInfo.InvariantCulture))
+            .WithQuery("weight", registration.Weight.ToString(CultureInfo.InvariantCulture))
+            .WithQuery("enabled", registration.Enabled ? "true" : "false")
+            .WithQuery("enable", registration.Enabled ? "true" : "false")
+            .WithQuery("healthy", "true")
+            .WithQuery("ephemeral", registration.Ephemeral ? "true" : "false")
+            .WithQuery("metadata", JsonSerializer.Serialize(registration.Metadata));
+        var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        EnsureSuccess(response, "register");
+    }
+
+    public async Task DeregisterAsync(NacosRegistration registration, CancellationToken cancellationToken)
+    {
+        var request = new NacosRequest(HttpMethod.Delete, InstancePath)
+            .WithQuery("serviceName", registration.GroupedName)
+            .WithQuery("groupName", registration.GroupName)
+            .WithQuery("namespaceId", NamespaceId)
+            .WithQuery("clusterName", registration.ClusterName)
+            .WithQuery("ip", registration.Ip)
+            .WithQuery("port", registration.Port.ToString(CultureInfo.InvariantCulture))
+            .WithQuery("ephemeral", registration.Ephemeral ? "true" : "false");
+        var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        EnsureSuccess(response, "deregister");
+    }
+
+    /// <summary>Sends a full beat (the server re-creates an instance it forgot from it) and returns its answer.</summary>
+    public async Task<NacosBeatResult> BeatAsync(NacosRegistration registration, long periodMillis, CancellationToken cancellationToken)
+    {
+        var beat = JsonSerializer.Serialize(new BeatInfo
+        {
+            ServiceName = registration.GroupedName,
+            Ip = registration.Ip,
+            Port = registration.Port,
+            Cluster = registration.ClusterName,
+            Weight = registration.Weight,
+            Metadata = registration.Metadata,
+            Scheduled = false,
+            Period = periodMillis,
+            Stopped = false,
+        });
+        var request = new NacosRequest(HttpMethod.Put, InstancePath + "/beat")
+            .WithQuery("serviceName", registration.GroupedName)
+            .WithQuery("groupName", registration.GroupName)
+            .WithQuery("namespaceId", NamespaceId)
+            .WithQuery("clusterName", registration.ClusterName)
+            .WithQuery("ip", registration.Ip)
+            .WithQuery("port", registration.Port.ToString(CultureInfo.InvariantCulture))
+            .WithQuery("beat", beat);
+        var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccess)
+        {
+            // Some 1.x servers answer a beat for an unknown instance with 404 / 400 "instance not found".
+            if ((int)response.StatusCode is 404 or 400 && response.Body.Contains("not found", StringComparison.OrdinalIgnoreCase))
+            {
+                return new NacosBeatResult(periodMillis, NacosBeatResult.UnknownInstance, false);
+            }
+
+            EnsureSuccess(response, "heartbeat");
+        }
+
+        return NacosJson.ParseBeat(response.Body)
+            ?? throw new NacosProtocolException($"Nacos server {response.Server} answered the heartbeat with an unreadable body.");
+    }
+
+    /// <summary>Lists the instances of a service (all clusters); subscribes <paramref name="clientIp"/>:<paramref name="udpPort"/> to push when given.</summary>
+    public async Task<(NacosServiceInfo? Info, string Body)> ListAsync(string serviceName, string groupName, int udpPort, string? clientIp, CancellationToken cancellationToken)
+    {
+        var request = new NacosRequest(HttpMethod.Get, InstancePath + "/list")
+            .WithQuery("serviceName", NacosNames.Grouped(serviceName, groupName))
+            .WithQuery("groupName", groupName)
+            .WithQuery("namespaceId", NamespaceId)
+            .WithQuery("clusters", string.Empty)
+            .WithQuery("healthyOnly", "false");
+        if (udpPort > 0 && !string.IsNullOrEmpty(clientIp))
+        {
+            request.WithQuery("udpPort", udpPort.ToString(CultureInfo.InvariantCulture)).WithQuery("clientIP", clientIp);
+        }
+
+        var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        EnsureSuccess(response, "list instances of " + serviceName);
+        return (NacosJson.ParseServiceInfo(response.Body), response.Body);
+    }
+
+    private static void EnsureSuccess(NacosResponse response, string what)
+    {
+        if (!response.IsSuccess)
+        {
+            throw new NacosProtocolException(
+                $"Nacos server {response.Server} refused to {what}: {(int)response.StatusCode} {Truncate(response.Body)}");
+        }
+    }
+
+    internal static string Truncate(string body) => body.Length <= 200 ? body : body[..200] + "...";
+
+    private sealed class BeatInfo
+    {
+        [System.Text.Json.Serialization.JsonPropertyName("serviceName")]
+        public string ServiceName { get; init; } = string.Empty;
+
+        [System.Text.Json.Serialization.JsonPropertyName("ip")]
+        public string Ip { get; init; } = string.Empty;
+
+        [System.Text.Json.Serialization.JsonPropertyName("port")]
+        public int Port { get; init; }
+
+        [System.Text.Json.Serialization.JsonPropertyName("cluster")]
+        public string Cluster { get; init; } = string.Empty;
+
+        [System.Text.Json.Serialization.JsonPropertyName("weight")]
+        public double Weight { get; init; }
+
+        [System.Text.Json.Serialization.JsonPropertyName("metadata")]
+        public IReadOnlyDictionary<string, string>? Metadata { get; init; }
+
+        [System.Text.Json.Serialization.JsonPropertyName("scheduled")]
+        public bool Scheduled { get; init; }
+
+        [System.Text.Json.Serialization.JsonPropertyName("period")]
+        public long Period { get; init; }
+
+        [System.Text.Json.Serialization.JsonPropertyName("stopped")]
+        public bool Stopped { get; init; }
+    }
+}

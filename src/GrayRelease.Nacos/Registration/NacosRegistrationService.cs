@@ -1,0 +1,229 @@
+using GrayRelease.Nacos.Diagnostics;
+using GrayRelease.Nacos.Http;
+using GrayRelease.Nacos.Naming;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace GrayRelease.Nacos.Registration;
+
+/// <summary>
+/// Registers this application with Nacos once the web server has bound its addresses (<see cref="StartedAsync"/> runs
+/// after every hosted service, Kestrel included, has started), keeps it alive with heartbeats, and deregisters it in
+/// <see cref="StoppingAsync"/>, which runs before any hosted service stops: the drain delay then lets callers' caches
+/// drop this instance while Kestrel still serves.
+/// </summary>
+internal sealed class NacosRegistrationService(
+    NacosNamingClient naming,
+    IOptions<NacosOptions> options,
+    IOptionsMonitor<GrayReleaseOptions> grayOptions,
+    IServiceProvider services,
+    IHostEnvironment environment,
+    TimeProvider timeProvider,
+    ILogger<NacosRegistrationService> logger) : IHostedLifecycleService, IAsyncDisposable
+{
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
+
+    private readonly NacosOptions _options = options.Value;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _loop;
+    private volatile NacosRegistration? _registration;
+
+    /// <summary>What was (or is being) registered; null before start or when registration is off.</summary>
+    internal NacosRegistration? Registration => _registration;
+
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        if (_options.NamingUseRpc)
+        {
+            Log.RpcNotSupported(logger, nameof(NacosOptions.NamingUseRpc));
+        }
+
+        if (_options.ConfigUseRpc)
+        {
+            Log.RpcNotSupported(logger, nameof(NacosOptions.ConfigUseRpc));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        if (!_options.RegisterEnabled)
+        {
+            Log.RegistrationDisabled(logger);
+            return Task.CompletedTask;
+        }
+
+        var registration = BuildRegistration();
+        if (registration is null)
+        {
+            return Task.CompletedTask;
+        }
+
+        _registration = registration;
+
+        // Never block start-up on Nacos: an unreachable registry must not keep the application down.
+        _loop = Task.Run(() => RunAsync(registration, _stopping.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null)
+        {
+            await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_registration is not { } registration)
+        {
+            return;
+        }
+
+        try
+        {
+            await naming.DeregisterAsync(registration, cancellationToken).ConfigureAwait(false);
+            Log.Deregistered(logger, registration.ToString(), _options.DrainDelay);
+        }
+        catch (Exception ex) when (ex is NacosUnavailableException or NacosProtocolException or NacosAuthenticationException)
+        {
+            Log.DeregisterFailed(logger, ex, registration.ToString());
+            return;
+        }
+
+        if (_options.DrainDelay > TimeSpan.Zero)
+        {
+            try
+            {
+                await Task.Delay(_options.DrainDelay, timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The host's shutdown timeout is shorter than the drain delay: stop now.
+            }
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null)
+        {
+            await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        _stopping.Dispose();
+    }
+
+    internal NacosRegistration? BuildRegistration()
+    {
+        var bound = services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses ?? (ICollection<string>)[];
+        var endpoint = HostAddressResolver.Resolve(bound, _options);
+        if (endpoint is null)
+        {
+            Log.CannotRegister(logger, "no port is known: the web server has bound no address and nacos:Port is not set");
+            return null;
+        }
+
+        var gray = grayOptions.CurrentValue;
+        var metadata = new Dictionary<string, string>(_options.Metadata, StringComparer.Ordinal);
+        if (!string.IsNullOrEmpty(gray.Version))
+        {
+            metadata[gray.MetadataKey] = gray.Version;
+        }
+
+        if (_options.Secure)
+        {
+            metadata["secure"] = "true";
+        }
+
+        var serviceName = string.IsNullOrWhiteSpace(_options.ServiceName) ? environment.ApplicationName : _options.ServiceName;
+        return new NacosRegistration(
+            serviceName,
+            _options.GroupName,
+            string.IsNullOrEmpty(_options.ClusterName) ? "DEFAULT" : _options.ClusterName,
+            endpoint.Value.Ip,
+            endpoint.Value.Port,
+            _options.Weight,
+            _options.InstanceEnabled,
+            _options.Ephemeral,
+            metadata);
+    }
+
+    private async Task RunAsync(NacosRegistration registration, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RegisterWithRetryAsync(registration, cancellationToken).ConfigureAwait(false);
+            if (!registration.Ephemeral)
+            {
+                return;
+            }
+
+            var interval = InitialBeatInterval(registration);
+            while (true)
+            {
+                await Task.Delay(interval, timeProvider, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    var beat = await naming.BeatAsync(registration, (long)interval.TotalMilliseconds, cancellationToken).ConfigureAwait(false);
+                    if (beat.ClientBeatInterval > 0)
+                    {
+                        interval = TimeSpan.FromMilliseconds(beat.ClientBeatInterval);
+                    }
+
+                    if (beat.InstanceUnknown)
+                    {
+                        Log.BeatUnknownInstance(logger, registration.ToString());
+                        await RegisterWithRetryAsync(registration, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception ex) when (ex is NacosUnavailableException or NacosProtocolException or NacosAuthenticationException)
+                {
+                    Log.BeatFailed(logger, ex, registration.ToString());
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task RegisterWithRetryAsync(NacosRegistration registration, CancellationToken cancellationToken)
+    {
+        var delay = FirstRetryDelay;
+        while (true)
+        {
+            try
+            {
+                await naming.RegisterAsync(registration, cancellationToken).ConfigureAwait(false);
+                Log.Registered(logger, registration.ToString());
+                return;
+            }
+            catch (Exception ex) when (ex is NacosUnavailableException or NacosProtocolException or NacosAuthenticationException)
+            {
+                Log.RegisterFailed(logger, ex, registration.ToString(), delay);
+            }
+
+            await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
+            delay = delay * 2 < MaxRetryDelay ? delay * 2 : MaxRetryDelay;
+        }
+    }
+
+    private static TimeSpan InitialBeatInterval(NacosRegistration registration) =>
+        registration.Metadata.TryGetValue("preserved.heart.beat.interval", out var value)
+        && long.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var millis) && millis > 0
+            ? TimeSpan.FromMilliseconds(millis)
+            : TimeSpan.FromSeconds(5);
+}
