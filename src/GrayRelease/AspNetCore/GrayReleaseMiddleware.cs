@@ -57,7 +57,8 @@ internal sealed class GrayReleaseMiddleware
             return null;
         }
 
-        if (values.Count != 1)
+        // Two header lines arrive as two values; proxies and HttpClient may fold them into one, comma-separated.
+        if (values.Count != 1 || values[0]?.Contains(',', StringComparison.Ordinal) == true)
         {
             Log.IgnoredGrayHeader(_logger, headerName, "repeated header");
             return null;

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace GrayRelease.Tests.Infrastructure;
 
 /// <summary>A real Kestrel application on 127.0.0.1 with a free port.</summary>
-internal sealed class LoopbackApp : IAsyncDisposable
+public sealed class LoopbackApp : IAsyncDisposable
 {
     private LoopbackApp(WebApplication app, Uri address)
     {
