@@ -1,2 +1,31 @@
-// Placeholder; the emulator helper replaces this.
+using GrayRelease.Nacos.Emulator;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+// Standalone: dotnet run --project src/GrayRelease.Nacos.Emulator [--port 8848] [--host 127.0.0.1] [--auth] [--username u --password p]
+var configuration = new ConfigurationBuilder().AddCommandLine(EmulatorCommandLine.Normalize(args)).Build();
+using var loggerFactory = LoggerFactory.Create(logging => logging
+    .AddSimpleConsole(console => console.SingleLine = true)
+    .SetMinimumLevel(configuration.GetValue("verbose", false) ? LogLevel.Debug : LogLevel.Warning));
+var options = new NacosEmulatorOptions
+{
+    Host = configuration["host"] ?? "127.0.0.1",
+    Port = configuration.GetValue("port", 8848),
+    AuthEnabled = configuration.GetValue("auth", false),
+    UserName = configuration["username"] ?? "nacos",
+    Password = configuration["password"] ?? "nacos",
+    LoggerFactory = loggerFactory,
+};
+
+var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stop.TrySetResult();
+};
+AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.TrySetResult();
+
+await using var emulator = await NacosEmulator.StartAsync(options);
+Console.WriteLine($"Nacos emulator listening on {emulator.ServerAddress} (Open API at {emulator.BaseAddress}; auth {(options.AuthEnabled ? "on" : "off")}). Ctrl+C stops it.");
+await stop.Task;
 return 0;

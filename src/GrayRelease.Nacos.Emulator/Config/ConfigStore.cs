@@ -1,0 +1,82 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace GrayRelease.Nacos.Emulator.Config;
+
+/// <summary>Published configs, plus a signal that fires on every change so held listener calls re-check.</summary>
+internal sealed class ConfigStore
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<ConfigKey, ConfigEntry> _configs = [];
+    private readonly TimeProvider _timeProvider;
+    private TaskCompletionSource _changed = NewSignal();
+
+    public ConfigStore(TimeProvider timeProvider) => _timeProvider = timeProvider;
+
+    /// <summary>Lower-case hex MD5 of the UTF-8 bytes, as clients compute it.</summary>
+    public static string Md5(string content)
+    {
+#pragma warning disable CA5351 // MD5 is what the Nacos protocol uses for change detection, not for security.
+        return Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(content)));
+#pragma warning restore CA5351
+    }
+
+    public void Publish(ConfigKey key, string content, string? type)
+    {
+        var entry = new ConfigEntry(content, Md5(content), string.IsNullOrWhiteSpace(type) ? "text" : type, _timeProvider.GetUtcNow());
+        lock (_gate)
+        {
+            _configs[key] = entry;
+            SignalLocked();
+        }
+    }
+
+    public bool Remove(ConfigKey key)
+    {
+        lock (_gate)
+        {
+            if (!_configs.Remove(key))
+            {
+                return false;
+            }
+
+            SignalLocked();
+            return true;
+        }
+    }
+
+    public ConfigEntry? Get(ConfigKey key)
+    {
+        lock (_gate)
+        {
+            return _configs.GetValueOrDefault(key);
+        }
+    }
+
+    /// <summary>The server-side md5, empty when the config does not exist.</summary>
+    public string GetMd5(ConfigKey key)
+    {
+        lock (_gate)
+        {
+            return _configs.TryGetValue(key, out var entry) ? entry.Md5 : string.Empty;
+        }
+    }
+
+    /// <summary>A task that completes on the next change; take it before comparing to miss nothing.</summary>
+    public Task WhenChanged()
+    {
+        lock (_gate)
+        {
+            return _changed.Task;
+        }
+    }
+
+    private void SignalLocked()
+    {
+        var previous = _changed;
+        _changed = NewSignal();
+        previous.TrySetResult();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

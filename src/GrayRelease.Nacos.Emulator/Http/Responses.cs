@@ -1,0 +1,54 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace GrayRelease.Nacos.Emulator.Http;
+
+/// <summary>Writes answers with the content types the Java server uses.</summary>
+internal static class Responses
+{
+    public const string JsonContentType = "application/json;charset=UTF-8";
+    public const string TextContentType = "text/plain;charset=UTF-8";
+
+    public static Task Text(HttpContext context, int statusCode, string body, string contentType = TextContentType)
+    {
+        context.Response.StatusCode = statusCode;
+        context.Response.ContentType = contentType;
+        var bytes = Encoding.UTF8.GetBytes(body);
+        context.Response.ContentLength = bytes.Length;
+        return context.Response.Body.WriteAsync(bytes, context.RequestAborted).AsTask();
+    }
+
+    public static Task Json(HttpContext context, int statusCode, byte[] body)
+    {
+        context.Response.StatusCode = statusCode;
+        context.Response.ContentType = JsonContentType;
+        context.Response.ContentLength = body.Length;
+        return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+    }
+
+    public static Task Json(HttpContext context, int statusCode, Action<Utf8JsonWriter> write) =>
+        Json(context, statusCode, JsonOutput.ToBytes(write));
+
+    /// <summary>The v2 Open API envelope: <c>{"code":0,"message":"success","data":...}</c>.</summary>
+    public static Task Envelope(HttpContext context, Action<Utf8JsonWriter> writeData) =>
+        Json(context, StatusCodes.Status200OK, writer =>
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("code", 0);
+            writer.WriteString("message", "success");
+            writer.WritePropertyName("data");
+            writeData(writer);
+            writer.WriteEndObject();
+        });
+
+    public static Task EnvelopeError(HttpContext context, NacosRequestException error) =>
+        Json(context, error.StatusCode, writer =>
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("code", error.Code);
+            writer.WriteString("message", error.Message);
+            writer.WriteNull("data");
+            writer.WriteEndObject();
+        });
+}

@@ -1,0 +1,103 @@
+namespace GrayRelease.Nacos.Emulator;
+
+/// <summary>
+/// Faults the emulator injects into its HTTP answers at run time, so tests can see how clients cope.
+/// All are off by default; each applies to every endpoint, or only to paths starting with <see cref="PathPrefix"/>.
+/// </summary>
+public sealed class NacosEmulatorFaults
+{
+    private readonly object _gate = new();
+    private TaskCompletionSource _changed = NewSignal();
+    private TimeSpan _responseDelay;
+    private bool _serverErrors;
+    private bool _malformedBodies;
+    private bool _hang;
+    private string? _pathPrefix;
+
+    /// <summary>Every answer is held back this long before it is produced.</summary>
+    public TimeSpan ResponseDelay
+    {
+        get => _responseDelay;
+        set => Set(ref _responseDelay, value < TimeSpan.Zero ? TimeSpan.Zero : value);
+    }
+
+    /// <summary>Every call is answered 500 with a plain-text body.</summary>
+    public bool ServerErrors
+    {
+        get => _serverErrors;
+        set => Set(ref _serverErrors, value);
+    }
+
+    /// <summary>Every call is answered 200 with a truncated, unparsable body.</summary>
+    public bool MalformedBodies
+    {
+        get => _malformedBodies;
+        set => Set(ref _malformedBodies, value);
+    }
+
+    /// <summary>Calls are never answered while this is set (the client has to give up).</summary>
+    public bool Hang
+    {
+        get => _hang;
+        set => Set(ref _hang, value);
+    }
+
+    /// <summary>When set, faults only apply to request paths starting with this (e.g. <c>/nacos/v1/cs/</c>).</summary>
+    public string? PathPrefix
+    {
+        get => _pathPrefix;
+        set => Set(ref _pathPrefix, string.IsNullOrEmpty(value) ? null : value);
+    }
+
+    /// <summary>Switches every fault off.</summary>
+    public void Reset()
+    {
+        lock (_gate)
+        {
+            _responseDelay = TimeSpan.Zero;
+            _serverErrors = false;
+            _malformedBodies = false;
+            _hang = false;
+            _pathPrefix = null;
+            SignalLocked();
+        }
+    }
+
+    internal bool AppliesTo(string path)
+    {
+        if (!_hang && !_serverErrors && !_malformedBodies && _responseDelay == TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        var prefix = _pathPrefix;
+        return prefix is null || path.StartsWith(prefix, StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Completes on the next change of any fault, so a hanging request can re-check.</summary>
+    internal Task WhenChanged()
+    {
+        lock (_gate)
+        {
+            return _changed.Task;
+        }
+    }
+
+    private void Set<T>(ref T field, T value)
+    {
+        lock (_gate)
+        {
+            field = value;
+            SignalLocked();
+        }
+    }
+
+    private void SignalLocked()
+    {
+        var previous = _changed;
+        _changed = NewSignal();
+        previous.TrySetResult();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
