@@ -1,7 +1,0 @@
-namespace GrayRelease.Nacos.Emulator.Tests;
-
-public class PlaceholderTests
-{
-    [Fact]
-    public void Placeholder() => Assert.True(true);
-}
