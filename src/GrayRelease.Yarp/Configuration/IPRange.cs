@@ -21,7 +21,7 @@ internal static class IPRange
 
         var slash = value.IndexOf('/');
         var addressPart = slash < 0 ? value : value[..slash];
-        if (!IPAddress.TryParse(addressPart, out var address) || address.ScopeId != 0)
+        if (!IPAddress.TryParse(addressPart, out var address) || (address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0))
         {
             error = "is not an IP address or CIDR range";
             return false;

@@ -1,7 +1,0 @@
-namespace GrayRelease.Yarp.Tests;
-
-public class PlaceholderTests
-{
-    [Fact]
-    public void Placeholder() => Assert.True(true);
-}

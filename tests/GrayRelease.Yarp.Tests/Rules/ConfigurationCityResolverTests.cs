@@ -1,0 +1,52 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace GrayRelease.Yarp.Tests.Rules;
+
+public class ConfigurationCityResolverTests
+{
+    [Theory]
+    [InlineData("10.1.2.3", "Hangzhou")]
+    [InlineData("::ffff:10.1.2.3", "Hangzhou")]
+    [InlineData("10.1.77.1", "Xihu")]
+    [InlineData("10.2.0.1", null)]
+    [InlineData("2001:db8:abcd::1", "Shanghai")]
+    [InlineData("2001:db9::1", null)]
+    public void Most_specific_range_names_the_city(string address, string? city)
+    {
+        var (resolver, _) = Create(new()
+        {
+            ["GrayRelease:Gateway:Cities:Hangzhou:0"] = "10.1.0.0/16",
+            ["GrayRelease:Gateway:Cities:Xihu:0"] = "10.1.77.0/24",
+            ["GrayRelease:Gateway:Cities:Shanghai:0"] = "10.3.0.0/16",
+            ["GrayRelease:Gateway:Cities:Shanghai:1"] = "2001:db8::/32",
+        });
+
+        Assert.Equal(city, resolver.ResolveCity(IPAddress.Parse(address)));
+    }
+
+    [Fact]
+    public void Table_follows_configuration_changes()
+    {
+        var (resolver, configuration) = Create(new() { ["GrayRelease:Gateway:Cities:Hangzhou:0"] = "10.1.0.0/16" });
+        Assert.Equal("Hangzhou", resolver.ResolveCity(IPAddress.Parse("10.1.0.9")));
+
+        configuration["GrayRelease:Gateway:Cities:Hangzhou:0"] = "10.7.0.0/16";
+        configuration.Reload();
+
+        Assert.Null(resolver.ResolveCity(IPAddress.Parse("10.1.0.9")));
+        Assert.Equal("Hangzhou", resolver.ResolveCity(IPAddress.Parse("10.7.0.9")));
+    }
+
+    private static (ConfigurationCityResolver Resolver, IConfigurationRoot Configuration) Create(Dictionary<string, string?> values)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        var services = new ServiceCollection()
+            .AddSingleton<IConfiguration>(configuration)
+            .Configure<GrayGatewayOptions>(configuration.GetSection(GrayGatewayOptions.SectionName))
+            .BuildServiceProvider();
+        return (new ConfigurationCityResolver(services.GetRequiredService<IOptionsMonitor<GrayGatewayOptions>>()), configuration);
+    }
+}
