@@ -1,0 +1,236 @@
+using System.Diagnostics;
+using GrayRelease.Discovery;
+using GrayRelease.Nacos.Discovery;
+using GrayRelease.Nacos.Emulator;
+using GrayRelease.Nacos.Http;
+using GrayRelease.Nacos.Naming;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Xunit.Abstractions;
+
+namespace GrayRelease.Nacos.Tests.Integration;
+
+public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly List<IAsyncDisposable> _disposables = [];
+    private readonly FakeLogCollector _logs = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        for (var i = _disposables.Count - 1; i >= 0; i--)
+        {
+            await _disposables[i].DisposeAsync();
+        }
+    }
+
+    private async Task<NacosEmulator> StartNacosAsync(NacosEmulatorOptions? options = null)
+    {
+        var nacos = await NacosEmulator.StartAsync(options ?? new NacosEmulatorOptions(), CancellationToken.None);
+        _disposables.Add(nacos);
+        return nacos;
+    }
+
+    private NacosServiceInstanceProvider Provider(NacosOptions options, HttpMessageHandler? handler = null)
+    {
+        var logger = new FakeLogger<NacosServiceInstanceProvider>(_logs);
+        var http = new NacosHttpClient(options, TimeProvider.System, logger, handler);
+        var provider = new NacosServiceInstanceProvider(new NacosNamingClient(http, options), http, options, TimeProvider.System, logger);
+        _disposables.Add(provider);
+        _disposables.Add(new DisposeAction(http.Dispose));
+        return provider;
+    }
+
+    private static Dictionary<string, string> Version(string version) => new() { ["version"] = version };
+
+    [Fact]
+    public async Task First_lookup_fetches_the_instances_and_later_lookups_answer_from_the_cache()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartNacosAsync();
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"), weight: 2.5);
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7202, Version("V2"));
+        var provider = Provider(TestSupport.Options(nacos));
+
+        var first = await provider.GetInstancesAsync("user-app", cts.Token);
+        await nacos.StopAsync(cts.Token);
+        var second = await provider.GetInstancesAsync("user-app", cts.Token);
+
+        Assert.NotNull(first);
+        Assert.Equal(["http://127.0.0.1:7201", "http://127.0.0.1:7202"], first.Select(i => i.Address));
+        Assert.Equal(["V1", "V2"], first.Select(i => i.GetMetadata("version")));
+        Assert.Equal(2.5, first[0].Weight);
+        Assert.Same(first, second);
+    }
+
+    [Fact]
+    public async Task Unknown_services_ip_literals_and_localhost_are_null()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartNacosAsync();
+        var handler = new RecordingHandler();
+        var provider = Provider(TestSupport.Options(nacos), handler);
+
+        Assert.Null(await provider.GetInstancesAsync("no-such-app", cts.Token));
+        var asked = handler.Requests.Count;
+        Assert.Null(await provider.GetInstancesAsync("127.0.0.1", cts.Token));
+        Assert.Null(await provider.GetInstancesAsync("localhost", cts.Token));
+        Assert.Null(await provider.GetInstancesAsync("[::1]", cts.Token));
+        Assert.Equal(asked, handler.Requests.Count);
+    }
+
+    [Fact]
+    public async Task Push_makes_a_registry_change_visible_within_a_second()
+    {
+        using var cts = TestSupport.Timeout();
+
+        // Polling every minute cannot explain a change seen within a second: only the UDP push can.
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 60_000 });
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
+        var provider = Provider(TestSupport.Options(nacos));
+        Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
+        Assert.NotNull(provider.PushReceiver);
+
+        var latency = await MeasureChangeAsync(provider, () => nacos.RegisterInstance("user-app", "127.0.0.1", 7202, Version("V2")), instances => instances.Count == 2);
+
+        output.WriteLine($"push on: registry change -> InstancesChanged in {latency.TotalMilliseconds:F1} ms");
+        Assert.True(latency < TimeSpan.FromSeconds(1), $"push took {latency}");
+    }
+
+    [Fact]
+    public async Task Poll_only_mode_also_converges()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 300 });
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
+        var options = TestSupport.Options(nacos);
+        options.UdpPushEnabled = false;
+        var provider = Provider(options);
+        Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
+        Assert.Null(provider.PushReceiver);
+
+        var latency = await MeasureChangeAsync(provider, () => nacos.SetInstanceWeight("user-app", "127.0.0.1", 7201, 5), instances => instances[0].Weight == 5);
+
+        output.WriteLine($"push off (cacheMillis 300): registry change -> InstancesChanged in {latency.TotalMilliseconds:F1} ms");
+        Assert.True(latency < TimeSpan.FromSeconds(5), $"poll took {latency}");
+    }
+
+    [Fact]
+    public async Task Instances_changed_is_raised_only_when_the_list_really_changed()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 100, PushEnabled = false });
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
+        var handler = new RecordingHandler();
+        var options = TestSupport.Options(nacos);
+        options.UdpPushEnabled = false;
+        var provider = Provider(options, handler);
+        var changes = 0;
+        provider.InstancesChanged += (_, e) => Interlocked.Increment(ref changes);
+        await provider.GetInstancesAsync("user-app", cts.Token);
+        var afterFirst = Volatile.Read(ref changes);
+
+        await TestSupport.WaitUntilAsync(() => handler.Count("/instance/list") >= 4, "three polls happened");
+        Assert.Equal(afterFirst, Volatile.Read(ref changes));
+
+        nacos.SetInstanceWeight("user-app", "127.0.0.1", 7201, 4);
+        await TestSupport.WaitUntilAsync(() => Volatile.Read(ref changes) > afterFirst, "the change is seen");
+        var polls = handler.Count("/instance/list");
+        await TestSupport.WaitUntilAsync(() => handler.Count("/instance/list") >= polls + 3, "three more polls happened");
+        Assert.Equal(afterFirst + 1, Volatile.Read(ref changes));
+    }
+
+    [Fact]
+    public async Task An_empty_answer_does_not_wipe_the_cache_unless_protection_is_off()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 100 });
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7202, Version("V1"), groupName: "OTHER");
+        var protectedProvider = Provider(TestSupport.Options(nacos));
+        var unprotectedOptions = TestSupport.Options(nacos);
+        unprotectedOptions.PushEmptyProtection = false;
+        var unprotected = Provider(unprotectedOptions);
+        Assert.Single((await protectedProvider.GetInstancesAsync("user-app", cts.Token))!);
+        Assert.Single((await unprotected.GetInstancesAsync("user-app", cts.Token))!);
+
+        nacos.RemoveInstance("user-app", "127.0.0.1", 7201);
+
+        await TestSupport.WaitUntilAsync(async () => (await unprotected.GetInstancesAsync("user-app"))!.Count == 0, "the unprotected cache empties");
+        Assert.Single((await protectedProvider.GetInstancesAsync("user-app", cts.Token))!);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 43);
+    }
+
+    [Fact]
+    public async Task With_nacos_down_at_start_up_the_disk_snapshot_serves()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartNacosAsync();
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
+        var options = TestSupport.Options(nacos);
+        var first = Provider(options);
+        Assert.Single((await first.GetInstancesAsync("user-app", cts.Token))!);
+        await nacos.StopAsync(cts.Token);
+
+        var restarted = Provider(options);
+        var instances = await restarted.GetInstancesAsync("user-app", cts.Token);
+
+        var instance = Assert.Single(instances!);
+        Assert.Equal(("127.0.0.1", 7201, "V1"), (instance.Host, instance.Port, instance.GetMetadata("version")));
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 44);
+    }
+
+    [Fact]
+    public async Task Malformed_and_failing_answers_keep_the_previous_list_and_say_why()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 100, PushEnabled = false });
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
+        var options = TestSupport.Options(nacos);
+        options.UdpPushEnabled = false;
+        var provider = Provider(options);
+        var before = await provider.GetInstancesAsync("user-app", cts.Token);
+
+        nacos.Faults.MalformedBodies = true;
+        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 42), "the malformed answer is logged");
+        nacos.Faults.Reset();
+        nacos.Faults.ServerErrors = true;
+        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 41), "the failing answer is logged");
+
+        Assert.Same(before, await provider.GetInstancesAsync("user-app", cts.Token));
+        var malformed = _logs.GetSnapshot().First(r => r.Id.Id == 42);
+        Assert.Equal(LogLevel.Warning, malformed.Level);
+        Assert.Contains("user-app", malformed.Message, StringComparison.Ordinal);
+        Assert.Contains("keeping the previous list of 1", malformed.Message, StringComparison.Ordinal);
+
+        nacos.Faults.Reset();
+        nacos.SetInstanceWeight("user-app", "127.0.0.1", 7201, 3);
+        await TestSupport.WaitUntilAsync(async () => (await provider.GetInstancesAsync("user-app"))![0].Weight == 3, "it recovers once Nacos answers well again");
+    }
+
+    private static async Task<TimeSpan> MeasureChangeAsync(IServiceInstanceProvider provider, Action change, Func<IReadOnlyList<ServiceInstance>, bool> isChanged)
+    {
+        var seen = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        provider.InstancesChanged += (_, e) =>
+        {
+            if (isChanged(e.Instances))
+            {
+                seen.TrySetResult(Stopwatch.GetTimestamp());
+            }
+        };
+        var start = Stopwatch.GetTimestamp();
+        change();
+        var end = await TestSupport.WithTimeout(seen.Task, "InstancesChanged");
+        return Stopwatch.GetElapsedTime(start, end);
+    }
+
+    private sealed class DisposeAction(Action action) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            action();
+            return ValueTask.CompletedTask;
+        }
+    }
+}
