@@ -69,6 +69,8 @@ public sealed class NacosEmulator : IAsyncDisposable
 
     internal UdpPushService Push => _push;
 
+    internal int HeldConfigListeners => _configs.HeldListeners;
+
     private IPAddress ClientAddress => _bindAddress.Equals(IPAddress.Any)
         ? IPAddress.Loopback
         : _bindAddress.Equals(IPAddress.IPv6Any) ? IPAddress.IPv6Loopback : _bindAddress;

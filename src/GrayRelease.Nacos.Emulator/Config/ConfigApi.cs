@@ -146,6 +146,7 @@ internal sealed class ConfigApi
                 break;
             }
 
+            _store.ListenerHeld();
             try
             {
                 await signal.WaitAsync(cancellation.Token).ConfigureAwait(false);
@@ -153,6 +154,10 @@ internal sealed class ConfigApi
             catch (OperationCanceledException)
             {
                 break;
+            }
+            finally
+            {
+                _store.ListenerReleased();
             }
         }
 

@@ -10,8 +10,16 @@ internal sealed class ConfigStore
     private readonly Dictionary<ConfigKey, ConfigEntry> _configs = [];
     private readonly TimeProvider _timeProvider;
     private TaskCompletionSource _changed = NewSignal();
+    private int _heldListeners;
 
     public ConfigStore(TimeProvider timeProvider) => _timeProvider = timeProvider;
+
+    /// <summary>How many listener calls are being held right now (for tests that must know one is parked).</summary>
+    public int HeldListeners => Volatile.Read(ref _heldListeners);
+
+    public void ListenerHeld() => Interlocked.Increment(ref _heldListeners);
+
+    public void ListenerReleased() => Interlocked.Decrement(ref _heldListeners);
 
     /// <summary>Lower-case hex MD5 of the UTF-8 bytes, as clients compute it.</summary>
     public static string Md5(string content)

@@ -1,0 +1,199 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using GrayRelease.Nacos.Emulator.Tests.Support;
+
+namespace GrayRelease.Nacos.Emulator.Tests;
+
+public sealed class PushTests : EmulatorTestBase
+{
+    private const string Svc = "serviceName=DEFAULT_GROUP%40%40order-app&groupName=DEFAULT_GROUP";
+
+    [Fact]
+    public async Task Subscribed_client_receives_a_push_on_register_and_on_deregister()
+    {
+        using var udp = NewUdpClient();
+        await SubscribeAsync(udp, "Nacos-Java-Client:v1.0.0");
+
+        await RegisterAsync(Svc + "&ip=127.0.0.1&port=7001&ephemeral=false");
+        var afterRegister = await ReceivePushAsync(udp);
+        await SendTextAsync(HttpMethod.Delete, "v1/ns/instance?" + Svc + "&ip=127.0.0.1&port=7001&ephemeral=false");
+        var afterDeregister = await ReceivePushAsync(udp);
+
+        Assert.Equal("dom", afterRegister.Push.GetProperty("type").GetString());
+        Assert.Equal(["127.0.0.1:7001"], HostAddresses(afterRegister.Data));
+        Assert.Equal("DEFAULT_GROUP@@order-app", afterRegister.Data.GetProperty("name").GetString());
+        Assert.Empty(HostAddresses(afterDeregister.Data));
+        Assert.True(afterDeregister.Push.GetProperty("lastRefTime").GetInt64() > afterRegister.Push.GetProperty("lastRefTime").GetInt64());
+    }
+
+    [Fact]
+    public async Task Push_carries_only_the_subscribed_clusters_and_echoes_them()
+    {
+        using var udp = NewUdpClient();
+        await SubscribeAsync(udp, "Nacos-CSharp-Client:v0.9.0", clusters: "A");
+
+        Emulator.RegisterInstance("order-app", "127.0.0.1", 7002);
+        var push = await ReceivePushAsync(udp);
+
+        Assert.Equal("A", push.Data.GetProperty("clusters").GetString());
+        Assert.Empty(HostAddresses(push.Data));
+    }
+
+    [Fact]
+    public async Task A_big_list_is_pushed_gzip_compressed()
+    {
+        using var udp = NewUdpClient();
+        await SubscribeAsync(udp, "Nacos-Go-Client:v2.0.0");
+        for (var port = 7001; port <= 7010; port++)
+        {
+            Emulator.RegisterInstance("order-app", "127.0.0.1", port, new Dictionary<string, string> { ["version"] = "V1" });
+        }
+
+        // Skip to the push that carries all ten hosts.
+        (JsonElement Push, JsonElement Data, byte[] Raw, IPEndPoint Sender) push;
+        do
+        {
+            push = await ReceivePushAsync(udp);
+        }
+        while (push.Data.GetProperty("hosts").GetArrayLength() < 10);
+
+        Assert.Equal((byte)0x1f, push.Raw[0]);
+        Assert.Equal((byte)0x8b, push.Raw[1]);
+    }
+
+    [Fact]
+    public async Task A_small_list_is_pushed_as_plain_json()
+    {
+        using var udp = NewUdpClient();
+        await SubscribeAsync(udp, "Nacos-Java-Client:v1.0.0");
+
+        Emulator.RegisterInstance("order-app", "127.0.0.1", 7001);
+        var push = await ReceivePushAsync(udp);
+
+        Assert.Equal((byte)'{', push.Raw[0]);
+    }
+
+    [Theory]
+    [InlineData("curl/8.0")]
+    [InlineData("Nacos-C-Client:v1.0.11")]
+    [InlineData("Nacos-Php-Client:v1.0.0")]
+    [InlineData("")]
+    public async Task Unknown_or_too_old_agents_are_not_subscribed(string agent)
+    {
+        using var ignored = NewUdpClient();
+        using var known = NewUdpClient();
+        await SubscribeAsync(ignored, agent);
+        await SubscribeAsync(known, "Nacos-Java-Client:v1.0.0");
+
+        Emulator.RegisterInstance("order-app", "127.0.0.1", 7001);
+        await ReceivePushAsync(known);
+
+        Assert.Equal(1, Emulator.Push.SubscriptionCount);
+        Assert.Equal(0, ignored.Available);
+    }
+
+    [Fact]
+    public async Task Client_version_header_is_used_when_there_is_no_user_agent()
+    {
+        using var udp = NewUdpClient();
+        var port = ((IPEndPoint)udp.Client.LocalEndPoint!).Port;
+        using var response = await SendAsync(HttpMethod.Get, $"v1/ns/instance/list?{Svc}&udpPort={port}&clientIP=127.0.0.1", configure: r =>
+        {
+            r.Headers.UserAgent.Clear();
+            r.Headers.TryAddWithoutValidation("Client-Version", "Nacos-Java-Client:v2.1.0");
+        });
+
+        Emulator.RegisterInstance("order-app", "127.0.0.1", 7001);
+
+        Assert.Equal(["127.0.0.1:7001"], HostAddresses((await ReceivePushAsync(udp)).Data));
+    }
+
+    [Fact]
+    public async Task A_clientIP_other_than_the_caller_or_loopback_is_never_pushed_to()
+    {
+        await SendAsync(HttpMethod.Get, $"v1/ns/instance/list?{Svc}&udpPort=9999&clientIP=10.1.2.3", configure: r => r.Headers.TryAddWithoutValidation("User-Agent", "Nacos-Java-Client:v1.0.0"));
+
+        Assert.Equal(0, Emulator.Push.SubscriptionCount);
+    }
+
+    [Fact]
+    public async Task An_unacknowledged_push_is_sent_once_more_after_the_ack_timeout_and_then_given_up()
+    {
+        using var udp = NewUdpClient();
+        await SubscribeAsync(udp, "Nacos-Java-Client:v1.0.0");
+        Emulator.RegisterInstance("order-app", "127.0.0.1", 7001);
+        var first = await ReceivePushAsync(udp);
+
+        Clock.Advance(TimeSpan.FromSeconds(10));
+        var resent = await ReceivePushAsync(udp);
+        Clock.Advance(TimeSpan.FromSeconds(10));
+        Clock.Advance(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(first.Raw, resent.Raw);
+        Assert.Equal(2, Emulator.Push.PushesSent);
+    }
+
+    [Fact]
+    public async Task An_acknowledged_push_is_not_sent_again()
+    {
+        using var udp = NewUdpClient();
+        await SubscribeAsync(udp, "Nacos-Java-Client:v1.0.0");
+        Emulator.RegisterInstance("order-app", "127.0.0.1", 7001);
+        var first = await ReceivePushAsync(udp);
+
+        var ack = Encoding.UTF8.GetBytes($$"""{"type":"push-ack","lastRefTime":{{first.Push.GetProperty("lastRefTime").GetInt64()}},"data":""}""");
+        await udp.SendAsync(ack, first.Sender, Timeout);
+        await EventuallyAsync(() => Emulator.Push.AcksReceived == 1, "the ack to be received");
+        Clock.Advance(TimeSpan.FromSeconds(11));
+        Emulator.SetInstanceWeight("order-app", "127.0.0.1", 7001, 7);
+        var next = await ReceivePushAsync(udp);
+
+        Assert.Equal(7.0, next.Data.GetProperty("hosts")[0].GetProperty("weight").GetDouble());
+        Assert.Equal(2, Emulator.Push.PushesSent);
+    }
+
+    [Fact]
+    public async Task A_subscription_expires_when_its_client_stops_polling()
+    {
+        using var udp = NewUdpClient();
+        await SubscribeAsync(udp, "Nacos-Java-Client:v1.0.0");
+        Clock.Advance(TimeSpan.FromSeconds(20));
+        await SubscribeAsync(udp, "Nacos-Java-Client:v1.0.0");
+
+        Clock.Advance(TimeSpan.FromSeconds(20));
+        var afterRenewal = Emulator.Push.SubscriptionCount;
+        Clock.Advance(TimeSpan.FromSeconds(11));
+
+        Assert.Equal(1, afterRenewal);
+        Assert.Equal(0, Emulator.Push.SubscriptionCount);
+    }
+
+    private static UdpClient NewUdpClient() => new(new IPEndPoint(IPAddress.Loopback, 0));
+
+    private async Task SubscribeAsync(UdpClient udp, string agent, string clusters = "")
+    {
+        var port = ((IPEndPoint)udp.Client.LocalEndPoint!).Port;
+        using var response = await SendAsync(
+            HttpMethod.Get,
+            $"v1/ns/instance/list?{Svc}&clusters={clusters}&udpPort={port}&clientIP=127.0.0.1&healthyOnly=false",
+            configure: r =>
+            {
+                r.Headers.UserAgent.Clear();
+                if (agent.Length > 0)
+                {
+                    r.Headers.TryAddWithoutValidation("User-Agent", agent);
+                }
+            });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    private async Task<(JsonElement Push, JsonElement Data, byte[] Raw, IPEndPoint Sender)> ReceivePushAsync(UdpClient udp)
+    {
+        var datagram = await udp.ReceiveAsync(Timeout);
+        using var push = JsonDocument.Parse(ResponseShapeTests.Decompress(datagram.Buffer));
+        using var data = JsonDocument.Parse(push.RootElement.GetProperty("data").GetString()!);
+        return (push.RootElement.Clone(), data.RootElement.Clone(), datagram.Buffer, datagram.RemoteEndPoint);
+    }
+}
