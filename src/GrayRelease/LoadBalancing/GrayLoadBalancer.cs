@@ -71,6 +71,7 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
             if (ReferenceEquals(known.Instance, instance) || string.Equals(known.Instance.Address, instance.Address, StringComparison.OrdinalIgnoreCase))
             {
                 known.QuarantineUntil(until);
+                entry.Table.ExtendQuarantineHorizon(until);
                 Log.InstanceQuarantined(_logger, instance.ServiceName, instance.Address, quarantine);
             }
         }
@@ -90,38 +91,35 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
             table = Rebuild(table.ServiceName, table, options.MetadataKey);
         }
 
-        var serviceName = table.ServiceName;
-        var wanted = options.GetWantedVersion(serviceName, status);
-        var group = wanted is null ? table.All : table.GetGroup(wanted);
-        if (group.IsEmpty)
+        var route = table.GetRoute(options, status);
+        if (route.Group.IsEmpty)
         {
-            group = ApplyNoInstancePolicy(table, options);
-            if (group.IsEmpty)
+            _metrics.NoInstance(table.ServiceName, status);
+            var exception = new NoAvailableInstanceException(table.ServiceName, status, route.WantedVersion, table.AvailableVersions);
+            Log.NoAvailableInstance(_logger, exception.Message);
+            throw exception;
+        }
+
+        // Reading the clock costs as much as the rest of a pick: only do it while some quarantine is running.
+        RoutableInstance picked;
+        var horizon = table.QuarantineHorizon;
+        if (horizon == 0)
+        {
+            picked = route.Group.Pick();
+        }
+        else
+        {
+            var now = _timeProvider.GetTimestamp();
+            if (now >= horizon)
             {
-                _metrics.NoInstance(serviceName, status);
-                var exception = new NoAvailableInstanceException(serviceName, status, wanted, table.AvailableVersions);
-                Log.NoAvailableInstance(_logger, exception.Message);
-                throw exception;
+                table.ClearQuarantineHorizon(horizon);
             }
+
+            picked = route.Group.Pick(now);
         }
 
-        var picked = group.Pick(_timeProvider.GetTimestamp());
-        _metrics.InstancePicked(serviceName, picked.Version);
+        _metrics.InstancePicked(table.ServiceName, picked.Version);
         return picked.Instance;
-    }
-
-    private static InstanceGroup ApplyNoInstancePolicy(ServiceRoutingTable table, GrayReleaseOptions options)
-    {
-        switch (options.NoInstancePolicy)
-        {
-            case NoInstancePolicy.FallbackToProd:
-                var prod = options.GetProdVersion(table.ServiceName);
-                return string.IsNullOrEmpty(prod) ? InstanceGroup.Empty : table.GetGroup(prod);
-            case NoInstancePolicy.FallbackToAll:
-                return table.All;
-            default:
-                return InstanceGroup.Empty;
-        }
     }
 
     private async ValueTask<ServiceInstance?> LoadAndPickAsync(string serviceName, GrayStatus? status, CancellationToken cancellationToken)

@@ -31,6 +31,16 @@ internal sealed class InstanceGroup
 
     internal int[]? Schedule => _schedule;
 
+    /// <summary>Picks the next instance in (weighted) round-robin order.</summary>
+    public RoutableInstance Pick()
+    {
+        var schedule = _schedule;
+        var next = (uint)Interlocked.Increment(ref _cursor);
+        return schedule is null
+            ? _instances[(int)(next % (uint)_instances.Length)]
+            : _instances[schedule[(int)(next % (uint)schedule.Length)]];
+    }
+
     /// <summary>Picks the next instance, skipping quarantined ones unless every instance is quarantined.</summary>
     public RoutableInstance Pick(long now)
     {

@@ -100,6 +100,29 @@ public sealed class GrayLoadBalancerTests : IDisposable
     }
 
     [Fact]
+    public async Task Options_reload_applies_to_the_next_pick()
+    {
+        MixedUserApp();
+        Assert.All(await PickPorts(GrayStatus.Gray, 4), port => Assert.Contains(port, new[] { 7202, 7204 }));
+
+        _options.Set(new GrayReleaseOptions { ProdVersion = "V2", GrayVersion = "V1" });
+
+        Assert.All(await PickPorts(GrayStatus.Gray, 4), port => Assert.Contains(port, new[] { 7201, 7203 }));
+        Assert.All(await PickPorts(GrayStatus.Prod, 4), port => Assert.Contains(port, new[] { 7202, 7204 }));
+    }
+
+    [Fact]
+    public async Task Quarantine_survives_an_instance_list_change()
+    {
+        _provider.Set("user-app", Instance("user-app", 7201, "V1"), Instance("user-app", 7203, "V1"));
+        var first = (await _balancer.PickAsync("user-app", GrayStatus.Prod))!;
+        _balancer.ReportConnectionFailure(first);
+        _provider.Set("user-app", Instance("user-app", 7201, "V1"), Instance("user-app", 7203, "V1"), Instance("user-app", 7205, "V2"));
+
+        Assert.DoesNotContain(first.Port, await PickPorts(GrayStatus.Prod, 6));
+    }
+
+    [Fact]
     public async Task Disabled_switch_ignores_versions()
     {
         MixedUserApp();
