@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace GrayRelease.Yarp.Tests.Infrastructure;
 
 /// <summary>
-/// A real Kestrel service on 127.0.0.1 that answers every request with "&lt;version&gt; &lt;gray header&gt;", so a test
+/// A real Kestrel service on 127.0.0.1 that answers every request with "&lt;version&gt; &lt;port&gt; &lt;gray header&gt;", so a test
 /// sees which version served it and what the gateway told it. <c>/hang</c> never answers (until the caller gives up).
 /// </summary>
 internal sealed class VersionedBackend : IAsyncDisposable
@@ -42,7 +42,7 @@ internal sealed class VersionedBackend : IAsyncDisposable
                 await never.Task;
             }
         });
-        app.MapFallback((HttpContext context) => $"{version} {context.Request.Headers["gray"]}");
+        app.MapFallback((HttpContext context) => $"{version} {context.Connection.LocalPort} {context.Request.Headers["gray"]}");
         var backend = new VersionedBackend(app, version);
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
