@@ -32,7 +32,7 @@ public abstract class EmulatorTestBase : IAsyncLifetime, IDisposable
         Http = new HttpClient { BaseAddress = Emulator.BaseAddress, Timeout = TimeSpan.FromSeconds(20) };
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Http.Dispose();
         await Emulator.DisposeAsync();
