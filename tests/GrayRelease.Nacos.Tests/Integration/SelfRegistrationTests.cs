@@ -1,0 +1,186 @@
+using GrayRelease.Discovery;
+using GrayRelease.Nacos.Discovery;
+using GrayRelease.Nacos.Emulator;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Options;
+
+namespace GrayRelease.Nacos.Tests.Integration;
+
+public sealed class SelfRegistrationTests : IAsyncLifetime
+{
+    private readonly FakeLogCollector _logs = new();
+    private NacosEmulator _nacos = null!;
+
+    public async Task InitializeAsync() => _nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions
+    {
+        HeartbeatTimeout = TimeSpan.FromSeconds(2),
+        DeleteTimeout = TimeSpan.FromSeconds(4),
+        HealthCheckInterval = TimeSpan.FromMilliseconds(100),
+        ClientBeatIntervalMillis = 200,
+    });
+
+    public async Task DisposeAsync() => await _nacos.DisposeAsync();
+
+    private WebApplication BuildApp(Dictionary<string, string?>? extra = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "order-app" });
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders().AddProvider(new FakeLoggerProvider(_logs));
+        var settings = new Dictionary<string, string?>
+        {
+            ["nacos:ServerAddresses:0"] = _nacos.ServerAddress,
+            ["nacos:SnapshotPath"] = TestSupport.NewSnapshotPath(),
+            ["nacos:DrainDelay"] = "00:00:03",
+            ["nacos:Metadata:zone"] = "a",
+            ["GrayRelease:Version"] = "V2",
+        };
+        foreach (var pair in extra ?? [])
+        {
+            settings[pair.Key] = pair.Value;
+        }
+
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.AddGrayRelease().AddNacos();
+        var app = builder.Build();
+        app.MapGet("/ping", () => "pong");
+        return app;
+    }
+
+    private static int BoundPort(WebApplication app) =>
+        new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()).Port;
+
+    [Fact]
+    public async Task Registers_with_the_real_bound_port_and_version_metadata_after_start()
+    {
+        using var cts = TestSupport.Timeout();
+        await using var app = BuildApp();
+
+        await app.StartAsync(cts.Token);
+        var port = BoundPort(app);
+        await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app is registered");
+
+        var instance = _nacos.GetInstances("order-app").Single();
+        Assert.NotEqual(0, port);
+        Assert.Equal(("127.0.0.1", port), (instance.Ip, instance.Port));
+        Assert.Equal("V2", instance.Metadata["version"]);
+        Assert.Equal("a", instance.Metadata["zone"]);
+        Assert.True(instance.Ephemeral);
+        Assert.IsType<NacosServiceInstanceProvider>(app.Services.GetRequiredService<IServiceInstanceProvider>());
+        await app.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Deregisters_on_stop_while_the_server_still_serves_during_the_drain_delay()
+    {
+        using var cts = TestSupport.Timeout();
+        await using var app = BuildApp();
+        await app.StartAsync(cts.Token);
+        var address = $"http://127.0.0.1:{BoundPort(app)}/ping";
+        await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app is registered");
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+
+        var stopping = app.StopAsync(cts.Token);
+        await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 0, "the app is deregistered");
+        var duringDrain = await client.GetStringAsync(address, cts.Token);
+        Assert.False(stopping.IsCompleted, "the host waits for the drain delay");
+        await stopping.WaitAsync(cts.Token);
+
+        Assert.Equal("pong", duringDrain);
+        await Assert.ThrowsAsync<HttpRequestException>(() => client.GetStringAsync(address, cts.Token));
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 24);
+    }
+
+    [Fact]
+    public async Task Heartbeats_keep_the_instance_healthy_and_it_comes_back_after_the_server_forgets_it()
+    {
+        using var cts = TestSupport.Timeout();
+        await using var app = BuildApp(new() { ["nacos:DrainDelay"] = "00:00:00" });
+        await app.StartAsync(cts.Token);
+        await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app is registered");
+        var firstBeat = _nacos.GetInstances("order-app").Single().LastBeat;
+
+        // Beats every 200 ms (the interval the server answers) keep it alive well past the 2 s heartbeat timeout.
+        await TestSupport.WaitUntilAsync(
+            () => _nacos.GetInstances("order-app") is [{ } i] && i.LastBeat > firstBeat + TimeSpan.FromSeconds(2.5),
+            "beats continue past the heartbeat timeout");
+        Assert.True(_nacos.GetInstances("order-app").Single().Healthy);
+
+        await _nacos.RestartAsync(cts.Token);
+        Assert.Empty(_nacos.GetInstances("order-app"));
+        await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app is registered again");
+
+        Assert.Equal("V2", _nacos.GetInstances("order-app").Single().Metadata["version"]);
+        await app.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task With_nacos_down_the_app_starts_and_registers_once_nacos_is_up()
+    {
+        using var cts = TestSupport.Timeout();
+        await _nacos.StopAsync(cts.Token);
+        await using var app = BuildApp(new() { ["nacos:DrainDelay"] = "00:00:00" });
+
+        await app.StartAsync(cts.Token);
+        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 21), "the failed registration is logged");
+        await _nacos.RestartAsync(cts.Token);
+
+        await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app registers after Nacos came up");
+        await app.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Invalid_options_stop_start_up_naming_the_key()
+    {
+        await using var app = BuildApp(new() { ["nacos:ServerAddresses:0"] = "not a url" });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync(CancellationToken.None));
+
+        Assert.Contains("nacos:ServerAddresses:0", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'not a url'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Rpc_settings_produce_a_clear_warning()
+    {
+        using var cts = TestSupport.Timeout();
+        await using var app = BuildApp(new() { ["nacos:NamingUseRpc"] = "true", ["nacos:RegisterEnabled"] = "false" });
+
+        await app.StartAsync(cts.Token);
+        await app.StopAsync(cts.Token);
+
+        var warning = Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 7);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains("nacos:NamingUseRpc", warning.Message, StringComparison.Ordinal);
+        Assert.Empty(_nacos.GetInstances("order-app"));
+    }
+
+    [Fact]
+    public async Task Listeners_in_configuration_add_the_nacos_configuration_source()
+    {
+        using var cts = TestSupport.Timeout();
+        _nacos.PublishConfig("order-app.yaml", "DEFAULT_GROUP", "GrayRelease:\n  ProdVersion: V1\n  GrayVersion: V2\n");
+        await using var app = BuildApp(new()
+        {
+            ["nacos:Listeners:0:DataId"] = "order-app.yaml",
+            ["nacos:RegisterEnabled"] = "false",
+        });
+        await app.StartAsync(cts.Token);
+        var monitor = app.Services.GetRequiredService<IOptionsMonitor<GrayReleaseOptions>>();
+        Assert.Equal("V2", monitor.CurrentValue.GrayVersion);
+        var changed = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = monitor.OnChange(o => changed.TrySetResult(o.GrayVersion));
+
+        _nacos.PublishConfig("order-app.yaml", "DEFAULT_GROUP", "GrayRelease:\n  ProdVersion: V1\n  GrayVersion: V3\n");
+
+        Assert.Equal("V3", await TestSupport.WithTimeout(changed.Task, "the live change"));
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 60);
+        await app.StopAsync(cts.Token);
+    }
+}
