@@ -28,7 +28,8 @@ internal sealed class GatewayHost : IAsyncDisposable
         CancellationToken cancellationToken,
         IServiceInstanceProvider? provider = null,
         Action<IServiceCollection>? configureServices = null,
-        Action<WebApplicationBuilder>? configureBuilder = null)
+        Action<WebApplicationBuilder>? configureBuilder = null,
+        Action<WebApplication>? configureApp = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Configuration.Sources.Clear();
@@ -51,6 +52,7 @@ internal sealed class GatewayHost : IAsyncDisposable
             host.ContextAtEntry.Enqueue(GrayContext.Current);
             return next(context);
         });
+        configureApp?.Invoke(app);
         app.MapReverseProxy(proxy => proxy.UseGrayRelease());
         await app.StartAsync(cancellationToken);
 

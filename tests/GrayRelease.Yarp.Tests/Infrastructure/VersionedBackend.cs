@@ -10,7 +10,7 @@ namespace GrayRelease.Yarp.Tests.Infrastructure;
 
 /// <summary>
 /// A real Kestrel service on 127.0.0.1 that answers every request with "&lt;version&gt; &lt;port&gt; &lt;gray header&gt;", so a test
-/// sees which version served it and what the gateway told it. <c>/hang</c> never answers (until the caller gives up).
+/// sees which version served it and what the gateway told it. A path ending in <c>/hang</c> never answers (until the caller gives up).
 /// </summary>
 internal sealed class VersionedBackend : IAsyncDisposable
 {
@@ -34,15 +34,21 @@ internal sealed class VersionedBackend : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
         var app = builder.Build();
-        app.Map("/hang", async (HttpContext context) =>
+        app.MapFallback(async (HttpContext context) =>
         {
-            var never = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            using (context.RequestAborted.Register(() => never.TrySetResult()))
+            if (context.Request.Path.Value?.EndsWith("/hang", StringComparison.Ordinal) == true)
             {
-                await never.Task;
+                var never = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                using (context.RequestAborted.Register(() => never.TrySetResult()))
+                {
+                    await never.Task;
+                }
+
+                return string.Empty;
             }
+
+            return $"{version} {context.Connection.LocalPort} {context.Request.Headers["gray"]}";
         });
-        app.MapFallback((HttpContext context) => $"{version} {context.Connection.LocalPort} {context.Request.Headers["gray"]}");
         var backend = new VersionedBackend(app, version);
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();

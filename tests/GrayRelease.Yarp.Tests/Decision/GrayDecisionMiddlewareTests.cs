@@ -1,0 +1,80 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using static GrayRelease.Yarp.Tests.Rules.RuleTestContext;
+
+namespace GrayRelease.Yarp.Tests.Decision;
+
+public class GrayDecisionMiddlewareTests
+{
+    [Fact]
+    public async Task Decision_is_current_inside_the_pipeline_and_gone_after_it()
+    {
+        GrayStatus? inside = null;
+        var middleware = Create(_ =>
+        {
+            inside = GrayContext.Current;
+            return Task.CompletedTask;
+        });
+
+        await middleware.InvokeAsync(Request(headers: ("gray", "gray-996")));
+
+        Assert.Equal(GrayStatus.Gray, inside);
+        Assert.Null(GrayContext.Current);
+    }
+
+    [Fact]
+    public async Task Decision_is_gone_after_a_failing_pipeline()
+    {
+        var middleware = Create(async _ =>
+        {
+            await Task.Yield();
+            throw new HttpRequestException("downstream failed");
+        });
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => middleware.InvokeAsync(Request(headers: ("gray", "gray-996"))));
+
+        Assert.Null(GrayContext.Current);
+    }
+
+    [Fact]
+    public async Task Client_gray_header_is_removed_before_the_next_step()
+    {
+        var seen = "unset";
+        var middleware = Create(context =>
+        {
+            seen = context.Request.Headers["gray"].ToString();
+            return Task.CompletedTask;
+        });
+
+        await middleware.InvokeAsync(Request(headers: ("gray", "GRAY")));
+
+        Assert.Equal(string.Empty, seen);
+    }
+
+    [Fact]
+    public async Task Request_already_decided_keeps_its_decision()
+    {
+        GrayStatus? inside = null;
+        var middleware = Create(_ =>
+        {
+            inside = GrayContext.Current;
+            return Task.CompletedTask;
+        });
+
+        using (GrayContext.Begin(GrayStatus.All))
+        {
+            await middleware.InvokeAsync(Request(headers: ("gray", "gray-996")));
+        }
+
+        Assert.Equal(GrayStatus.All, inside);
+    }
+
+    private static GrayDecisionMiddleware Create(RequestDelegate next)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["GrayRelease:Gateway:Enabled"] = "true" }).Build();
+        var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddLogging();
+        services.AddReverseProxy().AddGrayRelease();
+        return ActivatorUtilities.CreateInstance<GrayDecisionMiddleware>(services.BuildServiceProvider(), next);
+    }
+}
