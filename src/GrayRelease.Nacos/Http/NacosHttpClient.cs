@@ -163,10 +163,12 @@ internal sealed class NacosHttpClient : IDisposable
                 return latest.AccessToken;
             }
 
-            var login = new NacosRequest(HttpMethod.Post, "v1/auth/login")
-                .WithForm("username", _userName)
-                .WithForm("password", _password);
-            var response = await SendOnceAsync(server, login, null, cancellationToken).ConfigureAwait(false);
+            var response = await SendOnceAsync(server, Login("v1/auth/login"), null, cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                // Nacos 3 servers with the v1 open API switched off still offer the v3 login.
+                response = await SendOnceAsync(server, Login("v3/auth/user/login"), null, cancellationToken).ConfigureAwait(false);
+            }
             if ((int)response.StatusCode >= 500)
             {
                 throw new HttpRequestException($"Nacos server {server} answered {(int)response.StatusCode} to login.");
@@ -192,6 +194,10 @@ internal sealed class NacosHttpClient : IDisposable
             _loginLock.Release();
         }
     }
+
+    private NacosRequest Login(string path) => new NacosRequest(HttpMethod.Post, path)
+        .WithForm("username", _userName)
+        .WithForm("password", _password);
 
     private async Task<NacosResponse> SendOnceAsync(Uri server, NacosRequest request, string? accessToken, CancellationToken cancellationToken)
     {

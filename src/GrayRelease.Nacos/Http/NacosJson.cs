@@ -72,7 +72,7 @@ internal static class NacosJson
                 ip,
                 (int)port.Value,
                 GetDouble(host, "weight") ?? 1,
-                GetBool(host, "healthy") ?? true,
+                GetBool(host, "healthy") ?? GetBool(host, "valid") ?? true,
                 GetBool(host, "enabled") ?? true,
                 GetBool(host, "ephemeral") ?? true,
                 GetString(host, "clusterName"),
@@ -129,6 +129,11 @@ internal static class NacosJson
             if (root.ValueKind != JsonValueKind.Object)
             {
                 return null;
+            }
+
+            if (root.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object)
+            {
+                root = data;
             }
 
             var token = GetString(root, "accessToken");
