@@ -166,6 +166,35 @@ public class GrayRulesTests
         Assert.Same(rules.Decide(Request("203.0.113.11")), rules.Decide(Request("203.0.113.12")));
     }
 
+    [Fact]
+    public void Deciding_a_request_allocates_nothing()
+    {
+        var options = new GrayGatewayOptions
+        {
+            Enabled = true,
+            IpList = ["10.0.0.0/8", "2001:db8::/32"],
+            UserIdList = ["u-1", "u-2"],
+            UserIdHeader = "X-User-Id",
+            Percentage = 5,
+        };
+        var rules = GrayRuleSet.Compile(options, [], Mock.Of<ICityResolver>());
+        var prod = Request("203.0.113.10", ("X-User-Id", "user-123456"), ("gray", "GRAY"));
+        var gray = Request("10.1.2.3");
+        rules.Decide(prod);
+        rules.Decide(gray);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1_000; i++)
+        {
+            rules.Decide(prod);
+            rules.Decide(gray);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(GrayStatus.Prod, rules.Decide(prod).Status);
+        Assert.Equal(GrayStatus.Gray, rules.Decide(gray).Status);
+    }
+
     private sealed class PathRule : IGrayRule
     {
         public string Name => "beta-testers";
