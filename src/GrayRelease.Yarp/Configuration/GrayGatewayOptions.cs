@@ -26,7 +26,8 @@ public sealed class GrayGatewayOptions
 
     /// <summary>
     /// City table of <see cref="ConfigurationCityResolver"/>: city name to the addresses and CIDR ranges located there.
-    /// Keyed by city because ':' separates configuration keys, so an IPv6 range cannot be a key.
+    /// Configuration may also map an IPv4 range to a city (<c>"10.1.0.0/16": "Hangzhou"</c>); IPv6 ranges need the
+    /// city-keyed form because ':' separates configuration keys.
     /// </summary>
     public Dictionary<string, List<string>> Cities { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 

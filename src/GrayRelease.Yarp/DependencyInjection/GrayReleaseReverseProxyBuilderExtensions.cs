@@ -1,6 +1,7 @@
 using GrayRelease;
 using GrayRelease.Discovery;
 using GrayRelease.Yarp;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -33,7 +34,10 @@ public static class GrayReleaseReverseProxyBuilderExtensions
         }
 
         services.AddSingleton<GrayGatewayMarker>();
-        services.AddOptions<GrayGatewayOptions>().BindConfiguration(GrayGatewayOptions.SectionName).ValidateOnStart();
+        services.AddOptions<GrayGatewayOptions>()
+            .BindConfiguration(GrayGatewayOptions.SectionName)
+            .Configure<IConfiguration>(RangeKeyedCities.Apply)
+            .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GrayGatewayOptions>, GrayGatewayOptionsValidator>());
         services.AddOptions<GrayReleaseOptions>();
         services.AddMetrics();

@@ -40,13 +40,28 @@ public class ConfigurationCityResolverTests
         Assert.Equal("Hangzhou", resolver.ResolveCity(IPAddress.Parse("10.7.0.9")));
     }
 
+    [Fact]
+    public void Range_keyed_entries_and_city_keyed_lists_can_be_mixed()
+    {
+        var (resolver, _) = Create(new()
+        {
+            ["GrayRelease:Gateway:Cities:10.1.0.0/16"] = "Hangzhou",
+            ["GrayRelease:Gateway:Cities:10.4.0.0/16"] = "hangzhou",
+            ["GrayRelease:Gateway:Cities:Hangzhou:0"] = "2001:db8:1a::/48",
+            ["GrayRelease:Gateway:Cities:Beijing:0"] = "10.2.0.0/16",
+        });
+
+        Assert.Equal("Hangzhou", resolver.ResolveCity(IPAddress.Parse("10.1.9.9")), StringComparer.OrdinalIgnoreCase);
+        Assert.Equal("Hangzhou", resolver.ResolveCity(IPAddress.Parse("10.4.9.9")), StringComparer.OrdinalIgnoreCase);
+        Assert.Equal("Hangzhou", resolver.ResolveCity(IPAddress.Parse("2001:db8:1a::9")), StringComparer.OrdinalIgnoreCase);
+        Assert.Equal("Beijing", resolver.ResolveCity(IPAddress.Parse("10.2.9.9")));
+    }
+
     private static (ConfigurationCityResolver Resolver, IConfigurationRoot Configuration) Create(Dictionary<string, string?> values)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-        var services = new ServiceCollection()
-            .AddSingleton<IConfiguration>(configuration)
-            .Configure<GrayGatewayOptions>(configuration.GetSection(GrayGatewayOptions.SectionName))
-            .BuildServiceProvider();
-        return (new ConfigurationCityResolver(services.GetRequiredService<IOptionsMonitor<GrayGatewayOptions>>()), configuration);
+        var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration);
+        services.AddReverseProxy().AddGrayRelease();
+        return (new ConfigurationCityResolver(services.BuildServiceProvider().GetRequiredService<IOptionsMonitor<GrayGatewayOptions>>()), configuration);
     }
 }
