@@ -90,6 +90,6 @@ public sealed class NacosOptions
 
     internal string GetSnapshotPath() =>
         string.IsNullOrEmpty(SnapshotPath)
-            ? Path.Combine(Path.GetTempPath(), "grayrelease-nacos", NamingNamespace)
+            ? Path.Combine(Path.GetTempPath(), "grayrelease-nacos")
             : SnapshotPath;
 }

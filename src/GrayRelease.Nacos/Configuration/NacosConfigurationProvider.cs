@@ -121,14 +121,14 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
                         $"The Nacos configuration {entry.Key}{(entry.Key.Tenant.Length == 0 ? ", namespace 'public'" : string.Empty)} does not exist. Publish it, correct nacos:Listeners, or mark it Optional = true.");
                 }
 
-                entry.Set(null, NacosConfigKey.Md5(null), new Dictionary<string, string?>());
+                entry.Set(NacosConfigKey.Md5(null), new Dictionary<string, string?>());
                 continue;
             }
 
             var parser = ConfigFormats.Select(entry.Key.DataId, entry.Listener.Type, content);
             try
             {
-                entry.Set(content, NacosConfigKey.Md5(content), parser.Parse(content));
+                entry.Set(NacosConfigKey.Md5(content), parser.Parse(content));
             }
             catch (FormatException ex)
             {
@@ -136,7 +136,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
                 {
                     // A reload of the root (IConfigurationRoot.Reload) must not lose good values to a bad edit.
                     Log.ConfigMalformed(_logger, ex, entry.Key.DataId, entry.Key.Group, parser.Name);
-                    entry.Set(content, NacosConfigKey.Md5(content), entry.Data);
+                    entry.Set(NacosConfigKey.Md5(content), entry.Data);
                     continue;
                 }
 
@@ -156,13 +156,22 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
             {
                 var changed = await _client.ListenAsync(Array.ConvertAll(_entries, e => (e.Key, e.Md5)), callTimeout, cancellationToken).ConfigureAwait(false);
                 var reload = false;
+                var anyNew = false;
                 foreach (var key in changed)
                 {
                     var entry = Array.Find(_entries, e => e.Key.DataId == key.DataId && e.Key.Group == key.Group);
                     if (entry is not null)
                     {
+                        var md5 = entry.Md5;
                         reload |= await RefreshAsync(entry, cancellationToken).ConfigureAwait(false);
+                        anyNew |= md5 != entry.Md5;
                     }
+                }
+
+                if (changed.Count > 0 && !reload && !anyNew)
+                {
+                    // The server keeps reporting a change we cannot see (e.g. a proxy rewriting content): don't spin.
+                    await Task.Delay(initialDelay, _time, cancellationToken).ConfigureAwait(false);
                 }
 
                 if (reload)
@@ -206,7 +215,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
         {
             // Remember the deletion, or the listener would report the same change forever.
             Log.ConfigDeleted(_logger, entry.Key.DataId, entry.Key.Group);
-            entry.Set(null, NacosConfigKey.Md5(null), entry.Data ?? new Dictionary<string, string?>());
+            entry.Set(NacosConfigKey.Md5(null), entry.Data ?? new Dictionary<string, string?>());
             return false;
         }
 
@@ -225,12 +234,12 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
         catch (FormatException ex)
         {
             Log.ConfigMalformed(_logger, ex, entry.Key.DataId, entry.Key.Group, parser.Name);
-            entry.Set(content, md5, entry.Data ?? new Dictionary<string, string?>());
+            entry.Set(md5, entry.Data ?? new Dictionary<string, string?>());
             return false;
         }
 
         Log.ConfigChanged(_logger, entry.Key.DataId, entry.Key.Group);
-        entry.Set(content, md5, data);
+        entry.Set(md5, data);
         SaveSnapshot(entry.Key, content);
         return true;
     }
@@ -308,9 +317,8 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
 
         public Dictionary<string, string?>? Data { get; private set; }
 
-        public void Set(string? content, string md5, Dictionary<string, string?> data)
+        public void Set(string md5, Dictionary<string, string?> data)
         {
-            _ = content;
             Md5 = md5;
             Data = data;
         }

@@ -10,7 +10,7 @@ internal sealed class InstanceSnapshotStore(string directory)
 {
     public string Directory { get; } = directory;
 
-    public string GetPath(string groupedName) => Path.Combine(Directory, "naming", Sanitize(groupedName) + ".json");
+    public string GetPath(string groupedName) => Path.Combine(Directory, Sanitize(groupedName) + ".json");
 
     public void Save(string groupedName, string body)
     {

@@ -35,7 +35,7 @@ public sealed class NacosServiceInstanceProvider : IServiceInstanceProvider, IAs
         _options = options;
         _time = timeProvider;
         _logger = logger;
-        _snapshots = new InstanceSnapshotStore(options.GetSnapshotPath());
+        _snapshots = new InstanceSnapshotStore(Path.Combine(options.GetSnapshotPath(), "naming", InstanceSnapshotStore.Sanitize(options.NamingNamespace)));
         _push = new Lazy<UdpPushReceiver?>(
             () => options.UdpPushEnabled ? UdpPushReceiver.TryStart(http.Servers[0], OnPush, logger) : null,
             LazyThreadSafetyMode.ExecutionAndPublication);
@@ -117,6 +117,13 @@ public sealed class NacosServiceInstanceProvider : IServiceInstanceProvider, IAs
         {
             return;
         }
+#pragma warning disable CA1031 // The first lookup must answer (from the snapshot, or "unknown"), whatever went wrong.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.RefreshFailed(_logger, ex, entry.Name, entry.State.Instances.Count);
+            LoadSnapshot(entry);
+        }
 
         _ = Task.Run(() => PollAsync(entry, token), CancellationToken.None);
     }
@@ -133,6 +140,12 @@ public sealed class NacosServiceInstanceProvider : IServiceInstanceProvider, IAs
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
                 return;
+            }
+#pragma warning disable CA1031 // The poll loop must outlive any single bad answer.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.RefreshFailed(_logger, ex, entry.Name, entry.State.Instances.Count);
             }
         }
     }
