@@ -27,7 +27,7 @@ internal sealed class VersionFilter
     /// The destinations the request may use (possibly empty when the cluster has none at all), or <see langword="null"/>
     /// with <paramref name="failure"/> saying why when the wanted version has no destination and no fallback applies.
     /// </summary>
-    public DestinationSet? Select(ClusterState cluster, ClusterModel model, IReadOnlyList<DestinationState> available, out string? failure)
+    public DestinationSet? Select(ClusterState cluster, ClusterModel model, IReadOnlyList<DestinationState> available, out NoAvailableInstanceException? failure)
     {
         failure = null;
         var options = _options.CurrentValue;
@@ -58,9 +58,8 @@ internal sealed class VersionFilter
             return fallback;
         }
 
-        var exception = new NoAvailableInstanceException(index.ServiceName, status, wanted, index.Versions);
-        failure = $"Cluster '{model.Config.ClusterId}': {exception.Message}";
-        Log.NoInstanceOfWantedVersion(_logger, model.Config.ClusterId, exception.Message);
+        failure = new NoAvailableInstanceException(index.ServiceName, status, wanted, index.Versions);
+        Log.NoInstanceOfWantedVersion(_logger, model.Config.ClusterId, failure.Message);
         return null;
     }
 

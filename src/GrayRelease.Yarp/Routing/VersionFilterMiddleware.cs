@@ -1,3 +1,5 @@
+using System.Text.Json;
+using GrayRelease.LoadBalancing;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Model;
 
@@ -31,12 +33,26 @@ internal sealed class VersionFilterMiddleware
         if (destinations is null)
         {
             feature.AvailableDestinations = [];
-            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            context.Response.ContentType = "text/plain; charset=utf-8";
-            return context.Response.WriteAsync(failure!, context.RequestAborted);
+            return WriteProblemAsync(context, feature.Cluster.Config.ClusterId, failure!);
         }
 
         feature.AvailableDestinations = destinations;
         return _next(context);
+    }
+
+    private static Task WriteProblemAsync(HttpContext context, string clusterId, NoAvailableInstanceException failure)
+    {
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        context.Response.ContentType = "application/problem+json";
+        var problem = new NoDestinationProblem(
+            "No destination of the wanted version is available.",
+            StatusCodes.Status503ServiceUnavailable,
+            $"Cluster '{clusterId}': {failure.Message}",
+            clusterId,
+            failure.ServiceName,
+            failure.Status?.ToWireValue() ?? "untagged",
+            failure.WantedVersion,
+            failure.AvailableVersions);
+        return JsonSerializer.SerializeAsync(context.Response.Body, problem, GatewayJsonContext.Default.NoDestinationProblem, context.RequestAborted);
     }
 }

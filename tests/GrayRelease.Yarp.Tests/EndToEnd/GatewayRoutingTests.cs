@@ -1,3 +1,4 @@
+using System.Text.Json;
 using GrayRelease.Yarp.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Yarp.ReverseProxy.Configuration;
@@ -63,10 +64,15 @@ public sealed class GatewayRoutingTests(BackendsFixture backends) : IClassFixtur
         var (status, body) = await gateway.GetAsync("/orders/1", Token, GrayHeader);
 
         Assert.Equal(503, status);
-        Assert.Contains("Cluster 'orders'", body, StringComparison.Ordinal);
-        Assert.Contains("mode GRAY", body, StringComparison.Ordinal);
-        Assert.Contains("wanted version: v2", body, StringComparison.Ordinal);
-        Assert.Contains("available versions: v1", body, StringComparison.Ordinal);
+        using var problem = JsonDocument.Parse(body);
+        var root = problem.RootElement;
+        Assert.Equal(503, root.GetProperty("status").GetInt32());
+        Assert.Equal("orders", root.GetProperty("cluster").GetString());
+        Assert.Equal("orders", root.GetProperty("service").GetString());
+        Assert.Equal("GRAY", root.GetProperty("mode").GetString());
+        Assert.Equal("v2", root.GetProperty("wantedVersion").GetString());
+        Assert.Equal(["v1"], root.GetProperty("availableVersions").EnumerateArray().Select(v => v.GetString()));
+        Assert.StartsWith("Cluster 'orders': No available instance of service 'orders' for mode GRAY", root.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal("v1", Reply.Parse(await gateway.GetAsync("/orders/1", Token)).Version);
     }
 

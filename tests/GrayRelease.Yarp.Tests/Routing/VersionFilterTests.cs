@@ -48,17 +48,17 @@ public class VersionFilterTests
     }
 
     [Fact]
-    public void Missing_version_fails_with_a_reason_naming_cluster_mode_wanted_and_available_versions()
+    public void Missing_version_fails_with_a_reason_naming_service_mode_wanted_and_available_versions()
     {
         _options.GrayVersion = "v9";
 
         var selected = Select(GrayStatus.Gray, out var failure);
 
         Assert.Null(selected);
-        Assert.Contains("Cluster 'order-cluster'", failure, StringComparison.Ordinal);
-        Assert.Contains("mode GRAY", failure, StringComparison.Ordinal);
-        Assert.Contains("wanted version: v9", failure, StringComparison.Ordinal);
-        Assert.Contains("available versions: v1, v2", failure, StringComparison.Ordinal);
+        Assert.NotNull(failure);
+        Assert.Equal(("order-cluster", GrayStatus.Gray, "v9"), (failure.ServiceName, failure.Status, failure.WantedVersion));
+        Assert.Equal(["v1", "v2"], failure.AvailableVersions);
+        Assert.Contains("mode GRAY (wanted version: v9; available versions: v1, v2)", failure.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -165,7 +165,7 @@ public class VersionFilterTests
         Assert.Null(policy.PickDestination(new Microsoft.AspNetCore.Http.DefaultHttpContext(), _cluster, _destinations));
     }
 
-    private DestinationSet? Select(GrayStatus status, out string? failure, ClusterState? cluster = null, IReadOnlyList<DestinationState>? destinations = null)
+    private DestinationSet? Select(GrayStatus status, out GrayRelease.LoadBalancing.NoAvailableInstanceException? failure, ClusterState? cluster = null, IReadOnlyList<DestinationState>? destinations = null)
     {
         cluster ??= _cluster;
         using var scope = GrayContext.Begin(status);
