@@ -84,6 +84,26 @@ public sealed class NacosOptions
     /// <summary>Whether to receive UDP push from Nacos (1.x to 3.1) in addition to polling.</summary>
     public bool UdpPushEnabled { get; set; } = true;
 
+    /// <summary>The server addresses, also accepting comma- or semicolon-separated lists in one entry (environment variables).</summary>
+    internal List<string> GetServerAddresses()
+    {
+        var result = new List<string>();
+        foreach (var entry in ServerAddresses)
+        {
+            if (entry is null)
+            {
+                continue;
+            }
+
+            foreach (var address in entry.Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                result.Add(address);
+            }
+        }
+
+        return result;
+    }
+
     internal string NamingNamespace => string.IsNullOrEmpty(Namespace) ? "public" : Namespace;
 
     internal string ConfigTenant => string.IsNullOrEmpty(Namespace) || Namespace == "public" ? string.Empty : Namespace;

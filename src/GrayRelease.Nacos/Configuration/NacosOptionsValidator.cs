@@ -9,7 +9,7 @@ internal sealed class NacosOptionsValidator : IValidateOptions<NacosOptions>
     public ValidateOptionsResult Validate(string? name, NacosOptions options)
     {
         var failures = new List<string>();
-        var servers = options.ServerAddresses;
+        var servers = options.GetServerAddresses();
         if (servers.Count == 0)
         {
             failures.Add(NacosOptionsValidatorMessages.NoServers(options));

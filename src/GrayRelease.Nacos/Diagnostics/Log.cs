@@ -86,6 +86,9 @@ internal static partial class Log
     [LoggerMessage(50, LogLevel.Debug, "UDP push {Type} from {Sender}")]
     public static partial void PushReceived(ILogger logger, string type, string sender);
 
+    [LoggerMessage(51, LogLevel.Error, "An InstancesChanged handler failed for {ServiceName}")]
+    public static partial void ChangeHandlerFailed(ILogger logger, Exception exception, string serviceName);
+
     // 60-79: configuration
     [LoggerMessage(60, LogLevel.Information, "Nacos configuration {DataId} ({Group}) changed; reloading")]
     public static partial void ConfigChanged(ILogger logger, string dataId, string group);

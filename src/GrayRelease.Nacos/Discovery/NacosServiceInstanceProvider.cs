@@ -279,7 +279,7 @@ public sealed class NacosServiceInstanceProvider : IServiceInstanceProvider, IAs
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Log.RefreshFailed(_logger, ex, entry.Name, next.Instances.Count);
+            Log.ChangeHandlerFailed(_logger, ex, entry.Name);
         }
     }
 

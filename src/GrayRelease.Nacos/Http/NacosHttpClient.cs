@@ -37,7 +37,7 @@ internal sealed class NacosHttpClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         var servers = new List<Uri>();
-        foreach (var address in options.ServerAddresses)
+        foreach (var address in options.GetServerAddresses())
         {
             if (NacosServerAddress.TryParse(address, out var uri))
             {

@@ -13,6 +13,15 @@ public class NacosOptionsValidatorTests
     }
 
     [Fact]
+    public void A_comma_separated_server_list_in_one_entry_is_accepted()
+    {
+        var options = new NacosOptions { ServerAddresses = ["http://10.0.0.2:8848, http://10.0.0.3:8848"] };
+
+        Assert.True(new NacosOptionsValidator().Validate(null, options).Succeeded);
+        Assert.Equal(["http://10.0.0.2:8848", "http://10.0.0.3:8848"], options.GetServerAddresses());
+    }
+
+    [Fact]
     public void Missing_server_addresses_name_the_key()
     {
         var result = new NacosOptionsValidator().Validate(null, new NacosOptions());
