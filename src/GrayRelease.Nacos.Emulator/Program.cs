@@ -5,7 +5,11 @@ using Microsoft.Extensions.Logging;
 // Standalone: dotnet run --project src/GrayRelease.Nacos.Emulator [--port 8848] [--host 127.0.0.1] [--auth] [--username u --password p]
 var configuration = new ConfigurationBuilder().AddCommandLine(EmulatorCommandLine.Normalize(args)).Build();
 using var loggerFactory = LoggerFactory.Create(logging => logging
-    .AddSimpleConsole(console => console.SingleLine = true)
+    .AddSimpleConsole(console =>
+    {
+        console.SingleLine = true;
+        console.TimestampFormat = "HH:mm:ss.fff ";
+    })
     .SetMinimumLevel(configuration.GetValue("verbose", false) ? LogLevel.Debug : LogLevel.Warning));
 var options = new NacosEmulatorOptions
 {

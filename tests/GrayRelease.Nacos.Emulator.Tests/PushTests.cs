@@ -42,6 +42,24 @@ public sealed class PushTests : EmulatorTestBase
     }
 
     [Fact]
+    public async Task Each_cluster_view_a_client_listed_gets_its_own_push()
+    {
+        using var udp = NewUdpClient();
+        await SubscribeAsync(udp, "Nacos-Java-Client:v1.0.0", clusters: "DEFAULT");
+        await SubscribeAsync(udp, "Nacos-Java-Client:v1.0.0", clusters: "");
+
+        Emulator.RegisterInstance("order-app", "127.0.0.1", 7001);
+        var first = await ReceivePushAsync(udp);
+        var second = await ReceivePushAsync(udp);
+
+        Assert.Equal(
+            ["", "DEFAULT"],
+            new[] { first.Data.GetProperty("clusters").GetString(), second.Data.GetProperty("clusters").GetString() }.Order());
+        Assert.Equal(["127.0.0.1:7001"], HostAddresses(first.Data));
+        Assert.Equal(["127.0.0.1:7001"], HostAddresses(second.Data));
+    }
+
+    [Fact]
     public async Task A_big_list_is_pushed_gzip_compressed()
     {
         using var udp = NewUdpClient();
@@ -111,11 +129,16 @@ public sealed class PushTests : EmulatorTestBase
     }
 
     [Fact]
-    public async Task A_clientIP_other_than_the_caller_or_loopback_is_never_pushed_to()
+    public async Task A_clientIP_of_another_host_is_replaced_by_the_callers_address()
     {
-        await SendAsync(HttpMethod.Get, $"v1/ns/instance/list?{Svc}&udpPort=9999&clientIP=10.1.2.3", configure: r => r.Headers.TryAddWithoutValidation("User-Agent", "Nacos-Java-Client:v1.0.0"));
+        using var udp = NewUdpClient();
+        var port = ((IPEndPoint)udp.Client.LocalEndPoint!).Port;
+        using var response = await SendAsync(HttpMethod.Get, $"v1/ns/instance/list?{Svc}&udpPort={port}&clientIP=10.1.2.3", configure: r => r.Headers.TryAddWithoutValidation("User-Agent", "Nacos-Java-Client:v1.0.0"));
 
-        Assert.Equal(0, Emulator.Push.SubscriptionCount);
+        Emulator.RegisterInstance("order-app", "127.0.0.1", 7001);
+
+        Assert.Equal([new IPEndPoint(IPAddress.Loopback, port)], Emulator.Push.SubscriberTargets);
+        Assert.Equal(["127.0.0.1:7001"], HostAddresses((await ReceivePushAsync(udp)).Data));
     }
 
     [Fact]
@@ -133,6 +156,55 @@ public sealed class PushTests : EmulatorTestBase
 
         Assert.Equal(first.Raw, resent.Raw);
         Assert.Equal(2, Emulator.Push.PushesSent);
+    }
+
+    [Fact]
+    public async Task A_newer_push_replaces_the_older_unacknowledged_one_so_only_it_is_resent()
+    {
+        using var udp = NewUdpClient();
+        await SubscribeAsync(udp, "Nacos-Java-Client:v1.0.0");
+        Emulator.RegisterInstance("order-app", "127.0.0.1", 7001);
+        await ReceivePushAsync(udp);
+        Emulator.RegisterInstance("order-app", "127.0.0.1", 7002);
+        await ReceivePushAsync(udp);
+        Emulator.RemoveInstance("order-app", "127.0.0.1", 7002);
+        var latest = await ReceivePushAsync(udp);
+
+        Clock.Advance(TimeSpan.FromSeconds(10));
+        var resent = await ReceivePushAsync(udp);
+
+        Assert.Equal(["127.0.0.1:7001"], HostAddresses(latest.Data));
+        Assert.Equal(latest.Raw, resent.Raw);
+        Assert.Equal(4, Emulator.Push.PushesSent);
+    }
+
+    [Fact]
+    public async Task An_ack_from_another_local_address_of_the_subscriber_is_accepted()
+    {
+        using var udp = new UdpClient(new IPEndPoint(IPAddress.Any, 0));
+        var port = ((IPEndPoint)udp.Client.LocalEndPoint!).Port;
+        using (await SendAsync(HttpMethod.Get, $"v1/ns/instance/list?{Svc}&udpPort={port}&clientIP=127.0.0.2", configure: r => r.Headers.TryAddWithoutValidation("User-Agent", "Nacos-Java-Client:v1.0.0")))
+        {
+        }
+
+        Emulator.RegisterInstance("order-app", "127.0.0.1", 7001);
+        var push = await ReceivePushAsync(udp);
+        var ack = Encoding.UTF8.GetBytes($$"""{"type":"push-ack","lastRefTime":{{push.Push.GetProperty("lastRefTime").GetInt64()}},"data":""}""");
+        await udp.SendAsync(ack, push.Sender, Timeout);
+
+        await EventuallyAsync(() => Emulator.Push.AcksReceived == 1, "the ack to be accepted");
+    }
+
+    [Fact]
+    public async Task LastRefTime_of_a_push_is_exact_as_a_javascript_number()
+    {
+        using var udp = NewUdpClient();
+        await SubscribeAsync(udp, "Nacos-Java-Client:v1.0.0");
+
+        Emulator.RegisterInstance("order-app", "127.0.0.1", 7001);
+        var lastRefTime = (await ReceivePushAsync(udp)).Push.GetProperty("lastRefTime").GetInt64();
+
+        Assert.InRange(lastRefTime, 1, (1L << 53) - 1);
     }
 
     [Fact]

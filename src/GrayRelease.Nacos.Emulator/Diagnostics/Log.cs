@@ -47,8 +47,8 @@ internal static partial class Log
     [LoggerMessage(14, LogLevel.Debug, "No UDP push for agent '{Agent}': not a known Nacos client at its minimum version.")]
     public static partial void PushNotEnabledForAgent(ILogger logger, string agent);
 
-    [LoggerMessage(15, LogLevel.Warning, "Refused to subscribe clientIP {ClientIp} to UDP push: only the caller's own address or loopback may be pushed to.")]
-    public static partial void PushTargetRefused(ILogger logger, string clientIp);
+    [LoggerMessage(15, LogLevel.Debug, "UDP push goes to the caller {Caller}, not to clientIP {ClientIp}: only this machine or the caller may be pushed to.")]
+    public static partial void PushTargetReplaced(ILogger logger, string clientIp, string caller);
 
     [LoggerMessage(16, LogLevel.Debug, "Published config '{DataId}' in group '{Group}' (tenant '{Tenant}').")]
     public static partial void ConfigPublished(ILogger logger, string tenant, string group, string dataId);

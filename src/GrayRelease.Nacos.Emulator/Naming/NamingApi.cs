@@ -19,6 +19,8 @@ internal sealed class NamingApi
     private const int BeatOk = 10200;
     private const int BeatUnknownInstance = 20404;
 
+    private static readonly Lazy<HashSet<IPAddress>> LocalAddressSet = new(ReadLocalAddresses);
+
     private readonly NamingStore _store;
     private readonly UdpPushService _push;
     private readonly NacosEmulatorOptions _options;
@@ -319,21 +321,48 @@ internal sealed class NamingApi
             caller = caller.MapToIPv4();
         }
 
-        IPAddress? target;
-        if (string.IsNullOrWhiteSpace(clientIp))
+        IPAddress? target = caller;
+        if (!string.IsNullOrWhiteSpace(clientIp))
         {
-            target = caller;
-        }
-        else if (!IPAddress.TryParse(clientIp, out target) || !(IPAddress.IsLoopback(target) || target.Equals(caller)))
-        {
-            // Only ever push to the caller itself or to loopback: never let a request aim datagrams elsewhere.
-            Log.PushTargetRefused(_logger, clientIp);
-            return;
+            if (IPAddress.TryParse(clientIp, out var requested)
+                && (IPAddress.IsLoopback(requested) || requested.Equals(caller) || LocalAddresses.Contains(requested)))
+            {
+                target = requested;
+            }
+            else
+            {
+                // Never let a request aim datagrams at another host: push to the caller instead.
+                Log.PushTargetReplaced(_logger, clientIp, caller?.ToString() ?? "(unknown)");
+            }
         }
 
         if (target is not null)
         {
             _push.Subscribe(service, new IPEndPoint(target, udpPort), clusters, agent);
         }
+    }
+
+    private static HashSet<IPAddress> LocalAddresses => LocalAddressSet.Value;
+
+    /// <summary>This machine's own addresses: clients often send their interface address as clientIP.</summary>
+    private static HashSet<IPAddress> ReadLocalAddresses()
+    {
+        var result = new HashSet<IPAddress>();
+        try
+        {
+            foreach (var networkInterface in System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces())
+            {
+                foreach (var unicast in networkInterface.GetIPProperties().UnicastAddresses)
+                {
+                    result.Add(unicast.Address);
+                }
+            }
+        }
+        catch (System.Net.NetworkInformation.NetworkInformationException)
+        {
+            // Without the list, only loopback and the caller's own address are pushed to.
+        }
+
+        return result;
     }
 }

@@ -20,7 +20,8 @@ internal sealed class UdpPushService : IDisposable
     private const int CompressThreshold = 1024;
     private const int MaxSends = 2;
 
-    private readonly ConcurrentDictionary<(ServiceKey Service, IPEndPoint Target), Subscription> _subscriptions = new();
+    // One subscription per cluster view, like 1.x servers: a client that lists "" and "DEFAULT" caches both.
+    private readonly ConcurrentDictionary<(ServiceKey Service, IPEndPoint Target, string Clusters), Subscription> _subscriptions = new();
     private readonly ConcurrentDictionary<string, PendingPush> _pending = new(StringComparer.Ordinal);
     private readonly NamingStore _store;
     private readonly NacosEmulatorOptions _options;
@@ -28,6 +29,7 @@ internal sealed class UdpPushService : IDisposable
     private readonly object _socketGate = new();
     private Socket? _socket;
     private CancellationTokenSource? _receiveCancellation;
+    private readonly long _startTimestamp;
     private long _lastRefTime;
     private long _pushesSent;
     private long _acksReceived;
@@ -37,6 +39,7 @@ internal sealed class UdpPushService : IDisposable
         _store = store;
         _options = options;
         _logger = logger;
+        _startTimestamp = options.TimeProvider.GetTimestamp();
     }
 
     public long PushesSent => Interlocked.Read(ref _pushesSent);
@@ -44,6 +47,9 @@ internal sealed class UdpPushService : IDisposable
     public long AcksReceived => Interlocked.Read(ref _acksReceived);
 
     public int SubscriptionCount => _subscriptions.Count;
+
+    /// <summary>Where pushes go (for tests).</summary>
+    public IReadOnlyList<IPEndPoint> SubscriberTargets => [.. _subscriptions.Keys.Select(key => key.Target)];
 
     public void Start(IPAddress bindAddress)
     {
@@ -96,13 +102,13 @@ internal sealed class UdpPushService : IDisposable
         var now = _options.TimeProvider.GetUtcNow();
         var added = false;
         _subscriptions.AddOrUpdate(
-            (service, target),
+            (service, target, clusters),
             _ =>
             {
                 added = true;
-                return new Subscription(clusters, now);
+                return new Subscription(now);
             },
-            (_, _) => new Subscription(clusters, now));
+            (_, _) => new Subscription(now));
         if (added)
         {
             Log.Subscribed(_logger, service.GroupedName, target.ToString(), agent);
@@ -115,7 +121,7 @@ internal sealed class UdpPushService : IDisposable
         foreach (var (key, subscription) in _subscriptions)
         {
             if (now - subscription.LastSeen > _options.PushSubscriptionTimeout
-                && _subscriptions.TryRemove(new KeyValuePair<(ServiceKey, IPEndPoint), Subscription>(key, subscription)))
+                && _subscriptions.TryRemove(new KeyValuePair<(ServiceKey, IPEndPoint, string), Subscription>(key, subscription)))
             {
                 Log.SubscriptionExpired(_logger, key.Service.GroupedName, key.Target.ToString());
             }
@@ -135,11 +141,11 @@ internal sealed class UdpPushService : IDisposable
             return;
         }
 
-        foreach (var (key, subscription) in _subscriptions)
+        foreach (var key in _subscriptions.Keys)
         {
             if (key.Service == service)
             {
-                Push(socket, key.Service, key.Target, subscription.Clusters);
+                Push(socket, key.Service, key.Target, key.Clusters);
             }
         }
     }
@@ -151,7 +157,7 @@ internal sealed class UdpPushService : IDisposable
         var nowMillis = _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         var listAnswer = JsonOutput.ToBytes(writer =>
             InstanceListWriter.WriteServiceInfo(writer, service, clusters, hosts, _options, nowMillis));
-        var lastRefTime = NextLastRefTime(nowMillis);
+        var lastRefTime = NextLastRefTime();
         var datagram = JsonOutput.ToBytes(writer =>
         {
             writer.WriteStartObject();
@@ -166,7 +172,17 @@ internal sealed class UdpPushService : IDisposable
     private void Push(Socket socket, ServiceKey service, IPEndPoint target, string clusters)
     {
         var (payload, lastRefTime) = BuildDatagram(service, clusters);
-        var pending = new PendingPush(AckKey(target, lastRefTime), service, target, payload);
+        var pending = new PendingPush(AckKey(target, lastRefTime), service, target, clusters, payload);
+
+        // A newer push supersedes an unacknowledged older one: resending stale data would only confuse clients.
+        foreach (var (key, older) in _pending)
+        {
+            if (older.Service == service && older.Target.Equals(target) && string.Equals(older.Clusters, clusters, StringComparison.Ordinal) && _pending.TryRemove(new KeyValuePair<string, PendingPush>(key, older)))
+            {
+                older.Timer?.Dispose();
+            }
+        }
+
         _pending[pending.Key] = pending;
         Send(socket, pending);
     }
@@ -282,10 +298,11 @@ internal sealed class UdpPushService : IDisposable
         Log.PushAcknowledged(_logger, pending.Service.GroupedName, sender.ToString());
     }
 
-    private long NextLastRefTime(long nowMillis)
+    private long NextLastRefTime()
     {
-        // The real server uses System.nanoTime(); unique values keep ack keys apart.
-        var candidate = nowMillis * 1_000_000;
+        // Like the real server's System.nanoTime(): a monotonic count of nanoseconds, small enough for clients
+        // that parse JSON numbers as doubles (JavaScript) to echo it exactly in their ack.
+        var candidate = (long)(_options.TimeProvider.GetElapsedTime(_startTimestamp).TotalMilliseconds * 1_000_000) + 1_000_000_000;
         while (true)
         {
             var previous = Interlocked.Read(ref _lastRefTime);
@@ -297,12 +314,13 @@ internal sealed class UdpPushService : IDisposable
         }
     }
 
-    private static string AckKey(IPEndPoint target, long lastRefTime)
-    {
-        var address = target.Address.IsIPv4MappedToIPv6 ? target.Address.MapToIPv4() : target.Address;
-        return address + ":" + target.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":"
-            + lastRefTime.ToString(System.Globalization.CultureInfo.InvariantCulture);
-    }
+    /// <summary>
+    /// lastRefTime is unique per emulator, so it alone finds the push; the sender's port must still match,
+    /// but not its address: a client bound to all interfaces answers from loopback when pushed at its LAN address.
+    /// </summary>
+    private static string AckKey(IPEndPoint target, long lastRefTime) =>
+        target.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":"
+        + lastRefTime.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static byte[] Gzip(byte[] data)
     {
@@ -315,10 +333,12 @@ internal sealed class UdpPushService : IDisposable
         return output.ToArray();
     }
 
-    private sealed record Subscription(string Clusters, DateTimeOffset LastSeen);
+    private sealed record Subscription(DateTimeOffset LastSeen);
 
-    private sealed class PendingPush(string key, ServiceKey service, IPEndPoint target, byte[] payload)
+    private sealed class PendingPush(string key, ServiceKey service, IPEndPoint target, string clusters, byte[] payload)
     {
+        public string Clusters { get; } = clusters;
+
         public string Key { get; } = key;
 
         public ServiceKey Service { get; } = service;
