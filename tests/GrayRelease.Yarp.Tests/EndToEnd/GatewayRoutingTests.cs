@@ -92,21 +92,45 @@ public sealed class GatewayRoutingTests(BackendsFixture backends) : IClassFixtur
     {
         var registry = new TestInstanceProvider();
         registry.SetInstances("order-app", Instance("order-app", backends.V1a), Instance("order-app", backends.V2a));
-        var applied = new ConfigAppliedSignal();
+        using var applied = new ConfigAppliedSignal();
         var config = new GatewayConfig().Cluster("orders").RegistryDestination("orders", "order-app");
         await using var gateway = await GatewayHost.StartAsync(config, Token, registry, s => s.AddSingleton<IConfigChangeListener>(applied));
 
         Assert.Equal(backends.V2a.Port, Reply.Parse(await gateway.GetAsync("/orders/1", Token, GrayHeader)).Port);
         Assert.Equal(backends.V1a.Port, Reply.Parse(await gateway.GetAsync("/orders/1", Token)).Port);
 
-        var next = applied.Next();
         registry.SetInstances("order-app", Instance("order-app", backends.V1b), Instance("order-app", backends.V2b), Instance("order-app", backends.V2a, healthy: false));
-        await next.WaitAsync(Token);
+        await applied.UntilAsync(async () => Reply.Parse(await gateway.GetAsync("/orders/1", Token)).Port == backends.V1b.Port, Token);
 
         for (var i = 0; i < 6; i++)
         {
             Assert.Equal(backends.V2b.Port, Reply.Parse(await gateway.GetAsync("/orders/1", Token, GrayHeader)).Port);
             Assert.Equal(backends.V1b.Port, Reply.Parse(await gateway.GetAsync("/orders/1", Token)).Port);
+        }
+    }
+
+    [Fact]
+    public async Task Instances_listed_in_configuration_serve_as_the_registry_and_follow_its_reload()
+    {
+        using var applied = new ConfigAppliedSignal();
+        var config = new GatewayConfig()
+            .Set("GrayRelease:Instances:order-app:0:Address", backends.V1a.Address.ToString())
+            .Set("GrayRelease:Instances:order-app:0:Version", "v1")
+            .Set("GrayRelease:Instances:order-app:1:Address", backends.V2a.Address.ToString())
+            .Set("GrayRelease:Instances:order-app:1:Version", "v2")
+            .Cluster("orders").RegistryDestination("orders", "order-app");
+        await using var gateway = await GatewayHost.StartAsync(config, Token, configureServices: s => s.AddSingleton<IConfigChangeListener>(applied));
+
+        Assert.Equal(backends.V2a.Port, Reply.Parse(await gateway.GetAsync("/orders/1", Token, GrayHeader)).Port);
+        Assert.Equal(backends.V1a.Port, Reply.Parse(await gateway.GetAsync("/orders/1", Token)).Port);
+
+        gateway.Reconfigure(("GrayRelease:Instances:order-app:1:Address", backends.V2b.Address.ToString()));
+        await applied.UntilAsync(async () => Reply.Parse(await gateway.GetAsync("/orders/1", Token, GrayHeader)).Port == backends.V2b.Port, Token);
+
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.Equal(backends.V2b.Port, Reply.Parse(await gateway.GetAsync("/orders/1", Token, GrayHeader)).Port);
+            Assert.Equal(backends.V1a.Port, Reply.Parse(await gateway.GetAsync("/orders/1", Token)).Port);
         }
     }
 

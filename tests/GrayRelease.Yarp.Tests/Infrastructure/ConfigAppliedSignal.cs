@@ -2,25 +2,32 @@ using Yarp.ReverseProxy.Configuration;
 
 namespace GrayRelease.Yarp.Tests.Infrastructure;
 
-/// <summary>Lets a test wait for YARP to apply a new configuration instead of sleeping.</summary>
-internal sealed class ConfigAppliedSignal : IConfigChangeListener
+/// <summary>
+/// Lets a test wait for YARP to apply configuration instead of sleeping. Every apply is counted, so none is missed
+/// between checking a condition and waiting.
+/// </summary>
+internal sealed class ConfigAppliedSignal : IConfigChangeListener, IDisposable
 {
-    private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SemaphoreSlim _applied = new(0);
 
-    /// <summary>Arm before causing the change; the task completes when YARP has applied the configuration after it.</summary>
-    public Task Next()
+    /// <summary>Waits for applies until <paramref name="condition"/> holds (checked first, then after each apply).</summary>
+    public async Task UntilAsync(Func<Task<bool>> condition, CancellationToken cancellationToken)
     {
-        _next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        return _next.Task;
+        while (!await condition())
+        {
+            await _applied.WaitAsync(cancellationToken);
+        }
     }
 
-    public void ConfigurationApplied(IReadOnlyList<IProxyConfig> proxyConfigs) => _next.TrySetResult();
+    public void ConfigurationApplied(IReadOnlyList<IProxyConfig> proxyConfigs) => _applied.Release();
 
-    public void ConfigurationApplyingFailed(IReadOnlyList<IProxyConfig> proxyConfigs, Exception exception) => _next.TrySetException(exception);
+    public void ConfigurationApplyingFailed(IReadOnlyList<IProxyConfig> proxyConfigs, Exception exception) => _applied.Release();
 
     public void ConfigurationLoaded(IReadOnlyList<IProxyConfig> proxyConfigs)
     {
     }
 
-    public void ConfigurationLoadingFailed(IProxyConfigProvider configProvider, Exception exception) => _next.TrySetException(exception);
+    public void ConfigurationLoadingFailed(IProxyConfigProvider configProvider, Exception exception) => _applied.Release();
+
+    public void Dispose() => _applied.Dispose();
 }

@@ -35,7 +35,7 @@ internal sealed class GatewayHost : IAsyncDisposable
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(config.Values);
         builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
-        builder.Services.Configure<GrayReleaseOptions>(builder.Configuration.GetSection(GrayReleaseOptions.SectionName));
+        builder.Services.AddGrayRelease(builder.Configuration);
         builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy")).AddGrayRelease();
         if (provider is not null)
         {
