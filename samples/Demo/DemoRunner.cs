@@ -42,6 +42,9 @@ internal sealed class DemoRunner(DemoOptions options, TextWriter output)
 
     public IReadOnlyList<ScenarioReport> Reports { get; private set; } = [];
 
+    /// <summary>Every process the demo started (all stopped once <see cref="RunAsync"/> returns).</summary>
+    public IReadOnlyList<SampleProcess> Processes => _processes;
+
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var logFolder = _logFolder = Directory.CreateTempSubdirectory("grayrelease-demo-").FullName;

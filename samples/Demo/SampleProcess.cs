@@ -11,6 +11,9 @@ internal sealed partial class SampleProcess : IAsyncDisposable
     private readonly StreamWriter _log;
     private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _logGate = new();
+    private bool _disposed;
+    private bool _exitedAtDispose;
+    private int _processId;
 
     private SampleProcess(string name, Process process, StreamWriter log, string logPath)
     {
@@ -24,9 +27,10 @@ internal sealed partial class SampleProcess : IAsyncDisposable
 
     public string LogPath { get; }
 
-    public int ProcessId => _process.Id;
+    public int ProcessId => _processId;
 
-    public bool HasExited => _process.HasExited;
+    /// <summary>Whether the process has ended (still answers after <see cref="DisposeAsync"/>).</summary>
+    public bool HasExited => _disposed ? _exitedAtDispose : _process.HasExited;
 
     public static SampleProcess Start(string name, string dllPath, IEnumerable<string> arguments, string logFolder)
     {
@@ -61,6 +65,7 @@ internal sealed partial class SampleProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => sample.OnOutput(e.Data);
         process.Exited += (_, _) => sample._listening.TrySetException(new InvalidOperationException($"{name} exited with code {process.ExitCode} before listening; see {logPath}"));
         process.Start();
+        sample._processId = process.Id;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return sample;
@@ -96,7 +101,14 @@ internal sealed partial class SampleProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
         await StopGracefullyAsync(TimeSpan.FromSeconds(10));
+        _exitedAtDispose = _process.HasExited;
+        _disposed = true;
         _process.Dispose();
         lock (_logGate)
         {
