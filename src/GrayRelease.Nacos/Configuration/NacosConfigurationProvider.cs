@@ -239,6 +239,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
         }
 
         Log.ConfigChanged(_logger, entry.Key.DataId, entry.Key.Group);
+        NacosMetrics.ConfigReloaded(entry.Key.DataId);
         entry.Set(md5, data);
         SaveSnapshot(entry.Key, content);
         return true;

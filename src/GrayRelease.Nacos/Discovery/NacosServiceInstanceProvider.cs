@@ -271,6 +271,7 @@ public sealed class NacosServiceInstanceProvider : IServiceInstanceProvider, IAs
         }
 
         Log.InstancesChanged(_logger, entry.Name, next.Instances.Count, source);
+        NacosMetrics.InstancesChanged(entry.Name, source);
         try
         {
             InstancesChanged?.Invoke(this, new ServiceInstancesChangedEventArgs(entry.Name, next.Instances));

@@ -49,7 +49,9 @@ internal sealed class UdpPushReceiver : IAsyncDisposable
             Log.PushListening(logger, receiver.ClientIp + ":" + receiver.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
             return receiver;
         }
-        catch (Exception ex) when (ex is SocketException or ArgumentException or InvalidOperationException)
+#pragma warning disable CA1031 // Push is an optimisation: whatever stops it, polling still works.
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
             Log.PushUnavailable(logger, ex.Message);
             return null;
@@ -132,6 +134,7 @@ internal sealed class UdpPushReceiver : IAsyncDisposable
         }
 
         Log.PushReceived(_logger, packet.Type, sender);
+        NacosMetrics.PushReceived(packet.Type);
         return BuildAnswer(packet, _onPush);
     }
 

@@ -88,6 +88,7 @@ internal sealed class NacosHttpClient : IDisposable
                 if ((int)response.StatusCode >= 500)
                 {
                     Log.ServerError(_logger, server, request.Path, (int)response.StatusCode);
+                    NacosMetrics.ServerFailed(server);
                     last = new HttpRequestException($"Nacos server {server} answered {(int)response.StatusCode}.");
                     continue;
                 }
@@ -103,6 +104,7 @@ internal sealed class NacosHttpClient : IDisposable
             catch (Exception ex) when (IsTransient(ex, cancellationToken))
             {
                 Log.ServerUnreachable(_logger, server, request.Path, ex.Message);
+                NacosMetrics.ServerFailed(server);
                 last = ex;
             }
         }

@@ -5,6 +5,7 @@ using GrayRelease.Nacos.Emulator;
 using GrayRelease.Nacos.Http;
 using GrayRelease.Nacos.Naming;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Testing;
 using Xunit.Abstractions;
 
@@ -87,15 +88,17 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsync
 
         // Polling every minute cannot explain a change seen within a second: only the UDP push can.
         var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 60_000 });
-        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
+        using var changes = new MetricCollector<long>(null, "GrayRelease.Nacos", "grayrelease.nacos.instances.changes");
+        nacos.RegisterInstance("push-app", "127.0.0.1", 7201, Version("V1"));
         var provider = Provider(TestSupport.Options(nacos));
-        Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
+        Assert.Single((await provider.GetInstancesAsync("push-app", cts.Token))!);
         Assert.NotNull(provider.PushReceiver);
 
-        var latency = await MeasureChangeAsync(provider, () => nacos.RegisterInstance("user-app", "127.0.0.1", 7202, Version("V2")), instances => instances.Count == 2);
+        var latency = await MeasureChangeAsync(provider, () => nacos.RegisterInstance("push-app", "127.0.0.1", 7202, Version("V2")), instances => instances.Count == 2);
 
         output.WriteLine($"push on: registry change -> InstancesChanged in {latency.TotalMilliseconds:F1} ms");
         Assert.True(latency < TimeSpan.FromSeconds(1), $"push took {latency}");
+        Assert.Contains(changes.GetMeasurementSnapshot(), m => m.Tags["service"] as string == "push-app" && m.Tags["source"] as string == "push");
     }
 
     [Fact]

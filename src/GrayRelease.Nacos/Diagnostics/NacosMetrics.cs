@@ -1,0 +1,38 @@
+using System.Diagnostics.Metrics;
+
+namespace GrayRelease.Nacos.Diagnostics;
+
+/// <summary>
+/// Meter <c>GrayRelease.Nacos</c>. Static rather than from <c>IMeterFactory</c> because the configuration source runs
+/// before the service provider exists; OpenTelemetry picks it up by name either way.
+/// </summary>
+internal static class NacosMetrics
+{
+    public const string MeterName = "GrayRelease.Nacos";
+
+    private static readonly Meter Meter = new(MeterName);
+
+    private static readonly Counter<long> ServerFailures = Meter.CreateCounter<long>(
+        "grayrelease.nacos.server.failures", "{failure}", "Calls to one Nacos server that failed (connection, timeout, 5xx) and went to the next one.");
+
+    private static readonly Counter<long> PushesReceived = Meter.CreateCounter<long>(
+        "grayrelease.nacos.push.received", "{datagram}", "UDP push datagrams received from Nacos.");
+
+    private static readonly Counter<long> InstanceListChanges = Meter.CreateCounter<long>(
+        "grayrelease.nacos.instances.changes", "{change}", "Instance-list changes raised to the load balancer.");
+
+    private static readonly Counter<long> ConfigReloads = Meter.CreateCounter<long>(
+        "grayrelease.nacos.config.reloads", "{reload}", "Configuration reloads caused by a Nacos change.");
+
+    public static void ServerFailed(Uri server) =>
+        ServerFailures.Add(1, new KeyValuePair<string, object?>("server.address", server.Authority));
+
+    public static void PushReceived(string type) =>
+        PushesReceived.Add(1, new KeyValuePair<string, object?>("type", type));
+
+    public static void InstancesChanged(string serviceName, string source) =>
+        InstanceListChanges.Add(1, new KeyValuePair<string, object?>("service", serviceName), new KeyValuePair<string, object?>("source", source));
+
+    public static void ConfigReloaded(string dataId) =>
+        ConfigReloads.Add(1, new KeyValuePair<string, object?>("data_id", dataId));
+}
