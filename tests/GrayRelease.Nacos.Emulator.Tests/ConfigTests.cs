@@ -129,6 +129,33 @@ public sealed class ConfigTests : EmulatorTestBase
         Assert.Equal("a.yaml%02DEFAULT_GROUP%01", await listening.WaitAsync(TimeSpan.FromSeconds(15), Timeout));
     }
 
+    [Fact]
+    public async Task Listener_with_the_no_hangup_header_answers_empty_at_once()
+    {
+        Emulator.PublishConfig("a.yaml", "DEFAULT_GROUP", "v1");
+        var stopwatch = Stopwatch.StartNew();
+
+        using var response = await SendAsync(
+            HttpMethod.Post,
+            "v1/cs/configs/listener",
+            Form(("Listening-Configs", $"a.yaml\u0002DEFAULT_GROUP\u0002{Md5("v1")}\u0001")),
+            request =>
+            {
+                request.Headers.TryAddWithoutValidation("Long-Pulling-Timeout", "30000");
+                request.Headers.TryAddWithoutValidation("Long-Pulling-Timeout-No-Hangup", "true");
+            });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(string.Empty, await response.Content.ReadAsStringAsync(Timeout));
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(20), $"took {stopwatch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Listener_without_a_probe_is_a_400()
+    {
+        await SendTextAsync(HttpMethod.Post, "v1/cs/configs/listener", HttpStatusCode.BadRequest, Form(("Listening-Configs", "")));
+    }
+
     private async Task<string> ListenAsync(string probe, int timeoutMillis)
     {
         using var response = await SendAsync(
