@@ -17,10 +17,13 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
 
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.OrdinalIgnoreCase);
     private readonly IServiceInstanceProvider _provider;
-    private readonly IOptionsMonitor<GrayReleaseOptions> _options;
     private readonly TimeProvider _timeProvider;
     private readonly GrayReleaseMetrics _metrics;
     private readonly ILogger _logger;
+    private readonly IDisposable? _optionsSubscription;
+
+    // Read on every pick: a field is cheaper than IOptionsMonitor.CurrentValue (a cache lookup per call).
+    private GrayReleaseOptions _currentOptions;
 
     public GrayLoadBalancer(
         IServiceInstanceProvider provider,
@@ -30,10 +33,11 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
         ILogger<GrayLoadBalancer> logger)
     {
         _provider = provider;
-        _options = options;
         _timeProvider = timeProvider;
         _metrics = metrics;
         _logger = logger;
+        _currentOptions = options.CurrentValue;
+        _optionsSubscription = options.OnChange(OnOptionsChanged);
         _provider.InstancesChanged += OnInstancesChanged;
     }
 
@@ -59,7 +63,7 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
     public void ReportConnectionFailure(ServiceInstance instance)
     {
         ArgumentNullException.ThrowIfNull(instance);
-        var quarantine = _options.CurrentValue.FailedInstanceQuarantine;
+        var quarantine = Volatile.Read(ref _currentOptions).FailedInstanceQuarantine;
         if (quarantine <= TimeSpan.Zero || !_entries.TryGetValue(instance.ServiceName, out var entry) || entry.Table is null)
         {
             return;
@@ -77,14 +81,26 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
         }
     }
 
-    public void Dispose() => _provider.InstancesChanged -= OnInstancesChanged;
+    public void Dispose()
+    {
+        _provider.InstancesChanged -= OnInstancesChanged;
+        _optionsSubscription?.Dispose();
+    }
+
+    private void OnOptionsChanged(GrayReleaseOptions options, string? name)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            Volatile.Write(ref _currentOptions, options);
+        }
+    }
 
     internal ServiceRoutingTable? GetTable(string serviceName) =>
         _entries.TryGetValue(serviceName, out var entry) ? entry.Table : null;
 
     private ServiceInstance Pick(ServiceRoutingTable table, GrayStatus? status)
     {
-        var options = _options.CurrentValue;
+        var options = Volatile.Read(ref _currentOptions);
         if (!string.Equals(table.MetadataKey, options.MetadataKey, StringComparison.Ordinal))
         {
             // The metadata key was reconfigured: regroup once, then continue on the fast path.
@@ -181,7 +197,7 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
 
     private ServiceRoutingTable BuildTable(string serviceName, IReadOnlyList<ServiceInstance> instances, ServiceRoutingTable? previous)
     {
-        var table = ServiceRoutingTable.Build(serviceName, instances, _options.CurrentValue.MetadataKey, previous);
+        var table = ServiceRoutingTable.Build(serviceName, instances, Volatile.Read(ref _currentOptions).MetadataKey, previous);
         if (_logger.IsEnabled(LogLevel.Debug))
         {
             Log.RoutingTableRebuilt(_logger, serviceName, table.InstanceCount, table.All.Count, string.Join(", ", table.AvailableVersions));
