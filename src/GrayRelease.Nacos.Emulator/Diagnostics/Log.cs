@@ -70,4 +70,7 @@ internal static partial class Log
 
     [LoggerMessage(22, LogLevel.Error, "The health check failed.")]
     public static partial void HealthCheckFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(23, LogLevel.Warning, "The UDP push socket failed; push acks are no longer received until the emulator restarts.")]
+    public static partial void AckReceiverFailed(ILogger logger, Exception exception);
 }

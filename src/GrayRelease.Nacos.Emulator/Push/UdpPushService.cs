@@ -253,10 +253,15 @@ internal sealed class UdpPushService : IDisposable
             {
                 return;
             }
-            catch (SocketException)
+            catch (SocketException exception) when (exception.SocketErrorCode == SocketError.ConnectionReset)
             {
                 // ICMP "port unreachable" from a subscriber that went away surfaces here on some platforms.
                 continue;
+            }
+            catch (SocketException exception)
+            {
+                Log.AckReceiverFailed(_logger, exception);
+                return;
             }
 
             HandleAck(buffer.AsSpan(0, received.ReceivedBytes), (IPEndPoint)received.RemoteEndPoint);
