@@ -27,7 +27,12 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     stop.TrySetResult();
 };
-AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.TrySetResult();
+// SIGTERM (docker stop, kill, a supervisor) must stop it as cleanly as Ctrl+C does.
+using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    stop.TrySetResult();
+});
 
 await using var emulator = await NacosEmulator.StartAsync(options);
 Console.WriteLine($"Nacos emulator listening on {emulator.ServerAddress} (Open API at {emulator.BaseAddress}; auth {(options.AuthEnabled ? "on" : "off")}). Ctrl+C stops it.");
