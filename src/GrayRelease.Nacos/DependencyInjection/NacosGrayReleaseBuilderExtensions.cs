@@ -26,11 +26,24 @@ public static class NacosGrayReleaseBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
+        var optionsBuilder = services.AddOptions<NacosOptions>();
         var section = builder.Configuration.GetSection(NacosOptions.SectionName);
-        var optionsBuilder = services.AddOptions<NacosOptions>().Bind(section).ValidateOnStart();
+
+        // A second call may add a configure delegate, but binding twice would append every list entry again.
+        var firstCall = !services.Any(d => d.ServiceType == typeof(NacosHttpClient));
+        if (firstCall)
+        {
+            optionsBuilder.Bind(section).ValidateOnStart();
+        }
+
         if (configure is not null)
         {
             optionsBuilder.Configure(configure);
+        }
+
+        if (!firstCall)
+        {
+            return builder;
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NacosOptions>, NacosOptionsValidator>());
