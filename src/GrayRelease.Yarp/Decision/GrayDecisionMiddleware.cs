@@ -42,7 +42,10 @@ internal sealed class GrayDecisionMiddleware
         var decision = _engine.Decide(context);
 
         // The rules have read the request; from here on only the gateway's decision travels downstream.
-        context.Request.Headers.Remove(_options.CurrentValue.HeaderName);
+        if (_options.CurrentValue.HeaderName is { Length: > 0 } headerName)
+        {
+            context.Request.Headers.Remove(headerName);
+        }
 
         _metrics.RecordDecision(decision);
         if (Activity.Current is { } activity)

@@ -29,6 +29,11 @@ internal sealed class GrayHeaderTransformProvider : ITransformProvider
         public override ValueTask ApplyAsync(RequestTransformContext context)
         {
             var headerName = options.CurrentValue.HeaderName;
+            if (string.IsNullOrEmpty(headerName))
+            {
+                return ValueTask.CompletedTask;
+            }
+
             var headers = context.ProxyRequest.Headers;
             headers.Remove(headerName);
             if (GrayContext.Current is { } status)

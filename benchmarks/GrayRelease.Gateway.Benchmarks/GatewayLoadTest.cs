@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace GrayRelease.Gateway.Benchmarks;
+
+/// <summary>
+/// End-to-end throughput of two gateways over the same two services (v1, v2), in one process and one run: plain YARP
+/// (round-robin, no gray) and the gray pipeline (decision + version filter + GrayRoundRobin, half the requests gray).
+/// Rounds alternate between the two so both see the same machine conditions.
+/// </summary>
+internal static class GatewayLoadTest
+{
+    public static async Task RunAsync(TimeSpan roundDuration, int concurrency)
+    {
+        await using var v1 = await StartBackendAsync("v1");
+        await using var v2 = await StartBackendAsync("v2");
+        await using var plain = await StartGatewayAsync(v1, v2, gray: false);
+        await using var gray = await StartGatewayAsync(v1, v2, gray: true);
+
+        Console.WriteLine($"Round {roundDuration.TotalSeconds:0} s, {concurrency} concurrent clients, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+        await MeasureAsync("warm-up plain", plain, TimeSpan.FromSeconds(2), concurrency, mixGray: false);
+        await MeasureAsync("warm-up gray", gray, TimeSpan.FromSeconds(2), concurrency, mixGray: true);
+
+        var results = new List<(string Name, Result Result)>();
+        for (var round = 0; round < 3; round++)
+        {
+            results.Add(("plain YARP", await MeasureAsync($"plain YARP   #{round + 1}", plain, roundDuration, concurrency, mixGray: false)));
+            results.Add(("gray pipeline", await MeasureAsync($"gray pipeline #{round + 1}", gray, roundDuration, concurrency, mixGray: true)));
+        }
+
+        Console.WriteLine();
+        foreach (var group in results.GroupBy(r => r.Name))
+        {
+            var rps = group.Select(r => r.Result.RequestsPerSecond).Order().ToArray();
+            Console.WriteLine($"{group.Key,-14} median {rps[rps.Length / 2],9:N0} req/s   (rounds: {string.Join(", ", group.Select(r => r.Result.RequestsPerSecond.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))})");
+        }
+    }
+
+    private static async Task<Result> MeasureAsync(string name, Host gateway, TimeSpan duration, int concurrency, bool mixGray)
+    {
+        using var stop = new CancellationTokenSource(duration);
+        var latencies = new List<double>[concurrency];
+        var wrong = 0;
+        var failed = 0;
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
+        var stopwatch = Stopwatch.StartNew();
+        var workers = Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
+        {
+            var own = latencies[worker] = new List<double>(100_000);
+            var i = worker;
+            while (!stop.IsCancellationRequested)
+            {
+                var isGray = mixGray && (i++ & 1) == 0;
+                using var request = new HttpRequestMessage(HttpMethod.Get, "/orders/1");
+                if (isGray)
+                {
+                    request.Headers.TryAddWithoutValidation("gray", "gray-996");
+                }
+
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    using var response = await gateway.Client.SendAsync(request, CancellationToken.None);
+                    var body = await response.Content.ReadAsStringAsync(CancellationToken.None);
+                    own.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    if (!response.IsSuccessStatusCode)
+                    {
+                        Interlocked.Increment(ref failed);
+                    }
+                    else if (mixGray && body != (isGray ? "v2" : "v1"))
+                    {
+                        Interlocked.Increment(ref wrong);
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    Interlocked.Increment(ref failed);
+                }
+            }
+        })).ToArray();
+        await Task.WhenAll(workers);
+        stopwatch.Stop();
+        var allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
+
+        var all = latencies.SelectMany(l => l).Order().ToArray();
+        var result = new Result(
+            all.Length / stopwatch.Elapsed.TotalSeconds,
+            Percentile(all, 0.50),
+            Percentile(all, 0.99),
+            all.Length == 0 ? 0 : allocated / all.Length);
+        Console.WriteLine($"{name,-18} {result.RequestsPerSecond,9:N0} req/s   p50 {result.P50,6:N2} ms   p99 {result.P99,6:N2} ms   {result.BytesPerRequest,7:N0} B allocated/request (whole process)   wrong version {wrong}   failed {failed}");
+        return result;
+    }
+
+    private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * p))];
+
+    private static Task<Host> StartBackendAsync(string version) =>
+        StartAsync(_ => { }, app => app.MapFallback(() => version));
+
+    private static Task<Host> StartGatewayAsync(Host v1, Host v2, bool gray)
+    {
+        var config = new Dictionary<string, string?>
+        {
+            ["GrayRelease:ProdVersion"] = "v1",
+            ["GrayRelease:GrayVersion"] = "v2",
+            ["GrayRelease:Gateway:Enabled"] = "true",
+            ["GrayRelease:Gateway:IpList:0"] = "10.0.0.0/8",
+            ["ReverseProxy:Routes:orders:ClusterId"] = "orders",
+            ["ReverseProxy:Routes:orders:Match:Path"] = "/orders/{**rest}",
+            ["ReverseProxy:Clusters:orders:LoadBalancingPolicy"] = gray ? "GrayRoundRobin" : "RoundRobin",
+            ["ReverseProxy:Clusters:orders:Destinations:v1:Address"] = v1.Address,
+            ["ReverseProxy:Clusters:orders:Destinations:v1:Metadata:version"] = "v1",
+            ["ReverseProxy:Clusters:orders:Destinations:v2:Address"] = v2.Address,
+            ["ReverseProxy:Clusters:orders:Destinations:v2:Metadata:version"] = "v2",
+        };
+
+        return StartAsync(
+            builder =>
+            {
+                builder.Configuration.AddInMemoryCollection(config);
+                var proxy = builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+                if (gray)
+                {
+                    builder.Services.AddGrayRelease(builder.Configuration);
+                    proxy.AddGrayRelease();
+                }
+            },
+            app =>
+            {
+                if (gray)
+                {
+                    app.MapReverseProxy(p => p.UseGrayRelease());
+                }
+                else
+                {
+                    app.MapReverseProxy();
+                }
+            });
+    }
+
+    private static async Task<Host> StartAsync(Action<WebApplicationBuilder> configureBuilder, Action<WebApplication> configureApp)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        configureBuilder(builder);
+        var app = builder.Build();
+        configureApp(app);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        return new Host(app, address);
+    }
+
+    private sealed record Result(double RequestsPerSecond, double P50, double P99, long BytesPerRequest);
+
+    private sealed class Host(WebApplication app, string address) : IAsyncDisposable
+    {
+        public string Address { get; } = address;
+
+        public HttpClient Client { get; } = new(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = new Uri(address) };
+
+        public async ValueTask DisposeAsync()
+        {
+            Client.Dispose();
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+}
