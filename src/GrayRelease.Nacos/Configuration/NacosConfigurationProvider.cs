@@ -75,6 +75,8 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
         _disposed.Cancel();
         try
         {
+            // Dispose is synchronous by contract; the loop ends promptly once cancelled, and the HTTP client it uses
+            // must not be disposed under it.
             _listenLoop?.Wait(TimeSpan.FromSeconds(5));
         }
         catch (AggregateException)
@@ -190,7 +192,9 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
             {
                 return;
             }
-            catch (Exception ex) when (ex is NacosUnavailableException or NacosProtocolException or NacosAuthenticationException)
+#pragma warning disable CA1031 // Nothing may end the listener but disposal: a failing reload subscriber included.
+            catch (Exception ex)
+#pragma warning restore CA1031
             {
                 Log.ListenFailed(_logger, ex, retryDelay);
                 try
