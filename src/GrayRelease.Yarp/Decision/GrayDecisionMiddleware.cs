@@ -33,13 +33,15 @@ internal sealed class GrayDecisionMiddleware
 
     public Task InvokeAsync(HttpContext context)
     {
-        // Decided already (UseGrayGateway() in front of the proxy pipeline): decide once, count once.
-        if (GrayContext.Current is not null)
+        // Decided already (UseGrayGateway() in front of the proxy pipeline): decide once, count once. The marker is our
+        // own feature rather than GrayContext.Current, which a misplaced inbound middleware could set from the client.
+        if (context.Features.Get<GrayDecision>() is not null)
         {
             return _next(context);
         }
 
         var decision = _engine.Decide(context);
+        context.Features.Set(decision);
 
         // The rules have read the request; from here on only the gateway's decision travels downstream.
         if (_options.CurrentValue.HeaderName is { Length: > 0 } headerName)

@@ -23,7 +23,7 @@ internal sealed class GrayRuleSet
         _grayDecisions = new GrayDecision[rules.Length];
         for (var i = 0; i < rules.Length; i++)
         {
-            _grayDecisions[i] = new GrayDecision(GrayStatus.Gray, rules[i].Name);
+            _grayDecisions[i] = new GrayDecision(GrayStatus.Gray, rules[i].Name ?? rules[i].GetType().Name);
         }
 
         _trustedProxies = IPRangeSet.Create(options.TrustedProxies);

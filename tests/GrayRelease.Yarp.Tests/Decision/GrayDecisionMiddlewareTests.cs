@@ -53,7 +53,7 @@ public class GrayDecisionMiddlewareTests
     }
 
     [Fact]
-    public async Task Request_already_decided_keeps_its_decision()
+    public async Task Status_set_before_the_gateway_is_replaced_by_the_decision()
     {
         GrayStatus? inside = null;
         var middleware = Create(_ =>
@@ -62,12 +62,31 @@ public class GrayDecisionMiddlewareTests
             return Task.CompletedTask;
         });
 
-        using (GrayContext.Begin(GrayStatus.All))
+        // As if an inbound middleware had believed the client's header.
+        using (GrayContext.Begin(GrayStatus.Gray))
         {
-            await middleware.InvokeAsync(Request(headers: ("gray", "gray-996")));
+            await middleware.InvokeAsync(Request());
         }
 
-        Assert.Equal(GrayStatus.All, inside);
+        Assert.Equal(GrayStatus.Prod, inside);
+    }
+
+    [Fact]
+    public async Task Request_decided_earlier_in_the_pipeline_is_not_decided_again()
+    {
+        var decisions = new List<GrayStatus?>();
+        GrayDecisionMiddleware? inner = null;
+        inner = Create(_ =>
+        {
+            decisions.Add(GrayContext.Current);
+            return Task.CompletedTask;
+        });
+        var outer = Create(context => inner.InvokeAsync(context));
+        var request = Request(headers: ("gray", "gray-996"));
+
+        await outer.InvokeAsync(request);
+
+        Assert.Equal([GrayStatus.Gray], decisions);
     }
 
     private static GrayDecisionMiddleware Create(RequestDelegate next)
