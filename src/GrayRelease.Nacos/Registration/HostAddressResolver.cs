@@ -69,7 +69,7 @@ internal static class HostAddressResolver
 
         foreach (var address in addresses)
         {
-            if (!IPAddress.IsLoopback(address) && address.AddressFamily == AddressFamily.InterNetwork)
+            if (!IPAddress.IsLoopback(address) && address.AddressFamily == AddressFamily.InterNetwork && !IsLinkLocalV4(address))
             {
                 return address;
             }
@@ -84,6 +84,12 @@ internal static class HostAddressResolver
         }
 
         return IPAddress.Loopback;
+    }
+
+    private static bool IsLinkLocalV4(IPAddress address)
+    {
+        var bytes = address.GetAddressBytes();
+        return bytes[0] == 169 && bytes[1] == 254;
     }
 
     private static bool IsWildcard(string host) =>
@@ -104,9 +110,11 @@ internal static class HostAddressResolver
         return true;
     }
 
+    /// <summary>Addresses of the interfaces that are up; those with a default gateway first, so a container bridge loses.</summary>
     private static List<IPAddress> GetLocalAddresses()
     {
         var result = new List<IPAddress>();
+        var withoutGateway = new List<IPAddress>();
         try
         {
             foreach (var nic in NetworkInterface.GetAllNetworkInterfaces())
@@ -116,9 +124,11 @@ internal static class HostAddressResolver
                     continue;
                 }
 
-                foreach (var unicast in nic.GetIPProperties().UnicastAddresses)
+                var properties = nic.GetIPProperties();
+                var target = properties.GatewayAddresses.Count > 0 ? result : withoutGateway;
+                foreach (var unicast in properties.UnicastAddresses)
                 {
-                    result.Add(unicast.Address);
+                    target.Add(unicast.Address);
                 }
             }
         }
@@ -127,6 +137,7 @@ internal static class HostAddressResolver
             // Fall through to loopback.
         }
 
+        result.AddRange(withoutGateway);
         return result;
     }
 }

@@ -36,6 +36,14 @@ public class HostAddressResolverTests
     }
 
     [Fact]
+    public void Link_local_addresses_are_passed_over()
+    {
+        var result = HostAddressResolver.Resolve(["http://0.0.0.0:80"], new NacosOptions(), () => [IPAddress.Loopback, IPAddress.Parse("169.254.10.1"), IPAddress.Parse("10.1.2.3")]);
+
+        Assert.Equal(("10.1.2.3", 80), result);
+    }
+
+    [Fact]
     public void Loopback_only_when_nothing_else_exists()
     {
         var result = HostAddressResolver.Resolve(["http://[::]:80"], new NacosOptions(), () => [IPAddress.Loopback, IPAddress.IPv6Loopback]);
