@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using GrayRelease.Discovery;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
@@ -161,6 +162,8 @@ internal sealed class ServiceInstanceDestinationResolver : IDestinationResolver,
         {
             metadata[key] = value;
         }
+
+        metadata[GrayReleaseProxy.WeightMetadataKey] = instance.Weight.ToString("R", CultureInfo.InvariantCulture);
 
         return placeholder with { Address = instance.Address, Metadata = metadata };
     }

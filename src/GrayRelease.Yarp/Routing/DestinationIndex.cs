@@ -16,13 +16,19 @@ internal sealed class DestinationIndex
         Cluster = cluster;
         MetadataKey = metadataKey;
 
-        var all = new DestinationState[source.Count];
+        var all = new List<DestinationState>(source.Count);
         var groups = new Dictionary<string, List<DestinationState>>(StringComparer.Ordinal);
         string? serviceFromDestination = null;
-        for (var i = 0; i < all.Length; i++)
+        for (var i = 0; i < source.Count; i++)
         {
             var destination = source[i];
-            all[i] = destination;
+            if (DestinationSet.GetWeight(destination) <= 0)
+            {
+                // Weight 0 is how an operator drains a destination without removing it.
+                continue;
+            }
+
+            all.Add(destination);
             var metadata = destination.Model?.Config.Metadata;
             if (metadata is null)
             {
@@ -45,7 +51,7 @@ internal sealed class DestinationIndex
             }
         }
 
-        All = new DestinationSet(all);
+        All = new DestinationSet([.. all]);
         _byVersion = new Dictionary<string, DestinationSet>(groups.Count, StringComparer.Ordinal);
         foreach (var (version, group) in groups)
         {

@@ -9,6 +9,12 @@ public static class GrayReleaseProxy
     /// </summary>
     public const string ServiceMetadataKey = "GrayRelease.Service";
 
+    /// <summary>
+    /// Destination metadata key holding a relative weight (invariant number, default 1; 0 or less: never picked). Set from
+    /// the registry instance's weight; honoured by <see cref="RoundRobinPolicy"/>.
+    /// </summary>
+    public const string WeightMetadataKey = "GrayRelease.Weight";
+
     /// <summary>Name of the round-robin load-balancing policy over the wanted version's destinations (<c>LoadBalancingPolicy</c> of a cluster).</summary>
     public const string RoundRobinPolicy = "GrayRoundRobin";
 }

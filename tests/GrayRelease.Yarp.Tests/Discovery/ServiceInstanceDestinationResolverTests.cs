@@ -26,7 +26,7 @@ public class ServiceInstanceDestinationResolverTests
         _provider.SetInstances(
             "order-app",
             Instance("order-app", "10.0.0.1", 7001, "v1"),
-            Instance("order-app", "10.0.0.2", 7002, "v2"),
+            Instance("order-app", "10.0.0.2", 7002, "v2", weight: 2.5),
             Instance("order-app", "10.0.0.3", 7003, "v2", healthy: false),
             Instance("order-app", "10.0.0.4", 7004, "v2", enabled: false),
             Instance("order-app", "10.0.0.5", 7005, "v2", weight: 0));
@@ -39,6 +39,7 @@ public class ServiceInstanceDestinationResolverTests
         Assert.Equal(["v1", "v2"], destinations.Select(d => d.Metadata!["version"]));
         Assert.All(destinations, d => Assert.Equal("order-app", d.Metadata![GrayReleaseProxy.ServiceMetadataKey]));
         Assert.All(destinations, d => Assert.Equal("a", d.Metadata!["zone"]));
+        Assert.Equal(["1", "2.5"], destinations.Select(d => d.Metadata![GrayReleaseProxy.WeightMetadataKey]));
         Assert.All(destinations, d => Assert.Equal("http://order-app/health", d.Health));
         Assert.NotNull(resolved.ChangeToken);
     }

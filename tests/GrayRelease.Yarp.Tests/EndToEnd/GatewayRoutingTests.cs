@@ -135,6 +135,25 @@ public sealed class GatewayRoutingTests(BackendsFixture backends) : IClassFixtur
     }
 
     [Fact]
+    public async Task Registry_weights_shape_the_traffic_within_a_version()
+    {
+        var registry = new TestInstanceProvider();
+        registry.SetInstances("order-app", Instance("order-app", backends.V1a, weight: 1), Instance("order-app", backends.V1b, weight: 3), Instance("order-app", backends.V2a));
+        var config = new GatewayConfig().Cluster("orders").RegistryDestination("orders", "order-app");
+        await using var gateway = await GatewayHost.StartAsync(config, Token, registry);
+
+        var toV1a = 0;
+        for (var i = 0; i < 400; i++)
+        {
+            var reply = Reply.Parse(await gateway.GetAsync("/orders/1", Token));
+            Assert.Equal("v1", reply.Version);
+            toV1a += reply.Port == backends.V1a.Port ? 1 : 0;
+        }
+
+        Assert.InRange(toV1a, 85, 115);
+    }
+
+    [Fact]
     public async Task Per_service_versions_apply_to_registry_clusters()
     {
         var registry = new TestInstanceProvider();

@@ -11,9 +11,14 @@ internal static class ClusterBuilder
     public static ClusterState Cluster(string id, IReadOnlyDictionary<string, string>? metadata = null) =>
         new(id, new ClusterModel(new ClusterConfig { ClusterId = id, Metadata = metadata }, Client));
 
-    public static DestinationState Destination(string id, string? version, string? service = null)
+    public static DestinationState Destination(string id, string? version, string? service = null, string? weight = null)
     {
         var metadata = new Dictionary<string, string>();
+        if (weight is not null)
+        {
+            metadata[GrayReleaseProxy.WeightMetadataKey] = weight;
+        }
+
         if (version is not null)
         {
             metadata["version"] = version;

@@ -95,6 +95,17 @@ public class VersionFilterTests
     }
 
     [Fact]
+    public void Destinations_with_weight_0_are_left_out()
+    {
+        DestinationState[] destinations = [Destination("a1", "v1", weight: "0"), Destination("b1", "v1"), Destination("c2", "v2", weight: "0")];
+
+        Assert.Equal(["b1"], Ids(Select(GrayStatus.Prod, out _, destinations: destinations)));
+        Assert.Equal(["b1"], Ids(Select(GrayStatus.All, out _, destinations: destinations)));
+        Assert.Null(Select(GrayStatus.Gray, out var failure, destinations: destinations));
+        Assert.Equal(["v1"], failure!.AvailableVersions);
+    }
+
+    [Fact]
     public void Same_destination_list_reuses_the_same_filtered_set_and_a_new_list_rebuilds_it()
     {
         var first = Select(GrayStatus.Prod, out _);
