@@ -102,6 +102,26 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsync
     }
 
     [Fact]
+    public async Task A_dump_request_is_answered_with_the_whole_cache()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartNacosAsync();
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
+        var provider = Provider(TestSupport.Options(nacos));
+        await provider.GetInstancesAsync("user-app", cts.Token);
+        using var server = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+
+        await server.SendAsync("{\"type\":\"dump\",\"lastRefTime\":5,\"data\":\"\"}"u8.ToArray(), new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, provider.PushReceiver!.Port), cts.Token);
+        var answer = await server.ReceiveAsync(cts.Token);
+
+        using var json = System.Text.Json.JsonDocument.Parse(answer.Buffer);
+        Assert.Equal("dump-ack", json.RootElement.GetProperty("type").GetString());
+        using var dump = System.Text.Json.JsonDocument.Parse(json.RootElement.GetProperty("data").GetString()!);
+        var service = dump.RootElement.GetProperty("DEFAULT_GROUP@@user-app");
+        Assert.Equal(7201, service.GetProperty("hosts")[0].GetProperty("port").GetInt32());
+    }
+
+    [Fact]
     public async Task Poll_only_mode_also_converges()
     {
         using var cts = TestSupport.Timeout();
