@@ -31,6 +31,15 @@ public sealed class GrayGatewayOptions
     /// </summary>
     public Dictionary<string, List<string>> Cities { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Path of a MaxMind DB city database (GeoLite2-City or GeoIP2-City, <c>.mmdb</c>). When set, cities not found in
+    /// <see cref="Cities"/> are looked up there. None ships with the package.
+    /// </summary>
+    public string? GeoIPDatabase { get; set; }
+
+    /// <summary>Language of the city names read from <see cref="GeoIPDatabase"/> (<c>en</c>, <c>zh-CN</c>, ...), matched against <see cref="CityList"/>.</summary>
+    public string? GeoIPLanguage { get; set; } = "en";
+
     /// <summary>User ids whose requests go gray (exact, case-sensitive match).</summary>
     public List<string> UserIdList { get; set; } = [];
 

@@ -27,6 +27,11 @@ internal sealed class GrayGatewayOptionsValidator : IValidateOptions<GrayGateway
             failures.Add($"{Prefix}{nameof(options.UserIdHeader)} '{options.UserIdHeader}' is not a valid HTTP header name.");
         }
 
+        if (!string.IsNullOrWhiteSpace(options.GeoIPDatabase) && !File.Exists(options.GeoIPDatabase))
+        {
+            failures.Add($"{Prefix}{nameof(options.GeoIPDatabase)} '{options.GeoIPDatabase}' does not exist.");
+        }
+
         ValidateRanges(options.IpList, $"{Prefix}{nameof(options.IpList)}", failures);
         ValidateRanges(options.TrustedProxies, $"{Prefix}{nameof(options.TrustedProxies)}", failures);
         foreach (var (city, ranges) in options.Cities)

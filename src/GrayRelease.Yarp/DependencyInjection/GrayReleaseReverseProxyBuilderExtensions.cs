@@ -42,7 +42,7 @@ public static class GrayReleaseReverseProxyBuilderExtensions
         services.AddOptions<GrayReleaseOptions>();
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<ICityResolver, ConfigurationCityResolver>();
+        services.TryAddSingleton<ICityResolver, GeoIPCityResolver>();
         services.TryAddSingleton<GrayDecisionEngine>();
         services.TryAddSingleton<GatewayMetrics>();
         services.TryAddSingleton<VersionFilter>();

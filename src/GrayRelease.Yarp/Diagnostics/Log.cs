@@ -28,4 +28,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "Looking up the instances of service '{ServiceName}' failed; retrying in {RetryDelay}.")]
     public static partial void ServiceLookupFailed(ILogger logger, string serviceName, TimeSpan retryDelay, Exception exception);
+
+    [LoggerMessage(EventId = 4009, Level = LogLevel.Information, Message = "GeoIP database '{Path}' opened ({DatabaseType}).")]
+    public static partial void GeoIPDatabaseOpened(ILogger logger, string path, string databaseType);
+
+    [LoggerMessage(EventId = 4010, Level = LogLevel.Error, Message = "GeoIP database '{Path}' could not be opened; city rules keep the previous database, if any.")]
+    public static partial void GeoIPDatabaseFailed(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(EventId = 4011, Level = LogLevel.Warning, Message = "GeoIP lookup failed; the request is treated as from an unknown city.")]
+    public static partial void GeoIPLookupFailed(ILogger logger, Exception exception);
 }
