@@ -31,6 +31,9 @@ internal sealed class SystemOptions
     /// <summary>False: order-app's raw user-app client does not retry POST (<c>Retry.DisableForUnsafeHttpMethods()</c>).</summary>
     public bool RetryUnsafeMethods { get; init; } = true;
 
+    /// <summary>Overrides the first retry delay of order-app's raw user-app client (the standard handler's is 2 s).</summary>
+    public TimeSpan? RawClientRetryDelay { get; init; }
+
     public string CommonConfig { get; init; } = GraySystem.DefaultCommonConfig;
 }
 
@@ -161,14 +164,18 @@ internal sealed class GraySystem : IAsyncDisposable
                 .AddStandardResilienceHandler();
 
             var raw = builder.Services.AddHttpClient("user-app", client => client.BaseAddress = new Uri("http://user-app")).AddGrayRelease();
-            if (Options.RetryUnsafeMethods)
+            raw.AddStandardResilienceHandler(o =>
             {
-                raw.AddStandardResilienceHandler();
-            }
-            else
-            {
-                raw.AddStandardResilienceHandler(o => o.Retry.DisableForUnsafeHttpMethods());
-            }
+                if (!Options.RetryUnsafeMethods)
+                {
+                    o.Retry.DisableForUnsafeHttpMethods();
+                }
+
+                if (Options.RawClientRetryDelay is { } delay)
+                {
+                    o.Retry.Delay = delay;
+                }
+            });
         }, (app, counters) =>
         {
             app.UseGrayRelease();
