@@ -85,14 +85,15 @@ internal sealed class GraySystem : IAsyncDisposable
         }
     }
 
-    public static string GatewayConfig(bool enabled, string? extra = null) => $"""
+    /// <summary>The gateway's rules as YAML; <paramref name="extra"/> lines go under <c>GrayRelease:Gateway</c> (e.g. <c>IpList: [ ... ]</c>).</summary>
+    public static string GatewayConfig(bool enabled, string headerValue = GrayHeaderValue, params string[] extra) => $"""
         GrayRelease:
           Gateway:
             Enabled: {(enabled ? "true" : "false")}
             HeaderName: gray
-            HeaderValue: {GrayHeaderValue}
-        {extra}
-        """;
+            HeaderValue: {headerValue}
+
+        """ + string.Concat(extra.Select(line => "    " + line + "\n"));
 
     public static async Task<GraySystem> StartAsync(SystemOptions? options, CancellationToken cancellationToken)
     {

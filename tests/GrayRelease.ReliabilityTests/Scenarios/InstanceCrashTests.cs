@@ -60,9 +60,10 @@ public sealed class InstanceCrashTests(ITestOutputHelper output)
         var result = await load.StopAsync();
         var quarantined = system.Logs.Entries.Count(e => e.Category.EndsWith("GrayLoadBalancer", StringComparison.Ordinal) && e.EventId == 4 && e.Message.Contains($":{victim.Port} ", StringComparison.Ordinal));
 
-        var servedByVictimAfterCrash = result.Outcomes.Count(o => o.UserPort == victim.Port && o.CompletedAt > crashedAt);
+        // Answers the victim gave just before dying may still be on their way back through order-app and the gateway.
+        var servedByVictimAfterCrash = result.Outcomes.Count(o => o.UserPort == victim.Port && o.CompletedAt > crashedAt + Stopwatch.Frequency);
         output.WriteLine(result.Summary("user-app V1 instance crashed under 20 in flight (GET)"));
-        output.WriteLine($"  answers from the crashed instance completed after the crash: {servedByVictimAfterCrash}");
+        output.WriteLine($"  answers from the crashed instance completed more than 1 s after the crash: {servedByVictimAfterCrash}");
         output.WriteLine($"  registry marked it unhealthy after {unhealthyAfter.TotalSeconds:F1} s; no order-app picks it after {droppedAfter.TotalSeconds:F1} s; quarantine log lines for it: {quarantined}; requests served by the peer afterwards: {load.Outcomes.Count(o => o.UserPort == peer.Port)}");
         output.WriteLine($"  requests slower than 1 s (retried after the crash): {result.Outcomes.Count(o => o.Milliseconds > 1000)}");
         foreach (var problem in result.Problems())
