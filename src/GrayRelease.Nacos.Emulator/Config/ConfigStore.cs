@@ -25,7 +25,14 @@ internal sealed class ConfigStore
     public static string Md5(string content)
     {
 #pragma warning disable CA5351 // MD5 is what the Nacos protocol uses for change detection, not for security.
-        return Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(content)));
+        var hash = MD5.HashData(Encoding.UTF8.GetBytes(content));
+#if NET9_0_OR_GREATER
+        return Convert.ToHexStringLower(hash);
+#else
+#pragma warning disable CA1308 // Nacos compares lower-case hex.
+        return Convert.ToHexString(hash).ToLowerInvariant();
+#pragma warning restore CA1308
+#endif
 #pragma warning restore CA5351
     }
 

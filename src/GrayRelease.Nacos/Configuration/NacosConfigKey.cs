@@ -42,7 +42,13 @@ internal readonly record struct NacosConfigKey(string DataId, string Group, stri
 #pragma warning disable CA5351 // MD5 is what the Nacos protocol compares; not used for security.
         var hash = MD5.HashData(Encoding.UTF8.GetBytes(content));
 #pragma warning restore CA5351
+#if NET9_0_OR_GREATER
         return Convert.ToHexStringLower(hash);
+#else
+#pragma warning disable CA1308 // Nacos compares lower-case hex.
+        return Convert.ToHexString(hash).ToLowerInvariant();
+#pragma warning restore CA1308
+#endif
     }
 
     /// <summary>Builds the <c>Listening-Configs</c> form value: <c>dataId^2group^2md5[^2tenant]^1</c> per config.</summary>

@@ -12,7 +12,7 @@ internal sealed class ConfigurationServiceInstanceProvider : IServiceInstancePro
 {
     private readonly IDisposable? _subscription;
     private readonly ILogger _logger;
-    private readonly Lock _gate = new();
+    private readonly object _gate = new();
     private Dictionary<string, IReadOnlyList<ServiceInstance>> _services;
 
     public ConfigurationServiceInstanceProvider(IOptionsMonitor<GrayReleaseOptions> options, ILogger<ConfigurationServiceInstanceProvider> logger)
