@@ -8,14 +8,21 @@ public static class NacosConfigurationExtensions
 {
     /// <summary>
     /// Loads the dataIds of <c>nacos:Listeners</c> (JSON, YAML or .properties) and reloads them live when they change in Nacos.
-    /// The <c>nacos</c> section is read from the sources added before this one unless <paramref name="configure"/> sets
-    /// <see cref="NacosConfigurationSource.Options"/>.
+    /// The <c>nacos</c> section is read from the sources added before this one.
     /// </summary>
-    public static IConfigurationBuilder AddNacosConfiguration(this IConfigurationBuilder builder, Action<NacosConfigurationSource>? configure = null)
+    public static IConfigurationBuilder AddNacosConfiguration(this IConfigurationBuilder builder) =>
+        builder.AddNacosConfiguration(static _ => { });
+
+    /// <summary>
+    /// Loads the dataIds of <c>nacos:Listeners</c> and reloads them live; <paramref name="configure"/> adjusts the
+    /// source (for example sets <see cref="NacosConfigurationSource.Options"/>).
+    /// </summary>
+    public static IConfigurationBuilder AddNacosConfiguration(this IConfigurationBuilder builder, Action<NacosConfigurationSource> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var source = new NacosConfigurationSource();
-        configure?.Invoke(source);
+        ArgumentNullException.ThrowIfNull(configure);
+        configure(source);
         return builder.Add(source);
     }
 
