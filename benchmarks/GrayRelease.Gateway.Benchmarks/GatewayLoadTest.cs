@@ -18,7 +18,7 @@ namespace GrayRelease.Gateway.Benchmarks;
 /// </summary>
 internal static class GatewayLoadTest
 {
-    public static async Task RunAsync(TimeSpan roundDuration, int concurrency)
+    public static async Task RunAsync(TimeSpan roundDuration, int concurrency, int rounds = 5)
     {
         await using var v1 = await StartBackendAsync("v1");
         await using var v2 = await StartBackendAsync("v2");
@@ -30,18 +30,36 @@ internal static class GatewayLoadTest
         await MeasureAsync("warm-up gray", gray, TimeSpan.FromSeconds(2), concurrency, mixGray: true);
 
         var results = new List<(string Name, Result Result)>();
-        for (var round = 0; round < 3; round++)
+        for (var round = 0; round < rounds; round++)
         {
-            results.Add(("plain YARP", await MeasureAsync($"plain YARP   #{round + 1}", plain, roundDuration, concurrency, mixGray: false)));
-            results.Add(("gray pipeline", await MeasureAsync($"gray pipeline #{round + 1}", gray, roundDuration, concurrency, mixGray: true)));
+            // ABBA order: neither side always runs first (warmer caches) or last (a drifting machine).
+            if (round % 2 == 0)
+            {
+                results.Add(("plain YARP", await MeasureAsync($"plain YARP   #{round + 1}", plain, roundDuration, concurrency, mixGray: false)));
+                results.Add(("gray pipeline", await MeasureAsync($"gray pipeline #{round + 1}", gray, roundDuration, concurrency, mixGray: true)));
+            }
+            else
+            {
+                results.Add(("gray pipeline", await MeasureAsync($"gray pipeline #{round + 1}", gray, roundDuration, concurrency, mixGray: true)));
+                results.Add(("plain YARP", await MeasureAsync($"plain YARP   #{round + 1}", plain, roundDuration, concurrency, mixGray: false)));
+            }
         }
 
         Console.WriteLine();
+        Console.WriteLine("| gateway | median req/s | spread (min–max) | median p50 ms | median p99 ms |");
+        Console.WriteLine("|---|---|---|---|---|");
+        var medians = new Dictionary<string, double>();
         foreach (var group in results.GroupBy(r => r.Name))
         {
             var rps = group.Select(r => r.Result.RequestsPerSecond).Order().ToArray();
-            Console.WriteLine($"{group.Key,-14} median {rps[rps.Length / 2],9:N0} req/s   (rounds: {string.Join(", ", group.Select(r => r.Result.RequestsPerSecond.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))})");
+            var p50 = group.Select(r => r.Result.P50).Order().ToArray();
+            var p99 = group.Select(r => r.Result.P99).Order().ToArray();
+            medians[group.Key] = rps[rps.Length / 2];
+            Console.WriteLine($"| {group.Key} | {rps[rps.Length / 2]:N0} | {rps[0]:N0}–{rps[^1]:N0} | {p50[p50.Length / 2]:N2} | {p99[p99.Length / 2]:N2} |");
         }
+
+        Console.WriteLine();
+        Console.WriteLine($"gray / plain (medians): {100 * medians["gray pipeline"] / medians["plain YARP"]:N1} %");
     }
 
     private static async Task<Result> MeasureAsync(string name, Host gateway, TimeSpan duration, int concurrency, bool mixGray)

@@ -1,13 +1,14 @@
 using BenchmarkDotNet.Running;
 using GrayRelease.Gateway.Benchmarks;
 
-// `load [seconds] [concurrency]`: end-to-end throughput, gray pipeline vs plain YARP, same run.
+// `load [seconds] [concurrency] [rounds]`: end-to-end throughput, gray pipeline vs plain YARP, interleaved rounds.
 // Anything else goes to BenchmarkDotNet (e.g. `--filter *`).
 if (args.Length > 0 && args[0] == "load")
 {
     var seconds = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5;
     var concurrency = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 32;
-    await GatewayLoadTest.RunAsync(TimeSpan.FromSeconds(seconds), concurrency);
+    var rounds = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 5;
+    await GatewayLoadTest.RunAsync(TimeSpan.FromSeconds(seconds), concurrency, rounds);
     return;
 }
 
