@@ -137,8 +137,15 @@ internal sealed class GraySystem : IAsyncDisposable
 
     public void Publish(string dataId, string content) => Emulator.PublishConfig(dataId, "DEFAULT_GROUP", content, type: "yaml");
 
-    public Task<AppHost> StartUserAsync(string version, CancellationToken cancellationToken) =>
-        StartAsync("user-app", version, builder => { }, (app, counters) =>
+    /// <summary>Starts a user-app instance; <paramref name="settings"/> override its configuration (e.g. its beat interval).</summary>
+    public Task<AppHost> StartUserAsync(string version, CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? settings = null) =>
+        StartAsync("user-app", version, builder =>
+        {
+            if (settings is not null)
+            {
+                builder.Configuration.AddInMemoryCollection(settings);
+            }
+        }, (app, counters) =>
         {
             app.UseGrayRelease();
             app.MapGet("/users/{id:int}", (int id, HttpContext context, IOptionsMonitor<GrayReleaseOptions> gray) =>
