@@ -37,9 +37,10 @@ public static class GrayReleaseReverseProxyBuilderExtensions
         services.AddOptions<GrayGatewayOptions>()
             .BindConfiguration(GrayGatewayOptions.SectionName)
             .Configure<IConfiguration>(RangeKeyedCities.Apply)
-            .ValidateOnStart();
+            .ValidateOnStart()
+            .KeepLastValidOnReload();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GrayGatewayOptions>, GrayGatewayOptionsValidator>());
-        services.AddOptions<GrayReleaseOptions>();
+        services.AddOptions<GrayReleaseOptions>().KeepLastValidOnReload();
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ICityResolver, GeoIPCityResolver>();

@@ -24,4 +24,7 @@ internal static partial class Log
 
     [LoggerMessage(7, LogLevel.Error, "An InstancesChanged handler failed for service '{ServiceName}'.")]
     public static partial void ChangeHandlerFailed(ILogger logger, string serviceName, Exception exception);
+
+    [LoggerMessage(8, LogLevel.Error, "A configuration change made the {OptionsType} invalid; the previous values stay in force. {Failures}")]
+    public static partial void OptionsChangeRejected(ILogger logger, string optionsType, string failures);
 }

@@ -27,7 +27,8 @@ public static class GrayReleaseServiceCollectionExtensions
 
         services.AddOptions<GrayReleaseOptions>()
             .Bind(configuration.GetSection(GrayReleaseOptions.SectionName))
-            .ValidateOnStart();
+            .ValidateOnStart()
+            .KeepLastValidOnReload();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GrayReleaseOptions>, GrayReleaseOptionsValidator>());
 
         services.AddMetrics();

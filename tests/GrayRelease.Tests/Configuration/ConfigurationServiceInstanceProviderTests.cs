@@ -1,4 +1,5 @@
 using GrayRelease.Discovery;
+using GrayRelease.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -6,27 +7,11 @@ namespace GrayRelease.Tests.Configuration;
 
 public class ConfigurationServiceInstanceProviderTests
 {
-    private sealed class ReloadableSource : IConfigurationSource
-    {
-        public ReloadableProvider Provider { get; } = new();
-
-        public IConfigurationProvider Build(IConfigurationBuilder builder) => Provider;
-    }
-
-    private sealed class ReloadableProvider : ConfigurationProvider
-    {
-        public void Replace(Dictionary<string, string?> data)
-        {
-            Data = new Dictionary<string, string?>(data, StringComparer.OrdinalIgnoreCase);
-            OnReload();
-        }
-    }
-
     [Fact]
     public async Task Configured_instances_are_served_with_version_metadata()
     {
-        var source = new ReloadableSource();
-        source.Provider.Replace(new()
+        var source = new ReloadableConfiguration();
+        source.Replace(new()
         {
             ["GrayRelease:Instances:user-app:0:Address"] = "http://127.0.0.1:7201",
             ["GrayRelease:Instances:user-app:0:Version"] = "V1",
@@ -47,19 +32,19 @@ public class ConfigurationServiceInstanceProviderTests
     [Fact]
     public async Task Reload_reports_only_the_services_that_changed()
     {
-        var source = new ReloadableSource();
+        var source = new ReloadableConfiguration();
         var initial = new Dictionary<string, string?>
         {
             ["GrayRelease:Instances:user-app:0:Address"] = "http://127.0.0.1:7201",
             ["GrayRelease:Instances:order-app:0:Address"] = "http://127.0.0.1:7101",
         };
-        source.Provider.Replace(initial);
+        source.Replace(initial);
         await using var provider = Build(source);
         var instances = provider.GetRequiredService<IServiceInstanceProvider>();
         var changes = new List<ServiceInstancesChangedEventArgs>();
         instances.InstancesChanged += (_, change) => changes.Add(change);
 
-        source.Provider.Replace(new(initial) { ["GrayRelease:Instances:user-app:1:Address"] = "http://127.0.0.1:7202" });
+        source.Replace(new(initial) { ["GrayRelease:Instances:user-app:1:Address"] = "http://127.0.0.1:7202" });
 
         var change = Assert.Single(changes);
         Assert.Equal("user-app", change.ServiceName);
@@ -69,19 +54,19 @@ public class ConfigurationServiceInstanceProviderTests
     [Fact]
     public async Task Removing_a_service_reports_an_empty_list()
     {
-        var source = new ReloadableSource();
-        source.Provider.Replace(new() { ["GrayRelease:Instances:user-app:0:Address"] = "http://127.0.0.1:7201" });
+        var source = new ReloadableConfiguration();
+        source.Replace(new() { ["GrayRelease:Instances:user-app:0:Address"] = "http://127.0.0.1:7201" });
         await using var provider = Build(source);
         var instances = provider.GetRequiredService<IServiceInstanceProvider>();
         var changes = new List<ServiceInstancesChangedEventArgs>();
         instances.InstancesChanged += (_, change) => changes.Add(change);
 
-        source.Provider.Replace([]);
+        source.Replace([]);
 
         Assert.Empty(Assert.Single(changes).Instances);
     }
 
-    private static ServiceProvider Build(ReloadableSource source)
+    private static ServiceProvider Build(ReloadableConfiguration source)
     {
         var configuration = new ConfigurationBuilder().Add(source).Build();
         var services = new ServiceCollection().AddLogging();
