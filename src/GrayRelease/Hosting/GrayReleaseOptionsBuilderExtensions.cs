@@ -16,6 +16,7 @@ public static class GrayReleaseOptionsBuilderExtensions
         where TOptions : class
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddLogging();
         builder.Services.TryAddSingleton<IOptionsMonitor<TOptions>, LastValidOptionsMonitor<TOptions>>();
         return builder;
     }
