@@ -84,6 +84,13 @@ public sealed class NacosOptions
     /// <summary>Whether to receive UDP push from Nacos (1.x to 3.1) in addition to polling.</summary>
     public bool UdpPushEnabled { get; set; } = true;
 
+    /// <summary>
+    /// After Nacos was unreachable, how long answers are merged into the cached list instead of replacing it: a
+    /// restarted server forgets ephemeral instances until each one's next heartbeat re-registers it, and adopting those
+    /// partial lists would send traffic to the few instances that happened to beat first (or fail it).
+    /// </summary>
+    public TimeSpan RecoveryGrace { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>The server addresses, also accepting comma- or semicolon-separated lists in one entry (environment variables).</summary>
     internal List<string> GetServerAddresses()
     {

@@ -48,6 +48,11 @@ internal sealed class NacosOptionsValidator : IValidateOptions<NacosOptions>
             failures.Add($"nacos:ListenInterval must be a positive number of milliseconds; got '{options.ListenInterval}'.");
         }
 
+        if (options.RecoveryGrace < TimeSpan.Zero)
+        {
+            failures.Add($"nacos:RecoveryGrace must not be negative; got '{options.RecoveryGrace}'.");
+        }
+
         if (options.DrainDelay < TimeSpan.Zero)
         {
             failures.Add($"nacos:DrainDelay must not be negative; got '{options.DrainDelay}'.");

@@ -104,4 +104,10 @@ internal static partial class Log
 
     [LoggerMessage(64, LogLevel.Warning, "Nacos is unreachable; loaded configuration {DataId} ({Group}) from the snapshot {Path}")]
     public static partial void ConfigFromSnapshot(ILogger logger, string dataId, string group, string path);
+
+    [LoggerMessage(52, LogLevel.Information, "Nacos answered again after being unreachable; for {Grace} instance lists are merged, not replaced, while instances re-register")]
+    public static partial void RecoveryStarted(ILogger logger, TimeSpan grace);
+
+    [LoggerMessage(53, LogLevel.Information, "Kept {Count} instance(s) of {ServiceName} that Nacos does not list yet (recovering registry)")]
+    public static partial void KeptDuringRecovery(ILogger logger, string serviceName, int count);
 }

@@ -22,6 +22,7 @@ public sealed class NacosServiceInstanceProvider : IServiceInstanceProvider, IAs
 
     private readonly ConcurrentDictionary<string, ServiceEntry> _entries = new(StringComparer.OrdinalIgnoreCase);
     private readonly NacosNamingClient _naming;
+    private readonly NacosHttpClient _http;
     private readonly NacosOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -32,6 +33,7 @@ public sealed class NacosServiceInstanceProvider : IServiceInstanceProvider, IAs
     internal NacosServiceInstanceProvider(NacosNamingClient naming, NacosHttpClient http, NacosOptions options, TimeProvider timeProvider, ILogger<NacosServiceInstanceProvider> logger)
     {
         _naming = naming;
+        _http = http;
         _options = options;
         _time = timeProvider;
         _logger = logger;
@@ -163,11 +165,26 @@ public sealed class NacosServiceInstanceProvider : IServiceInstanceProvider, IAs
                 return false;
             }
 
+            // Nacos was down since this service's last answer (seen by this refresh, a heartbeat or any other call): a
+            // restarted server lists instances only as they re-register, so merge for a while instead of replacing.
+            var outages = _http.OutageCount;
+            if (entry.Unreachable || outages != entry.OutagesSeen)
+            {
+                entry.Unreachable = false;
+                entry.OutagesSeen = outages;
+                if (_options.RecoveryGrace > TimeSpan.Zero && entry.State.Known)
+                {
+                    entry.RecoveryUntil = _time.GetTimestamp() + (long)(_options.RecoveryGrace.TotalSeconds * _time.TimestampFrequency);
+                    Log.RecoveryStarted(_logger, _options.RecoveryGrace);
+                }
+            }
+
             Apply(entry, info, body, source);
             return true;
         }
         catch (Exception ex) when (ex is NacosUnavailableException or NacosProtocolException or NacosAuthenticationException)
         {
+            entry.Unreachable |= ex is NacosUnavailableException;
             Log.RefreshFailed(_logger, ex, entry.Name, entry.State.Instances.Count);
             return false;
         }
@@ -255,6 +272,11 @@ public sealed class NacosServiceInstanceProvider : IServiceInstanceProvider, IAs
             }
 
             var instances = Map(entry.Name, info.Hosts);
+            if (current.Known && _time.GetTimestamp() < entry.RecoveryUntil)
+            {
+                instances = KeepMissing(entry.Name, current.Instances, instances);
+            }
+
             var signature = Signature(instances);
             if (current.Known && signature == current.Signature)
             {
@@ -295,6 +317,39 @@ public sealed class NacosServiceInstanceProvider : IServiceInstanceProvider, IAs
         {
             Log.SnapshotWriteFailed(_logger, ex, _snapshots.GetPath(groupedName));
         }
+    }
+
+    /// <summary>The answer plus the cached instances it does not list (yet), in the same order as <see cref="Map"/>.</summary>
+    private ServiceInstance[] KeepMissing(string serviceName, IReadOnlyList<ServiceInstance> cached, ServiceInstance[] answer)
+    {
+        var listed = new HashSet<(string, int)>();
+        foreach (var instance in answer)
+        {
+            listed.Add((instance.Host, instance.Port));
+        }
+
+        var kept = new List<ServiceInstance>();
+        foreach (var instance in cached)
+        {
+            if (!listed.Contains((instance.Host, instance.Port)))
+            {
+                kept.Add(instance);
+            }
+        }
+
+        if (kept.Count == 0)
+        {
+            return answer;
+        }
+
+        Log.KeptDuringRecovery(_logger, serviceName, kept.Count);
+        ServiceInstance[] merged = [.. answer, .. kept];
+        Array.Sort(merged, static (a, b) =>
+        {
+            var byHost = string.CompareOrdinal(a.Host, b.Host);
+            return byHost != 0 ? byHost : a.Port.CompareTo(b.Port);
+        });
+        return merged;
     }
 
     internal static ServiceInstance[] Map(string serviceName, IReadOnlyList<NacosHost> hosts)
@@ -374,5 +429,14 @@ public sealed class NacosServiceInstanceProvider : IServiceInstanceProvider, IAs
         }
 
         public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+        /// <summary><see cref="NacosHttpClient.OutageCount"/> when this service last got an answer.</summary>
+        public long OutagesSeen { get; set; }
+
+        /// <summary>The last refresh could not reach Nacos.</summary>
+        public bool Unreachable { get; set; }
+
+        /// <summary>Until this timestamp answers are merged into the cached list (see <see cref="NacosOptions.RecoveryGrace"/>).</summary>
+        public long RecoveryUntil { get; set; }
     }
 }

@@ -19,6 +19,8 @@ internal sealed class NacosHttpClient : IDisposable
     /// </summary>
     internal const string UserAgent = "Nacos-CSharp-Client:v1.3.0";
 
+    private long _outageCount;
+
     private static readonly TimeSpan MaxTokenRefresh = TimeSpan.FromHours(5);
 
     private readonly Uri[] _servers;
@@ -69,6 +71,9 @@ internal sealed class NacosHttpClient : IDisposable
         };
     }
 
+    /// <summary>How many calls so far found no server answering; a change tells a caller that Nacos was down meanwhile.</summary>
+    public long OutageCount => Interlocked.Read(ref _outageCount);
+
     /// <summary>The configured servers, as base URIs ending with the context path.</summary>
     public IReadOnlyList<Uri> Servers => _servers;
 
@@ -109,6 +114,7 @@ internal sealed class NacosHttpClient : IDisposable
             }
         }
 
+        Interlocked.Increment(ref _outageCount);
         throw new NacosUnavailableException(
             $"No Nacos server answered {request.Method} {request.Path} (tried {string.Join(", ", (IEnumerable<Uri>)_servers)}).", last);
     }

@@ -65,7 +65,7 @@ public sealed class RegistryOutageTests(ITestOutputHelper output)
         Assert.All(window, o => Assert.Equal(503, o.Status));
     }
 
-    [Fact(Skip = "bug: after a registry restart clients adopt the partial instance lists of the re-registration window (PROD/GRAY 503 until the last version re-registers); see docs/reliability.md, Findings")]
+    [Fact]
     public async Task Registry_restart_does_not_replace_instance_lists_with_partial_ones()
     {
         using var bound = Suite.Bound(TimeSpan.FromSeconds(90));
@@ -86,6 +86,9 @@ public sealed class RegistryOutageTests(ITestOutputHelper output)
 
         await system.Emulator.StopAsync(ct);
         await load.WaitForMoreAsync(100, ct);
+        // The outage itself is the scenario: longer than one poll period (cacheMillis 1 s), so the clients notice it.
+        // A restart shorter than that goes unnoticed and is not covered (docs/nacos.md, RecoveryGrace).
+        await Task.Delay(TimeSpan.FromSeconds(2.5), ct);
         await system.Emulator.RestartAsync(ct);
         await system.WaitRegisteredAsync("user-app", 2, ct);
         await load.WaitForMoreAsync(200, ct);
