@@ -232,6 +232,34 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsync
         await TestSupport.WaitUntilAsync(async () => (await provider.GetInstancesAsync("user-app"))![0].Weight == 3, "it recovers once Nacos answers well again");
     }
 
+    [Fact]
+    public async Task After_an_outage_partial_lists_are_merged_until_the_recovery_grace_ends()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 200, PushEnabled = false });
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"), ephemeral: true);
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7202, Version("V2"), ephemeral: true);
+        var options = TestSupport.Options(nacos);
+        options.UdpPushEnabled = false;
+        options.RecoveryGrace = TimeSpan.FromSeconds(2);
+        var provider = Provider(options);
+        Assert.Equal(2, (await provider.GetInstancesAsync("user-app", cts.Token))!.Count);
+
+        await nacos.StopAsync(cts.Token);
+        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Name == "RefreshFailed"), "a poll notices the outage");
+        await nacos.RestartAsync(cts.Token);
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7202, Version("V2"), ephemeral: true); // only V2 is back so far
+
+        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Name == "KeptDuringRecovery"), "the partial answer is merged");
+        Assert.Equal([7201, 7202], (await provider.GetInstancesAsync("user-app", cts.Token))!.Select(i => i.Port));
+
+        // V1 never comes back: once the grace is over, the registry's list is taken as it is.
+        await TestSupport.WaitUntilAsync(
+            () => provider.GetInstancesAsync("user-app", cts.Token).AsTask().GetAwaiter().GetResult()!.Count == 1,
+            "the list follows the registry again after the grace");
+        Assert.Equal([7202], (await provider.GetInstancesAsync("user-app", cts.Token))!.Select(i => i.Port));
+    }
+
     private static async Task<TimeSpan> MeasureChangeAsync(IServiceInstanceProvider provider, Action change, Func<IReadOnlyList<ServiceInstance>, bool> isChanged)
     {
         var seen = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
