@@ -19,6 +19,13 @@ Console.CancelKeyPress += (_, e) =>
     stop.Cancel();
 };
 
+// The same for SIGTERM (kill, a CI timeout), which would otherwise end the demo and orphan its children.
+using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    stop.Cancel();
+});
+
 try
 {
     return await new DemoRunner(options, Console.Out).RunAsync(stop.Token);
