@@ -16,33 +16,7 @@ internal static class NacosJson
     private static readonly IReadOnlyDictionary<string, string> NoMetadata = new Dictionary<string, string>(0);
 
     /// <summary>Parses an instance-list answer, or the <c>data</c> of a v2 envelope.</summary>
-    public static NacosServiceInfo? ParseServiceInfo(string body)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(body);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                return null;
-            }
-
-            if (root.TryGetProperty("data", out var data) && root.TryGetProperty("code", out _))
-            {
-                root = data;
-                if (root.ValueKind != JsonValueKind.Object)
-                {
-                    return null;
-                }
-            }
-
-            return ParseServiceInfo(root);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
+    public static NacosServiceInfo? ParseServiceInfo(string body) => ParseObject(body, ParseServiceInfo);
 
     public static NacosServiceInfo? ParseServiceInfo(JsonElement root)
     {
@@ -90,7 +64,19 @@ internal static class NacosJson
     }
 
     /// <summary>Parses a heartbeat answer (v1 body, or the <c>data</c> of a v2 envelope).</summary>
-    public static NacosBeatResult? ParseBeat(string body)
+    public static NacosBeatResult? ParseBeat(string body) => ParseObject<NacosBeatResult?>(body, static root =>
+        GetLong(root, "code") is { } code
+            ? new NacosBeatResult(GetLong(root, "clientBeatInterval") ?? 5000, (int)code, GetBool(root, "lightBeatEnabled") ?? false)
+            : null);
+
+    public static NacosLogin? ParseLogin(string body) => ParseObject(body, static root =>
+        GetString(root, "accessToken") is { Length: > 0 } token ? new NacosLogin(token, GetLong(root, "tokenTtl") ?? 18000) : null);
+
+    /// <summary>
+    /// Parses <paramref name="body"/> as a JSON object, unwrapping the <c>data</c> object of a v2 envelope
+    /// (<c>{"code":0,"message":"success","data":{...}}</c>); default when it is not JSON or not an object.
+    /// </summary>
+    private static T? ParseObject<T>(string body, Func<JsonElement, T?> parse)
     {
         try
         {
@@ -98,7 +84,7 @@ internal static class NacosJson
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
-                return null;
+                return default;
             }
 
             if (root.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object)
@@ -106,42 +92,11 @@ internal static class NacosJson
                 root = data;
             }
 
-            var code = GetLong(root, "code");
-            if (code is null)
-            {
-                return null;
-            }
-
-            return new NacosBeatResult(GetLong(root, "clientBeatInterval") ?? 5000, (int)code.Value, GetBool(root, "lightBeatEnabled") ?? false);
+            return parse(root);
         }
         catch (JsonException)
         {
-            return null;
-        }
-    }
-
-    public static NacosLogin? ParseLogin(string body)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(body);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                return null;
-            }
-
-            if (root.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object)
-            {
-                root = data;
-            }
-
-            var token = GetString(root, "accessToken");
-            return string.IsNullOrEmpty(token) ? null : new NacosLogin(token, GetLong(root, "tokenTtl") ?? 18000);
-        }
-        catch (JsonException)
-        {
-            return null;
+            return default;
         }
     }
 
