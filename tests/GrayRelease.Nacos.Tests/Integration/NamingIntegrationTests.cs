@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using GrayRelease.Nacos.Emulator;
 using GrayRelease.Nacos.Naming;
 
@@ -52,20 +53,19 @@ public class NamingIntegrationTests
     public async Task An_ephemeral_instance_without_heartbeats_expires()
     {
         using var cts = TestSupport.Timeout();
-        await using var nacos = await NacosEmulator.StartAsync(
-            new NacosEmulatorOptions
-            {
-                HeartbeatTimeout = TimeSpan.FromMilliseconds(300),
-                DeleteTimeout = TimeSpan.FromMilliseconds(600),
-                HealthCheckInterval = TimeSpan.FromMilliseconds(50),
-            },
-            cts.Token);
+        // The registry's clock is a fake one, so a loaded machine cannot expire the instance before it is looked at.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions { TimeProvider = clock }, cts.Token);
         var (http, naming) = TestSupport.Clients(TestSupport.Options(nacos));
         using var _ = http;
 
         await naming.RegisterAsync(Registration(7203), cts.Token);
-        Assert.Single(nacos.GetInstances("order-app"));
+        Assert.True(Assert.Single(nacos.GetInstances("order-app")).Healthy);
 
+        clock.Advance(TimeSpan.FromSeconds(16));
+        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app") is [{ Healthy: false }], "the instance without beats turns unhealthy");
+
+        clock.Advance(TimeSpan.FromSeconds(15));
         await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 0, "the instance without beats is deleted");
     }
 
