@@ -16,13 +16,7 @@ internal sealed class NacosNamingClient(NacosHttpClient http, NacosOptions optio
 
     public async Task RegisterAsync(NacosRegistration registration, CancellationToken cancellationToken)
     {
-        var request = new NacosRequest(HttpMethod.Post, InstancePath)
-            .WithQuery("serviceName", registration.GroupedName)
-            .WithQuery("groupName", registration.GroupName)
-            .WithQuery("namespaceId", NamespaceId)
-            .WithQuery("clusterName", registration.ClusterName)
-            .WithQuery("ip", registration.Ip)
-            .WithQuery("port", registration.Port.ToString(CultureInfo.InvariantCulture))
+        var request = InstanceRequest(HttpMethod.Post, registration)
             .WithQuery("weight", registration.Weight.ToString(CultureInfo.InvariantCulture))
             .WithQuery("enabled", registration.Enabled ? "true" : "false")
             .WithQuery("enable", registration.Enabled ? "true" : "false")
@@ -35,17 +29,21 @@ internal sealed class NacosNamingClient(NacosHttpClient http, NacosOptions optio
 
     public async Task DeregisterAsync(NacosRegistration registration, CancellationToken cancellationToken)
     {
-        var request = new NacosRequest(HttpMethod.Delete, InstancePath)
+        var request = InstanceRequest(HttpMethod.Delete, registration)
+            .WithQuery("ephemeral", registration.Ephemeral ? "true" : "false");
+        var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        EnsureSuccess(response, "deregister");
+    }
+
+    /// <summary>The parameters that name one instance, in the query string as every official client sends them.</summary>
+    private NacosRequest InstanceRequest(HttpMethod method, NacosRegistration registration) =>
+        new NacosRequest(method, InstancePath)
             .WithQuery("serviceName", registration.GroupedName)
             .WithQuery("groupName", registration.GroupName)
             .WithQuery("namespaceId", NamespaceId)
             .WithQuery("clusterName", registration.ClusterName)
             .WithQuery("ip", registration.Ip)
-            .WithQuery("port", registration.Port.ToString(CultureInfo.InvariantCulture))
-            .WithQuery("ephemeral", registration.Ephemeral ? "true" : "false");
-        var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        EnsureSuccess(response, "deregister");
-    }
+            .WithQuery("port", registration.Port.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>Sends a full beat (the server re-creates an instance it forgot from it) and returns its answer.</summary>
     public async Task<NacosBeatResult> BeatAsync(NacosRegistration registration, long periodMillis, CancellationToken cancellationToken)
