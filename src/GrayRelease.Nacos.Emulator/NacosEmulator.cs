@@ -305,8 +305,9 @@ public sealed class NacosEmulator : IAsyncDisposable
 
         var app = builder.Build();
         var faults = new FaultMiddleware(Faults, _logger, StoppingToken);
-        var auth = new AuthApi(_tokens, _options, _logger);
+        var auth = new AuthApi(_tokens, _options, Faults, _logger);
         app.Use(faults.InvokeAsync);
+        app.Use(new ApiCompatibilityMiddleware(_options, _logger).InvokeAsync);
         app.Use(auth.InvokeAsync);
         app.UseRouting();
         new NamingApi(_naming, _push, _options, _logger).Map(app);

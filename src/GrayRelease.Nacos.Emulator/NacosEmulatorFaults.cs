@@ -10,6 +10,8 @@ public sealed class NacosEmulatorFaults
     private TaskCompletionSource _changed = NewSignal();
     private TimeSpan _responseDelay;
     private bool _serverErrors;
+    private int _serverErrorStatusCode = 500;
+    private bool _permissionDenied;
     private bool _malformedBodies;
     private bool _hang;
     private string? _pathPrefix;
@@ -26,6 +28,31 @@ public sealed class NacosEmulatorFaults
     {
         get => _serverErrors;
         set => Set(ref _serverErrors, value);
+    }
+
+    /// <summary>
+    /// The status <see cref="ServerErrors"/> answers with (500 to 599). 500 is what a server answers for an error of
+    /// one request; 502 / 503 / 504 are what a server that is starting, overloaded or behind a failing proxy answers.
+    /// </summary>
+    public int ServerErrorStatusCode
+    {
+        get => _serverErrorStatusCode;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 500);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 599);
+            Set(ref _serverErrorStatusCode, value);
+        }
+    }
+
+    /// <summary>
+    /// With auth on, a caller whose token (or credentials) is valid is still refused with 403, as a real server
+    /// refuses a user without the permission for the resource. Honours <see cref="PathPrefix"/>.
+    /// </summary>
+    public bool PermissionDenied
+    {
+        get => _permissionDenied;
+        set => Set(ref _permissionDenied, value);
     }
 
     /// <summary>Every call is answered 200 with a truncated, unparsable body.</summary>
@@ -56,6 +83,8 @@ public sealed class NacosEmulatorFaults
         {
             _responseDelay = TimeSpan.Zero;
             _serverErrors = false;
+            _serverErrorStatusCode = 500;
+            _permissionDenied = false;
             _malformedBodies = false;
             _hang = false;
             _pathPrefix = null;
@@ -66,6 +95,17 @@ public sealed class NacosEmulatorFaults
     internal bool AppliesTo(string path)
     {
         if (!_hang && !_serverErrors && !_malformedBodies && _responseDelay == TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        var prefix = _pathPrefix;
+        return prefix is null || path.StartsWith(prefix, StringComparison.OrdinalIgnoreCase);
+    }
+
+    internal bool DeniesPermission(string path)
+    {
+        if (!_permissionDenied)
         {
             return false;
         }

@@ -50,6 +50,12 @@ public sealed class NacosEmulatorOptions
     public TimeSpan TokenTtl { get; set; } = TimeSpan.FromSeconds(18000);
 
     /// <summary>
+    /// Answers every <c>/nacos/v1/*</c> call (the v1 logins included) <c>410 Gone</c>, as Nacos 3.0/3.1 do with
+    /// <c>nacos.core.api.compatibility.client.enabled=false</c>; the v3 login still works.
+    /// </summary>
+    public bool V1ApiGone { get; set; }
+
+    /// <summary>
     /// The clock for heartbeats, expiry, tokens, push retries and timestamps; a fake one lets tests move time.
     /// Response delays and the config listener's hold use the wall clock so a stopped fake clock cannot stall clients.
     /// </summary>

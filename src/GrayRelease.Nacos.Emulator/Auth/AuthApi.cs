@@ -14,12 +14,14 @@ internal sealed class AuthApi
 
     private readonly TokenService _tokens;
     private readonly NacosEmulatorOptions _options;
+    private readonly NacosEmulatorFaults _faults;
     private readonly ILogger _logger;
 
-    public AuthApi(TokenService tokens, NacosEmulatorOptions options, ILogger logger)
+    public AuthApi(TokenService tokens, NacosEmulatorOptions options, NacosEmulatorFaults faults, ILogger logger)
     {
         _tokens = tokens;
         _options = options;
+        _faults = faults;
         _logger = logger;
     }
 
@@ -72,6 +74,17 @@ internal sealed class AuthApi
         {
             Log.Unauthorized(_logger, context.Request.Path.Value ?? string.Empty, refusal);
             await Responses.Text(context, StatusCodes.Status403Forbidden, refusal).ConfigureAwait(false);
+            return;
+        }
+
+        var path = context.Request.Path.Value ?? string.Empty;
+        if (_faults.DeniesPermission(path))
+        {
+            // core/.../auth/AbstractWebAuthFilter.java: the identity is valid, validateAuthority fails and the filter
+            // answers resp.sendError(SC_FORBIDDEN, AuthResult.format()); NacosAuthPluginService.validateAuthority gives
+            // code 403 and AbstractAuthenticationManager.authorize the message "authorization failed!".
+            Log.PermissionDenied(_logger, path);
+            await Responses.SpringError(context, StatusCodes.Status403Forbidden, "Forbidden", "Code: 403, Message: authorization failed!.", _options.TimeProvider.GetUtcNow()).ConfigureAwait(false);
             return;
         }
 

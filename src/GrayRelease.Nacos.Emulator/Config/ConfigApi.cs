@@ -15,6 +15,9 @@ internal sealed class ConfigApi
     private const string ConfigsPath = "/nacos/v1/cs/configs";
     private const int LongPollingAdvanceMillis = 500;
 
+    /// <summary>config/.../service/LongPollingService.java: the switch MIN_LONG_POOLING_TIMEOUT, 10000 ms by default.</summary>
+    internal static readonly TimeSpan MinLongPollingHold = TimeSpan.FromSeconds(10);
+
     private readonly ConfigStore _store;
     private readonly ILogger _logger;
     private readonly Func<CancellationToken> _stopping;
@@ -107,8 +110,18 @@ internal sealed class ConfigApi
     }
 
     /// <summary>
-    /// Answers at once when a listened md5 differs, otherwise holds the call (Long-Pulling-Timeout − 500 ms, on
-    /// the wall clock) and answers as soon as one changes; an empty 200 means "nothing changed".
+    /// LongPollingService.addLongPollingClient: <c>max(MIN_LONG_POOLING_TIMEOUT = 10000, Long-Pulling-Timeout − 500)</c>
+    /// ms, so a client asking for less than 10.5 s is still held 10 s.
+    /// </summary>
+    internal static TimeSpan HoldFor(long timeoutMillis)
+    {
+        var asked = TimeSpan.FromMilliseconds(Math.Clamp(timeoutMillis - LongPollingAdvanceMillis, 0, int.MaxValue));
+        return asked > MinLongPollingHold ? asked : MinLongPollingHold;
+    }
+
+    /// <summary>
+    /// Answers at once when a listened md5 differs, otherwise holds the call (see <see cref="HoldFor"/>, on the wall
+    /// clock) and answers as soon as one changes; an empty 200 means "nothing changed".
     /// </summary>
     private async Task ListenAsync(HttpContext context, RequestParameters parameters)
     {
@@ -125,7 +138,7 @@ internal sealed class ConfigApi
         var timeoutHeader = context.Request.Headers["Long-Pulling-Timeout"].ToString();
         var noHangUp = string.Equals(context.Request.Headers["Long-Pulling-Timeout-No-Hangup"].ToString(), "true", StringComparison.OrdinalIgnoreCase);
         var hold = !noHangUp && long.TryParse(timeoutHeader, NumberStyles.Integer, CultureInfo.InvariantCulture, out var timeoutMillis)
-            ? TimeSpan.FromMilliseconds(Math.Max(0, timeoutMillis - LongPollingAdvanceMillis))
+            ? HoldFor(timeoutMillis)
             : TimeSpan.Zero;
 
         var stopping = _stopping();
@@ -194,12 +207,13 @@ internal sealed class ConfigApi
         return Responses.Text(context, StatusCodes.Status200OK, body);
     }
 
-    private static string ContentType(string type) => type.ToUpperInvariant() switch
+    // config/.../enums/FileTypeEnum.java (getFileTypeEnumByFileExtensionOrFileType, via ConfigContentTypeHandler): only
+    // json, xml and html/htm get their own media type; yaml, properties, text and anything unknown are text/plain.
+    private static string ContentType(string type) => type.Trim().ToUpperInvariant() switch
     {
-        "JSON" => "application/json;charset=UTF-8",
+        "JSON" => Responses.JsonContentType,
         "XML" => "application/xml;charset=UTF-8",
-        "HTML" => "text/html;charset=UTF-8",
-        "YAML" or "YML" => "text/yaml;charset=UTF-8",
+        "HTML" or "HTM" => "text/html;charset=UTF-8",
         _ => Responses.TextContentType,
     };
 }

@@ -38,13 +38,24 @@ internal sealed class ConfigStore
 
     public void Publish(ConfigKey key, string content, string? type)
     {
-        var entry = new ConfigEntry(content, Md5(content), string.IsNullOrWhiteSpace(type) ? "text" : type, _timeProvider.GetUtcNow());
+        var entry = new ConfigEntry(content, Md5(content), NormalizeType(type), _timeProvider.GetUtcNow());
         lock (_gate)
         {
             _configs[key] = entry;
             SignalLocked();
         }
     }
+
+    /// <summary>
+    /// config/.../controller/ConfigController.java publishConfig: a type that <c>ConfigType.isValidType</c> does not
+    /// know (an exact, case-sensitive match) is replaced by the default <c>text</c>, so <c>yml</c> or <c>YAML</c> is
+    /// stored and answered (Config-Type) as <c>text</c>.
+    /// </summary>
+    internal static string NormalizeType(string? type) => type switch
+    {
+        "properties" or "xml" or "json" or "text" or "html" or "yaml" or "toml" or "unset" => type,
+        _ => "text",
+    };
 
     public bool Remove(ConfigKey key)
     {

@@ -46,7 +46,7 @@ internal sealed class FaultMiddleware
         if (_faults.ServerErrors && _faults.AppliesTo(path))
         {
             Log.FaultInjected(_logger, path, "server error");
-            await Responses.Text(context, StatusCodes.Status500InternalServerError, "emulated server error (NacosEmulatorFaults.ServerErrors)").ConfigureAwait(false);
+            await Responses.Text(context, _faults.ServerErrorStatusCode, "emulated server error (NacosEmulatorFaults.ServerErrors)").ConfigureAwait(false);
             return;
         }
 

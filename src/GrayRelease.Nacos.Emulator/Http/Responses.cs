@@ -42,6 +42,22 @@ internal static class Responses
             writer.WriteEndObject();
         });
 
+    /// <summary>
+    /// What Spring Boot renders for <c>response.sendError(status, message)</c> on a Nacos server
+    /// (<c>server.error.include-message=ALWAYS</c> in its application.properties): the error attributes as JSON.
+    /// </summary>
+    public static Task SpringError(HttpContext context, int statusCode, string error, string message, DateTimeOffset now) =>
+        Json(context, statusCode, writer =>
+        {
+            writer.WriteStartObject();
+            writer.WriteString("timestamp", now.ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", System.Globalization.CultureInfo.InvariantCulture));
+            writer.WriteNumber("status", statusCode);
+            writer.WriteString("error", error);
+            writer.WriteString("message", message);
+            writer.WriteString("path", context.Request.Path.Value ?? string.Empty);
+            writer.WriteEndObject();
+        });
+
     public static Task EnvelopeError(HttpContext context, NacosRequestException error) =>
         Json(context, error.StatusCode, writer =>
         {

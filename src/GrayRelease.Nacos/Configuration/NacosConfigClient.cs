@@ -9,7 +9,13 @@ internal sealed class NacosConfigClient(NacosHttpClient http)
     /// <summary>How long the server may hold a listener request; the call's own timeout adds the normal timeout to it.</summary>
     public static readonly TimeSpan LongPollTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>Returns the content, or <see langword="null"/> when the config does not exist (404).</summary>
+    /// <summary>
+    /// config/.../controller/ConfigServletInner.java (handlerConfigNotFound / writeResponseForV1): a missing config is
+    /// a 404 whose body is this text, on every server line from 1.x to 3.x.
+    /// </summary>
+    internal const string NotFoundBody = "config data not exist";
+
+    /// <summary>Returns the content, or <see langword="null"/> when the config does not exist (404 with the server's "config data not exist").</summary>
     public async Task<string?> GetAsync(NacosConfigKey key, CancellationToken cancellationToken)
     {
         var request = new NacosRequest(HttpMethod.Get, "v1/cs/configs")
@@ -19,13 +25,28 @@ internal sealed class NacosConfigClient(NacosHttpClient http)
         var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
-            return null;
+            if (response.Body.Contains(NotFoundBody, StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            // Any other 404 means nobody here serves the v1 config API; "publish it first" would send the user astray.
+            throw new NacosProtocolException(
+                $"Nacos server {response.Server} answered 404 to GET v1/cs/configs for {key} without the server's \"{NotFoundBody}\" body, so this is not a missing configuration: "
+                + "the address does not serve the Nacos v1 config API (a Nacos 3.2+ server, which no longer serves the v1 Open API, or a wrong context path or proxy: check nacos:ServerAddresses). "
+                + $"Body: {Naming.NacosNamingClient.Truncate(response.Body)}")
+            {
+                StatusCode = 404,
+            };
         }
 
         if (!response.IsSuccess)
         {
             throw new NacosProtocolException(
-                $"Nacos server {response.Server} refused to read the configuration {key}: {(int)response.StatusCode} {Naming.NacosNamingClient.Truncate(response.Body)}");
+                $"Nacos server {response.Server} refused to read the configuration {key}: {(int)response.StatusCode} {Naming.NacosNamingClient.Truncate(response.Body)}")
+            {
+                StatusCode = (int)response.StatusCode,
+            };
         }
 
         return response.Body;
@@ -42,7 +63,10 @@ internal sealed class NacosConfigClient(NacosHttpClient http)
         if (!response.IsSuccess)
         {
             throw new NacosProtocolException(
-                $"Nacos server {response.Server} refused the configuration listener: {(int)response.StatusCode} {Naming.NacosNamingClient.Truncate(response.Body)}");
+                $"Nacos server {response.Server} refused the configuration listener: {(int)response.StatusCode} {Naming.NacosNamingClient.Truncate(response.Body)}")
+            {
+                StatusCode = (int)response.StatusCode,
+            };
         }
 
         return NacosConfigKey.ParseChanged(response.Body);

@@ -4,7 +4,6 @@ using GrayRelease.Nacos.Discovery;
 using GrayRelease.Nacos.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace GrayRelease.Nacos.Configuration;
 
@@ -24,15 +23,24 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
     private readonly string _snapshotDirectory;
     private readonly CancellationTokenSource _disposed = new();
     private readonly object _gate = new();
-    private ILogger _logger;
+    private readonly DeferredLoggerFactory _loggers = new();
+    private readonly ILogger _logger;
     private Task? _listenLoop;
 
     public NacosConfigurationProvider(NacosOptions options, TimeProvider timeProvider, ILoggerFactory? loggerFactory, HttpMessageHandler? handler)
     {
         _options = options;
         _time = timeProvider;
-        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("GrayRelease.Nacos.Configuration");
-        _http = new NacosHttpClient(options, timeProvider, _logger, handler);
+
+        // Built before the application's logging: without a factory, messages wait for AttachLogger (the host's
+        // NacosConfigurationLoggerBinder). The HTTP client logs under the category the DI-built one uses.
+        if (loggerFactory is not null)
+        {
+            _loggers.Attach(loggerFactory);
+        }
+
+        _logger = _loggers.CreateLogger("GrayRelease.Nacos.Configuration");
+        _http = new NacosHttpClient(options, timeProvider, _loggers.CreateLogger("GrayRelease.Nacos.Http"), handler);
         _client = new NacosConfigClient(_http);
         _snapshotDirectory = Path.Combine(options.GetSnapshotPath(), "config");
         _entries = new ConfigEntry[options.Listeners.Count];
@@ -44,8 +52,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
     }
 
     /// <summary>Configuration is built before logging; the host attaches its logger factory once it exists.</summary>
-    internal void AttachLogger(ILoggerFactory loggerFactory) =>
-        _logger = loggerFactory.CreateLogger("GrayRelease.Nacos.Configuration");
+    internal void AttachLogger(ILoggerFactory loggerFactory) => _loggers.Attach(loggerFactory);
 
     internal Task? ListenLoop => _listenLoop;
 
@@ -60,7 +67,12 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
             Data = Merge();
             if (_listenLoop is null && _entries.Length > 0)
             {
-                _listenLoop = Task.Run(() => ListenLoopAsync(_disposed.Token));
+                // The first Load may run inside a request (or a reload it triggers): the loop lives for the
+                // application and must not carry that caller's gray tag, Activity or log scopes forever.
+                using (ExecutionContext.SuppressFlow())
+                {
+                    _listenLoop = Task.Run(() => ListenLoopAsync(_disposed.Token));
+                }
             }
         }
     }
@@ -99,7 +111,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
                     SaveSnapshot(entry.Key, content);
                 }
             }
-            catch (Exception ex) when (ex is NacosUnavailableException or NacosProtocolException or NacosAuthenticationException)
+            catch (NacosException ex)
             {
                 content = LoadSnapshot(entry.Key);
                 if (content is null && !entry.Listener.Optional)

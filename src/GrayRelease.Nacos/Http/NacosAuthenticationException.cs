@@ -1,7 +1,7 @@
 namespace GrayRelease.Nacos.Http;
 
 /// <summary>The Nacos server refused the configured credentials.</summary>
-internal sealed class NacosAuthenticationException : Exception
+internal sealed class NacosAuthenticationException : NacosException
 {
     public NacosAuthenticationException()
     {

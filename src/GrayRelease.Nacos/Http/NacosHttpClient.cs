@@ -23,6 +23,10 @@ internal sealed class NacosHttpClient : IDisposable
 
     private static readonly TimeSpan MaxTokenRefresh = TimeSpan.FromHours(5);
 
+    private static readonly TimeSpan ReloginWindow = TimeSpan.FromSeconds(60);
+
+    private static readonly string[] LoginPaths = ["v3/auth/user/login", "v1/auth/users/login"];
+
     private readonly Uri[] _servers;
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
@@ -77,8 +81,13 @@ internal sealed class NacosHttpClient : IDisposable
     /// <summary>The configured servers, as base URIs ending with the context path.</summary>
     public IReadOnlyList<Uri> Servers => _servers;
 
-    /// <summary>Sends <paramref name="request"/> to the first server that answers without a 5xx.</summary>
-    /// <exception cref="NacosUnavailableException">Every server failed.</exception>
+    /// <summary>
+    /// Sends <paramref name="request"/> to the first server that is up, and returns its answer, whatever the status
+    /// (a 500 included: that is an error of this request, for the caller to report), except the ones below.
+    /// </summary>
+    /// <exception cref="NacosUnavailableException">Every server failed: connection failure, timeout, 502, 503 or 504.</exception>
+    /// <exception cref="NacosProtocolException">The server answered 410 Gone: its v1 Open API is switched off.</exception>
+    /// <exception cref="NacosAuthenticationException">The login was refused, or the user lacks the permission for the call.</exception>
     public async Task<NacosResponse> SendAsync(NacosRequest request, CancellationToken cancellationToken)
     {
         var start = Volatile.Read(ref _preferred);
@@ -90,7 +99,7 @@ internal sealed class NacosHttpClient : IDisposable
             try
             {
                 var response = await SendWithAuthAsync(server, request, cancellationToken).ConfigureAwait(false);
-                if ((int)response.StatusCode >= 500)
+                if (IsServerDown(response.StatusCode))
                 {
                     Log.ServerError(_logger, server, request.Path, (int)response.StatusCode);
                     NacosMetrics.ServerFailed(server);
@@ -102,6 +111,18 @@ internal sealed class NacosHttpClient : IDisposable
                 {
                     Interlocked.CompareExchange(ref _preferred, index, start);
                     Log.FailedOver(_logger, server);
+                }
+
+                if (response.StatusCode == HttpStatusCode.Gone)
+                {
+                    throw ApiGone(server, request.Method + " " + request.Path);
+                }
+
+                if ((int)response.StatusCode >= 500)
+                {
+                    // Nacos answers 500 for errors of one request (an unknown service on a beat, a failing filter): the
+                    // server is up, so neither another server nor the outage state (RecoveryGrace) is the answer.
+                    Log.RequestFailedOnServer(_logger, server, request.Path, (int)response.StatusCode);
                 }
 
                 return response;
@@ -118,6 +139,13 @@ internal sealed class NacosHttpClient : IDisposable
         throw new NacosUnavailableException(
             $"No Nacos server answered {request.Method} {request.Path} (tried {string.Join(", ", (IEnumerable<Uri>)_servers)}).", last);
     }
+
+    /// <summary>
+    /// Only these mean "this server is down, try the next": a proxy in front of a dead server (502, 504) or a server
+    /// that is starting or shedding load (503, naming/.../web/TrafficReviseFilter.java: "server is STARTING now").
+    /// </summary>
+    internal static bool IsServerDown(HttpStatusCode status) =>
+        status is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout;
 
     public void Dispose()
     {
@@ -140,25 +168,35 @@ internal sealed class NacosHttpClient : IDisposable
             return await SendOnceAsync(server, request, null, cancellationToken).ConfigureAwait(false);
         }
 
-        var token = await GetTokenAsync(server, forceLogin: false, cancellationToken).ConfigureAwait(false);
-        var response = await SendOnceAsync(server, request, token, cancellationToken).ConfigureAwait(false);
+        var token = await GetTokenAsync(server, null, cancellationToken).ConfigureAwait(false);
+        var response = await SendOnceAsync(server, request, token.AccessToken, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.Forbidden)
         {
             return response;
         }
 
-        // The token may have expired early or the server restarted with a new secret: log in again once.
+        // A 403 is an expired or no longer known token (server restarted with a new secret) or a user without the
+        // permission for this resource (core/.../auth/AbstractWebAuthFilter.java answers both 403). Log in again once
+        // per token; a token that a re-login just produced is not re-tested for a while, or a call the user may not
+        // make would log in on every attempt, forever.
+        if (!token.MayRelogin(_time.GetUtcNow()))
+        {
+            throw PermissionDenied(server, request, response);
+        }
+
         Log.TokenRejected(_logger, server, request.Path);
-        token = await GetTokenAsync(server, forceLogin: true, cancellationToken).ConfigureAwait(false);
-        return await SendOnceAsync(server, request, token, cancellationToken).ConfigureAwait(false);
+        token = await GetTokenAsync(server, token, cancellationToken).ConfigureAwait(false);
+        response = await SendOnceAsync(server, request, token.AccessToken, cancellationToken).ConfigureAwait(false);
+        return response.StatusCode == HttpStatusCode.Forbidden ? throw PermissionDenied(server, request, response) : response;
     }
 
-    private async Task<string> GetTokenAsync(Uri server, bool forceLogin, CancellationToken cancellationToken)
+    /// <summary>The current token, or a new one; <paramref name="rejected"/> is the token a 403 answered.</summary>
+    private async Task<TokenState> GetTokenAsync(Uri server, TokenState? rejected, CancellationToken cancellationToken)
     {
-        var current = _token;
-        if (!forceLogin && current is not null && _time.GetUtcNow() < current.RefreshAt)
+        var seen = _token;
+        if (rejected is null && seen is not null && _time.GetUtcNow() < seen.RefreshAt)
         {
-            return current.AccessToken;
+            return seen;
         }
 
         await _loginLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -166,36 +204,14 @@ internal sealed class NacosHttpClient : IDisposable
         {
             // Another caller may have logged in while this one waited.
             var latest = _token;
-            if (latest is not null && !ReferenceEquals(latest, current) && _time.GetUtcNow() < latest.RefreshAt)
+            if (latest is not null && !ReferenceEquals(latest, rejected ?? seen) && _time.GetUtcNow() < latest.RefreshAt)
             {
-                return latest.AccessToken;
+                return latest;
             }
 
-            var response = await SendOnceAsync(server, Login("v1/auth/login"), null, cancellationToken).ConfigureAwait(false);
-            if (response.StatusCode == HttpStatusCode.NotFound)
-            {
-                // Nacos 3 servers with the v1 open API switched off still offer the v3 login.
-                response = await SendOnceAsync(server, Login("v3/auth/user/login"), null, cancellationToken).ConfigureAwait(false);
-            }
-            if ((int)response.StatusCode >= 500)
-            {
-                throw new HttpRequestException($"Nacos server {server} answered {(int)response.StatusCode} to login.");
-            }
-
-            if (!response.IsSuccess)
-            {
-                Log.LoginFailed(_logger, server, (int)response.StatusCode, _userName!);
-                throw new NacosAuthenticationException(
-                    $"Nacos server {server} refused the login of user '{_userName}' ({(int)response.StatusCode}). Check nacos:UserName and nacos:Password.");
-            }
-
-            var token = NacosJson.ParseLogin(response.Body)
-                ?? throw new HttpRequestException($"Nacos server {server} answered the login with an unreadable body.");
-            var ttl = TimeSpan.FromSeconds(Math.Max(token.TokenTtlSeconds, 1) * 0.9);
-            var state = new TokenState(token.AccessToken, _time.GetUtcNow() + (ttl < MaxTokenRefresh ? ttl : MaxTokenRefresh));
+            var state = await LoginAsync(server, fromRelogin: rejected is not null, cancellationToken).ConfigureAwait(false);
             _token = state;
-            Log.LoggedIn(_logger, server, _userName!, token.TokenTtlSeconds);
-            return state.AccessToken;
+            return state;
         }
         finally
         {
@@ -203,9 +219,120 @@ internal sealed class NacosHttpClient : IDisposable
         }
     }
 
+    private async Task<TokenState> LoginAsync(Uri server, bool fromRelogin, CancellationToken cancellationToken)
+    {
+        // client-basic/.../auth/impl/process/HttpLoginProcessor.java: the official client posts to /v3/auth/user/login
+        // and, on 404 or 501, to /v1/auth/users/login (served by 1.x to 3.x; /v1/auth/login is its older alias). 410 is
+        // a 3.x server with one of them switched off (ApiCompatibilityFilter).
+        NacosResponse response = default;
+        foreach (var path in LoginPaths)
+        {
+            response = await SendOnceAsync(server, Login(path), null, cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode is not (HttpStatusCode.NotFound or HttpStatusCode.Gone or HttpStatusCode.NotImplemented))
+            {
+                break;
+            }
+
+            Log.LoginPathNotServed(_logger, server, path, (int)response.StatusCode);
+        }
+
+        if (IsServerDown(response.StatusCode))
+        {
+            throw new HttpRequestException($"Nacos server {server} answered {(int)response.StatusCode} to login.");
+        }
+
+        if (response.StatusCode == HttpStatusCode.Gone)
+        {
+            throw ApiGone(server, "the login");
+        }
+
+        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.NotImplemented)
+        {
+            throw new NacosProtocolException(
+                $"Nacos server {server} serves no login ({string.Join(", ", LoginPaths)} answered {(int)response.StatusCode}): is it a Nacos server, with the right context path? Check nacos:ServerAddresses.")
+            {
+                StatusCode = (int)response.StatusCode,
+            };
+        }
+
+        if ((int)response.StatusCode >= 500)
+        {
+            throw new NacosProtocolException(
+                $"Nacos server {server} failed the login of user '{_userName}': {(int)response.StatusCode} {Naming.NacosNamingClient.Truncate(response.Body)}")
+            {
+                StatusCode = (int)response.StatusCode,
+            };
+        }
+
+        if (!response.IsSuccess)
+        {
+            Log.LoginFailed(_logger, server, (int)response.StatusCode, _userName!);
+            throw new NacosAuthenticationException(
+                $"Nacos server {server} refused the login of user '{_userName}' ({(int)response.StatusCode}). Check nacos:UserName and nacos:Password.")
+            {
+                StatusCode = (int)response.StatusCode,
+            };
+        }
+
+        var token = NacosJson.ParseLogin(response.Body)
+            ?? throw new HttpRequestException($"Nacos server {server} answered the login with an unreadable body.");
+        var ttl = TimeSpan.FromSeconds(Math.Max(token.TokenTtlSeconds, 1) * 0.9);
+        var now = _time.GetUtcNow();
+        Log.LoggedIn(_logger, server, _userName!, token.TokenTtlSeconds);
+        return new TokenState(token.AccessToken, now + (ttl < MaxTokenRefresh ? ttl : MaxTokenRefresh), now, fromRelogin);
+    }
+
     private NacosRequest Login(string path) => new NacosRequest(HttpMethod.Post, path)
         .WithForm("username", _userName)
         .WithForm("password", _password);
+
+    private NacosAuthenticationException PermissionDenied(Uri server, NacosRequest request, NacosResponse response)
+    {
+        var call = request.Method + " " + request.Path + Describe(request);
+        Log.PermissionDenied(_logger, server, call, _userName!);
+        return new NacosAuthenticationException(
+            $"Nacos server {server} refused {call} to user '{_userName}' with 403 although its login is valid and fresh: the user lacks the permission for this resource "
+            + $"({Naming.NacosNamingClient.Truncate(response.Body)}). Give the user's role read (and, to register or publish, write) permission on the namespace in the Nacos console, or use another nacos:UserName.")
+        {
+            StatusCode = 403,
+        };
+    }
+
+    private NacosProtocolException ApiGone(Uri server, string call)
+    {
+        Log.ApiGone(_logger, server, call);
+        return new NacosProtocolException(
+            $"Nacos server {server} answered 410 Gone to {call}: it has the v1 Open API switched off (Nacos 3.0/3.1 with nacos.core.api.compatibility.client.enabled=false, "
+            + "or a Nacos 3.2+ server, which no longer serves it). This client speaks the v1 HTTP API only: set nacos.core.api.compatibility.client.enabled=true on the server, "
+            + "or use the Nacos gRPC transport (an official Nacos client) for such servers.")
+        {
+            StatusCode = 410,
+        };
+    }
+
+    /// <summary>Names what a call was about (dataId / service), from its parameters; never a credential or token.</summary>
+    private static string Describe(NacosRequest request)
+    {
+        var builder = new StringBuilder();
+        Append(builder, request.Query);
+        if (request.Form is not null)
+        {
+            Append(builder, request.Form);
+        }
+
+        return builder.Length == 0 ? string.Empty : builder.Append(')').ToString();
+
+        static void Append(StringBuilder builder, List<KeyValuePair<string, string>> parameters)
+        {
+            foreach (var pair in parameters)
+            {
+                if (pair.Key is "dataId" or "group" or "tenant" or "serviceName" or "namespaceId" && pair.Value.Length > 0)
+                {
+                    builder.Append(builder.Length == 0 ? " (" : ", ").Append(pair.Key).Append(" '").Append(pair.Value).Append('\'');
+                }
+            }
+        }
+    }
 
     private async Task<NacosResponse> SendOnceAsync(Uri server, NacosRequest request, string? accessToken, CancellationToken cancellationToken)
     {
@@ -248,5 +375,14 @@ internal sealed class NacosHttpClient : IDisposable
         return new Uri(builder.ToString());
     }
 
-    private sealed record TokenState(string AccessToken, DateTimeOffset RefreshAt);
+    // FromRelogin: obtained because a 403 answered the previous token.
+    private sealed record TokenState(string AccessToken, DateTimeOffset RefreshAt, DateTimeOffset IssuedAt, bool FromRelogin)
+    {
+        /// <summary>
+        /// A re-login just gave this token, so a 403 is a missing permission, not an expired token; after the window a
+        /// 403 may log in again (a server restarted with a new secret), at most once per window, as the official client's
+        /// NacosClientAuthServiceImpl (reLoginWindow, 60 s) does.
+        /// </summary>
+        public bool MayRelogin(DateTimeOffset now) => !FromRelogin || now - IssuedAt >= ReloginWindow;
+    }
 }

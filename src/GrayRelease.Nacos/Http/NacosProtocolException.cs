@@ -1,7 +1,7 @@
 namespace GrayRelease.Nacos.Http;
 
 /// <summary>A Nacos server answered, but not with what the call expects (4xx, unreadable body).</summary>
-internal sealed class NacosProtocolException : Exception
+internal sealed class NacosProtocolException : NacosException
 {
     public NacosProtocolException()
     {

@@ -1,7 +1,7 @@
 namespace GrayRelease.Nacos.Http;
 
 /// <summary>No configured Nacos server answered (connection failure, timeout or 5xx on every address).</summary>
-internal sealed class NacosUnavailableException : Exception
+internal sealed class NacosUnavailableException : NacosException
 {
     public NacosUnavailableException()
     {

@@ -37,11 +37,14 @@ public class HttpClientIntegrationTests
     }
 
     [Fact]
-    public async Task Server_errors_and_timeouts_count_as_failures_and_all_failing_is_one_clear_exception()
+    public async Task Unavailable_answers_and_timeouts_count_as_failures_and_all_failing_is_one_clear_exception()
     {
         using var cts = TestSupport.Timeout();
         await using var erroring = await NacosEmulator.StartAsync(new NacosEmulatorOptions(), cts.Token);
         await using var hanging = await NacosEmulator.StartAsync(new NacosEmulatorOptions(), cts.Token);
+
+        // 503 (a starting or overloaded server), not 500: a 500 is the error of one request, not a server down.
+        erroring.Faults.ServerErrorStatusCode = 503;
         erroring.Faults.ServerErrors = true;
         hanging.Faults.Hang = true;
         var options = TestSupport.Options(erroring, hanging);
