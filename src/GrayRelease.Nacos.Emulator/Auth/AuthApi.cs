@@ -10,6 +10,9 @@ namespace GrayRelease.Nacos.Emulator.Auth;
 /// <summary>Login (v1, v1 users, v3) and the token check every other call goes through when auth is on.</summary>
 internal sealed class AuthApi
 {
+    // The paths a real server serves: plugin-default-impl/.../controller/UserController.java maps
+    // {"/v1/auth", "/v1/auth/users"} + "/login" (both @Compatibility OPEN_API: 410 with the client API switched off),
+    // controller/v3/UserControllerV3.java maps AuthConstants.USER_PATH "/v3/auth/user" + "/login".
     private static readonly string[] LoginPaths = ["/nacos/v1/auth/login", "/nacos/v1/auth/users/login", "/nacos/v3/auth/user/login"];
 
     private readonly TokenService _tokens;
