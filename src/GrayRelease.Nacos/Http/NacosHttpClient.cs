@@ -120,8 +120,10 @@ internal sealed class NacosHttpClient : IDisposable
 
                 if ((int)response.StatusCode >= 500)
                 {
-                    // Nacos answers 500 for errors of one request (an unknown service on a beat, a failing filter): the
-                    // server is up, so neither another server nor the outage state (RecoveryGrace) is the answer.
+                    // Nacos answers 500 for errors of one request (naming/.../core/InstanceOperatorClientImpl.java: a beat
+                    // for an unknown service throws NacosException(SERVER_ERROR), which ResponseExceptionHandler turns
+                    // into status 500): the server is up, so neither another server nor the outage state
+                    // (RecoveryGrace) is the answer.
                     Log.RequestFailedOnServer(_logger, server, request.Path, (int)response.StatusCode);
                 }
 
