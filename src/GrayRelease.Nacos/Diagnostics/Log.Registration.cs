@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Logging;
+
+namespace GrayRelease.Nacos.Diagnostics;
+
+/// <summary>Self-registration, second band (150-199).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(150, LogLevel.Warning, "Nacos answered the heartbeat of {Registration} with clientBeatInterval {Answered}; beating every {Interval} instead (accepted: {Min} to {Max})")]
+    public static partial void BeatIntervalOutOfRange(ILogger logger, string registration, string answered, TimeSpan interval, TimeSpan min, TimeSpan max);
+
+    [LoggerMessage(151, LogLevel.Information, "Nacos refused the heartbeat of {Registration} with status {StatusCode} ({Detail}); registering again")]
+    public static partial void BeatRefused(ILogger logger, string registration, int statusCode, string? detail);
+
+    [LoggerMessage(152, LogLevel.Error, "The Nacos registration loop of {Registration} failed; heartbeats stopped")]
+    public static partial void RegistrationLoopFailed(ILogger logger, Exception exception, string registration);
+}
