@@ -156,6 +156,15 @@ internal sealed class NacosRegistrationService(
         }
 
         var serviceName = string.IsNullOrWhiteSpace(_options.ServiceName) ? environment.ApplicationName : _options.ServiceName;
+
+        // The validator checked the options; the version entry is only known now. A server would refuse the
+        // registration for ever: say so once instead of retrying.
+        if ((NacosRegistrationRules.CheckServiceName(serviceName, "nacos:ServiceName") ?? NacosRegistrationRules.CheckMetadata(metadata)) is { } invalid)
+        {
+            Log.CannotRegister(logger, invalid);
+            return null;
+        }
+
         return new NacosRegistration(
             serviceName,
             _options.GroupName,
