@@ -193,6 +193,22 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
         Assert.Contains("'not a url'", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("nacos:ClusterName", "blue_green")]
+    [InlineData("nacos:GroupName", "GRAY GROUP")]
+    [InlineData("nacos:Weight", "20000")]
+    [InlineData("nacos:Metadata:preserved.heart.beat.interval", "20000")]
+    public async Task Values_the_server_refuses_stop_start_up_instead_of_retrying_for_ever(string key, string value)
+    {
+        await using var app = BuildApp(new() { [key] = value });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync(CancellationToken.None));
+
+        Assert.Contains(key, error.Message, StringComparison.Ordinal);
+        Assert.Contains("'" + value + "'", error.Message, StringComparison.Ordinal);
+        Assert.Empty(_nacos.GetInstances("order-app"));
+    }
+
     [Fact]
     public async Task Rpc_settings_produce_a_clear_warning()
     {
