@@ -13,4 +13,7 @@ internal static partial class Log
 
     [LoggerMessage(152, LogLevel.Error, "The Nacos registration loop of {Registration} failed; heartbeats stopped")]
     public static partial void RegistrationLoopFailed(ILogger logger, Exception exception, string registration);
+
+    [LoggerMessage(153, LogLevel.Error, "Nacos refused the registration of {Registration}; retrying in {RetryDelay}. The server's reason is in the exception; a service holds either ephemeral or persistent instances (nacos:Ephemeral)")]
+    public static partial void RegistrationRefused(ILogger logger, Exception exception, string registration, TimeSpan retryDelay);
 }

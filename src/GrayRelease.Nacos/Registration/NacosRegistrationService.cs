@@ -276,6 +276,12 @@ internal sealed class NacosRegistrationService(
                 Log.Registered(logger, registration.ToString());
                 return;
             }
+            catch (NacosProtocolException ex)
+            {
+                // The server answered and refused (a value it rejects, or a service of the other kind): an error, not an
+                // outage. Still retried, slowly: the conflicting instances may go away.
+                Log.RegistrationRefused(logger, ex, registration.ToString(), delay);
+            }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 Log.RegisterFailed(logger, ex, registration.ToString(), delay);

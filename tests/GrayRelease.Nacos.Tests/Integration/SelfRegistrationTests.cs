@@ -210,6 +210,23 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_persistent_registration_into_an_ephemeral_service_is_logged_as_an_error_with_the_servers_reason()
+    {
+        using var cts = TestSupport.Timeout();
+        _nacos.RegisterInstance("order-app", "10.0.0.77", 7000, ephemeral: true);
+        await using var app = BuildApp(new() { ["nacos:DrainDelay"] = "00:00:00", ["nacos:Ephemeral"] = "false" });
+
+        await app.StartAsync(cts.Token);
+        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 153), "the refusal is logged");
+
+        var refused = _logs.GetSnapshot().First(r => r.Id.Id == 153);
+        Assert.Equal(LogLevel.Error, refused.Level);
+        Assert.Contains("is ephemeral service, can't register persistent instance", refused.Exception!.Message, StringComparison.Ordinal);
+        Assert.Single(_nacos.GetInstances("order-app"));
+        await app.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task Rpc_settings_produce_a_clear_warning()
     {
         using var cts = TestSupport.Timeout();
