@@ -163,14 +163,22 @@ public sealed class NacosEmulator : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
         ArgumentOutOfRangeException.ThrowIfNegative(weight);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(weight, 10000);
-        _naming.Register(Key(serviceName, groupName, namespaceId), new InstanceRegistration
+        try
         {
-            Ip = ip,
-            Port = port,
-            Weight = weight,
-            Ephemeral = ephemeral,
-            Metadata = metadata is null ? InstanceRegistration.EmptyMetadata : new Dictionary<string, string>(metadata, StringComparer.Ordinal),
-        });
+            _naming.Register(Key(serviceName, groupName, namespaceId), new InstanceRegistration
+            {
+                Ip = ip,
+                Port = port,
+                Weight = weight,
+                Ephemeral = ephemeral,
+                Metadata = metadata is null ? InstanceRegistration.EmptyMetadata : new Dictionary<string, string>(metadata, StringComparer.Ordinal),
+            });
+        }
+        catch (Http.NacosRequestException ex)
+        {
+            // A persistent instance in an ephemeral service (or the reverse), refused as the server refuses it.
+            throw new InvalidOperationException(ex.Message, ex);
+        }
     }
 
     /// <summary>Enables or disables an instance (disabled ones leave list answers); pushes the change.</summary>

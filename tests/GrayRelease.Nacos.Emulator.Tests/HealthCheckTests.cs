@@ -46,7 +46,8 @@ public sealed class HealthCheckTests : EmulatorTestBase
     [Fact]
     public async Task Metadata_overrides_the_heartbeat_and_delete_timeouts()
     {
-        var metadata = Uri.EscapeDataString("""{"preserved.heart.beat.timeout":"3000","preserved.ip.delete.timeout":"6000"}""");
+        // The interval too: a real server refuses a heartbeat timeout below the (default 5 s) interval.
+        var metadata = Uri.EscapeDataString("""{"preserved.heart.beat.interval":"1000","preserved.heart.beat.timeout":"3000","preserved.ip.delete.timeout":"6000"}""");
         await RegisterAsync(Svc + "&ip=127.0.0.1&port=7001&metadata=" + metadata);
         await RegisterAsync(Svc + "&ip=127.0.0.1&port=7002");
 

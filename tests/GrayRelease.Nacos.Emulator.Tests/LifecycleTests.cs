@@ -31,17 +31,20 @@ public sealed class LifecycleTests : EmulatorTestBase
     public async Task Restart_comes_back_on_the_same_port_without_ephemeral_instances_but_with_configs()
     {
         var port = Emulator.Port;
+        // One service each: a real server refuses a persistent instance in an ephemeral service (and the reverse).
         await RegisterAsync("serviceName=order-app&ip=127.0.0.1&port=7001");
-        await RegisterAsync("serviceName=order-app&ip=127.0.0.1&port=7002&ephemeral=false");
+        await RegisterAsync("serviceName=stock-app&ip=127.0.0.1&port=7002&ephemeral=false");
         Emulator.PublishConfig("a.yaml", "DEFAULT_GROUP", "kept");
 
         await Emulator.StopAsync(Timeout);
         await Emulator.RestartAsync(Timeout);
-        var list = await ListAsync("serviceName=order-app");
+        var ephemeral = await ListAsync("serviceName=order-app");
+        var persistent = await ListAsync("serviceName=stock-app");
         var config = await SendTextAsync(HttpMethod.Get, "v1/cs/configs?dataId=a.yaml&group=DEFAULT_GROUP");
 
         Assert.Equal(port, Emulator.Port);
-        Assert.Equal(["127.0.0.1:7002"], HostAddresses(list));
+        Assert.Empty(HostAddresses(ephemeral));
+        Assert.Equal(["127.0.0.1:7002"], HostAddresses(persistent));
         Assert.Equal("kept", config);
     }
 

@@ -73,4 +73,7 @@ internal static partial class Log
 
     [LoggerMessage(23, LogLevel.Warning, "The UDP push socket failed; push acks are no longer received until the emulator restarts.")]
     public static partial void AckReceiverFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(150, LogLevel.Debug, "Refused {Path} at the parameter check: {Reason}")]
+    public static partial void ParamCheckRefused(ILogger logger, string path, string reason);
 }

@@ -29,6 +29,12 @@ internal sealed class NacosRequestException : Exception
     /// <summary>The v2 error code (10000 parameter missing, 20004 resource not found...).</summary>
     public int Code { get; } = 10000;
 
+    /// <summary>
+    /// The v2 envelope's <c>message</c> when the server puts the detail in <c>data</c> instead (NacosApiException:
+    /// core/.../exception/NacosApiExceptionHandler.java answers <c>{detailErrCode, errAbstract, errMsg}</c>).
+    /// </summary>
+    public string? Abstract { get; init; }
+
     public static NacosRequestException Missing(string name, bool v2) => new(
         400,
         10000,

@@ -46,9 +46,13 @@ internal static class Parameters
         return CheckWeight(weight);
     }
 
+    /// <summary>
+    /// v1: naming/.../pojo/instance/HttpRequestInstanceBuilder.java setWeight (text); v2: InstanceControllerV2.java
+    /// checkWeight, <c>{21001, "weight error", message}</c>.
+    /// </summary>
     public static double CheckWeight(double weight) => weight is >= 0 and <= 10000
         ? weight
-        : throw new NacosRequestException(400, 21004, "instance format invalid: The weights range from 0.0 to 10000.0");
+        : throw new NacosRequestException(400, 21001, "instance format invalid: The weights range from 0.0 to 10000.0") { Abstract = "weight error" };
 
     /// <summary>Java's <c>ConvertUtils.toBoolean</c>: true/yes/on/y/t/1, anything else false.</summary>
     public static bool Bool(string? text, bool fallback)

@@ -63,8 +63,32 @@ internal static class Responses
         {
             writer.WriteStartObject();
             writer.WriteNumber("code", error.Code);
-            writer.WriteString("message", error.Message);
-            writer.WriteNull("data");
+            if (error.Abstract is null)
+            {
+                writer.WriteString("message", error.Message);
+                writer.WriteNull("data");
+            }
+            else
+            {
+                writer.WriteString("message", error.Abstract);
+                writer.WriteString("data", error.Message);
+            }
+
             writer.WriteEndObject();
         });
+
+    /// <summary>
+    /// A parameter-check refusal as core/.../paramcheck/ParamCheckerFilter.java generate400Response writes it: the
+    /// message and a line break (<c>println</c>), no content type, no caching; the same on v1 and v2.
+    /// </summary>
+    public static Task ParamCheckRefusal(HttpContext context, string message)
+    {
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        context.Response.Headers.Pragma = "no-cache";
+        context.Response.Headers.Expires = "Thu, 01 Jan 1970 00:00:00 GMT";
+        context.Response.Headers.CacheControl = "no-cache,no-store";
+        var bytes = Encoding.UTF8.GetBytes(message + "\n");
+        context.Response.ContentLength = bytes.Length;
+        return context.Response.Body.WriteAsync(bytes, context.RequestAborted).AsTask();
+    }
 }

@@ -39,20 +39,27 @@ internal sealed class NamingApi
         foreach (var v2 in (ReadOnlySpan<bool>)[false, true])
         {
             var prefix = v2 ? "/nacos/v2/ns/instance" : "/nacos/v1/ns/instance";
-            routes.MapPost(prefix, Handle(RegisterAsync, v2));
-            routes.MapDelete(prefix, Handle(DeregisterAsync, v2));
-            routes.MapPut(prefix, Handle(UpdateAsync, v2));
-            routes.MapGet(prefix, Handle(DetailAsync, v2));
-            routes.MapPut(prefix + "/beat", Handle(BeatAsync, v2));
-            routes.MapGet(prefix + "/list", Handle(ListAsync, v2));
+            routes.MapPost(prefix, Handle(RegisterAsync, v2, NamingParamCheck.Extractor.Default));
+            routes.MapDelete(prefix, Handle(DeregisterAsync, v2, NamingParamCheck.Extractor.Default));
+            routes.MapPut(prefix, Handle(UpdateAsync, v2, NamingParamCheck.Extractor.Default));
+            routes.MapGet(prefix, Handle(DetailAsync, v2, NamingParamCheck.Extractor.Default));
+            routes.MapPut(prefix + "/beat", Handle(BeatAsync, v2, NamingParamCheck.Extractor.Beat));
+            routes.MapGet(prefix + "/list", Handle(ListAsync, v2, NamingParamCheck.Extractor.List));
         }
     }
 
-    private static RequestDelegate Handle(Func<HttpContext, RequestParameters, bool, Task> handler, bool v2) => async context =>
+    private RequestDelegate Handle(Func<HttpContext, RequestParameters, bool, Task> handler, bool v2, NamingParamCheck.Extractor extractor) => async context =>
     {
         try
         {
             var parameters = await RequestParameters.ReadAsync(context).ConfigureAwait(false);
+            if (NamingParamCheck.Filter(parameters, extractor) is { } refusal)
+            {
+                Log.ParamCheckRefused(_logger, context.Request.Path.Value ?? string.Empty, refusal);
+                await Responses.ParamCheckRefusal(context, refusal).ConfigureAwait(false);
+                return;
+            }
+
             await handler(context, parameters, v2).ConfigureAwait(false);
         }
         catch (NacosRequestException error)
@@ -98,6 +105,7 @@ internal sealed class NamingApi
             ClusterName = Cluster(parameters),
             Metadata = Parameters.Metadata(parameters["metadata"]),
         };
+        NamingParamCheck.CheckInstance(registration);
         _store.Register(service, registration);
         Log.InstanceRegistered(_logger, service.NamespaceId, service.GroupedName, registration.Ip, registration.Port);
         return Ok(context, v2);
@@ -214,6 +222,9 @@ internal sealed class NamingApi
         if (parameters["beat"] is { Length: > 0 } beatText && !string.IsNullOrWhiteSpace(beatText))
         {
             fullBeat = ParseBeat(beatText, Cluster(parameters));
+
+            // A full beat for a forgotten instance registers it, with the same checks as a register call.
+            NamingParamCheck.CheckInstance(fullBeat);
             ip = fullBeat.Ip;
             port = fullBeat.Port;
         }

@@ -27,6 +27,7 @@ internal sealed class NamingStore
         lock (_gate)
         {
             var instances = GetOrAddService(key);
+            CheckKind(key, instances, registration.Ephemeral);
             var id = Address(registration.Ip, registration.Port);
             if (!instances.TryGetValue(id, out var entry))
             {
@@ -118,6 +119,7 @@ internal sealed class NamingStore
                 }
 
                 instances = GetOrAddService(key);
+                CheckKind(key, instances, ephemeral: true);
                 entry = new InstanceEntry
                 {
                     Ip = fullBeat.Ip,
@@ -333,6 +335,25 @@ internal sealed class NamingStore
                 {
                     _services.Remove(key);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A service is ephemeral or persistent, as its first instance made it (2.x: naming/.../v2/service/impl/
+    /// EphemeralClientOperationServiceImpl.java and PersistentClientOperationServiceImpl.java registerInstance throw
+    /// NacosRuntimeException(400); v1 answers its message as text, v2 as <c>{30000, "server error", message}</c>).
+    /// </summary>
+    private static void CheckKind(ServiceKey key, Dictionary<string, InstanceEntry> instances, bool ephemeral)
+    {
+        foreach (var entry in instances.Values)
+        {
+            if (entry.Ephemeral != ephemeral)
+            {
+                var message = ephemeral
+                    ? $"errCode: 400, errMsg: Current service {key.GroupedName} is persistent service, can't register ephemeral instance. "
+                    : $"errCode: 400, errMsg: Current service {key.GroupedName} is ephemeral service, can't register persistent instance. ";
+                throw new Http.NacosRequestException(400, 30000, message) { Abstract = "server error" };
             }
         }
     }

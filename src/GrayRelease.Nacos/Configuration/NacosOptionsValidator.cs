@@ -1,10 +1,13 @@
 using GrayRelease.Nacos.Http;
+using GrayRelease.Nacos.Registration;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace GrayRelease.Nacos.Configuration;
 
 /// <summary>Validates <see cref="NacosOptions"/> at start-up; every failure names the configuration key and the value.</summary>
-internal sealed class NacosOptionsValidator : IValidateOptions<NacosOptions>
+/// <param name="environment">Gives the application name, the default of <c>nacos:ServiceName</c>, when a host runs.</param>
+internal sealed class NacosOptionsValidator(IHostEnvironment? environment = null) : IValidateOptions<NacosOptions>
 {
     public ValidateOptionsResult Validate(string? name, NacosOptions options)
     {
@@ -33,9 +36,9 @@ internal sealed class NacosOptionsValidator : IValidateOptions<NacosOptions>
             failures.Add($"nacos:Ip must be an IP address; got '{options.Ip}'.");
         }
 
-        if (!double.IsFinite(options.Weight) || options.Weight < 0)
+        if (!double.IsFinite(options.Weight) || options.Weight < 0 || options.Weight > NacosRegistrationRules.MaxWeight)
         {
-            failures.Add($"nacos:Weight must be a finite number >= 0; got '{options.Weight}'.");
+            failures.Add($"nacos:Weight must be a number from 0 to 10000 (the server refuses others); got '{options.Weight}'.");
         }
 
         if (options.DefaultTimeOut <= 0)
@@ -62,6 +65,31 @@ internal sealed class NacosOptionsValidator : IValidateOptions<NacosOptions>
         {
             failures.Add($"nacos:GroupName must not be empty; got '{options.GroupName}'.");
         }
+        else
+        {
+            AddIfFailed(failures, NacosRegistrationRules.CheckGroup(options.GroupName));
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.ServiceName))
+        {
+            AddIfFailed(failures, NacosRegistrationRules.CheckServiceName(options.ServiceName, "nacos:ServiceName"));
+        }
+        else if (options.RegisterEnabled && !string.IsNullOrEmpty(environment?.ApplicationName))
+        {
+            AddIfFailed(failures, NacosRegistrationRules.CheckServiceName(
+                environment.ApplicationName, "nacos:ServiceName (unset, so the application name)"));
+        }
+
+        AddIfFailed(failures, NacosRegistrationRules.CheckCluster(options.ClusterName));
+        AddIfFailed(failures, NacosRegistrationRules.CheckNamespace(options.Namespace));
+        var metadata = new Dictionary<string, string>(options.Metadata, StringComparer.Ordinal);
+        if (options.Secure)
+        {
+            metadata["secure"] = "true";
+        }
+
+        AddIfFailed(failures, NacosRegistrationRules.CheckMetadata(metadata));
+        AddIfFailed(failures, NacosRegistrationRules.CheckHeartbeatMetadata(metadata));
 
         if (!string.IsNullOrEmpty(options.UserName) && string.IsNullOrEmpty(options.Password))
         {
@@ -88,6 +116,14 @@ internal sealed class NacosOptionsValidator : IValidateOptions<NacosOptions>
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void AddIfFailed(List<string> failures, string? failure)
+    {
+        if (failure is not null)
+        {
+            failures.Add(failure);
+        }
     }
 }
 

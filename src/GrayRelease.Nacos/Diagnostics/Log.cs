@@ -37,8 +37,8 @@ internal static partial class Log
     [LoggerMessage(22, LogLevel.Information, "Nacos no longer knows {Registration} (heartbeat code 20404); registering again")]
     public static partial void BeatUnknownInstance(ILogger logger, string registration);
 
-    [LoggerMessage(23, LogLevel.Warning, "Heartbeat of {Registration} failed")]
-    public static partial void BeatFailed(ILogger logger, Exception exception, string registration);
+    [LoggerMessage(23, LogLevel.Warning, "Heartbeat of {Registration} failed; next heartbeat in {RetryDelay}")]
+    public static partial void BeatFailed(ILogger logger, Exception exception, string registration, TimeSpan retryDelay);
 
     [LoggerMessage(24, LogLevel.Information, "Deregistered {Registration} from Nacos; draining for {DrainDelay} before the server stops")]
     public static partial void Deregistered(ILogger logger, string registration, TimeSpan drainDelay);

@@ -64,10 +64,7 @@ internal static class NacosJson
     }
 
     /// <summary>Parses a heartbeat answer (v1 body, or the <c>data</c> of a v2 envelope).</summary>
-    public static NacosBeatResult? ParseBeat(string body) => ParseObject<NacosBeatResult?>(body, static root =>
-        GetLong(root, "code") is { } code
-            ? new NacosBeatResult(GetLong(root, "clientBeatInterval") ?? 5000, (int)code, GetBool(root, "lightBeatEnabled") ?? false)
-            : null);
+    public static NacosBeatResult? ParseBeat(string body) => NacosBeatResult.Parse(body);
 
     public static NacosLogin? ParseLogin(string body) => ParseObject(body, static root =>
         GetString(root, "accessToken") is { Length: > 0 } token ? new NacosLogin(token, GetLong(root, "tokenTtl") ?? 18000) : null);

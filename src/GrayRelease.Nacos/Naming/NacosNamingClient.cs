@@ -45,43 +45,59 @@ internal sealed class NacosNamingClient(NacosHttpClient http, NacosOptions optio
             .WithQuery("ip", registration.Ip)
             .WithQuery("port", registration.Port.ToString(CultureInfo.InvariantCulture));
 
-    /// <summary>Sends a full beat (the server re-creates an instance it forgot from it) and returns its answer.</summary>
-    public async Task<NacosBeatResult> BeatAsync(NacosRegistration registration, long periodMillis, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a heartbeat and returns its answer. A full beat carries the instance (a server re-creates an instance it
+    /// forgot from it, but without <c>enabled</c>); a light beat names it only, so a server that forgot it answers
+    /// 20404 and the caller registers the full instance again. Light beats are what the official clients send once the
+    /// server answered <c>lightBeatEnabled</c> (client/.../beat/BeatReactor.java, NamingProxy.sendBeat); servers since
+    /// 1.4 accept them (naming/.../controllers/InstanceController.java beat: <c>clientBeat == null</c>).
+    /// </summary>
+    public async Task<NacosBeatResult> BeatAsync(NacosRegistration registration, long periodMillis, bool light, CancellationToken cancellationToken)
     {
-        var beat = JsonSerializer.Serialize(new BeatInfo
-        {
-            ServiceName = registration.GroupedName,
-            Ip = registration.Ip,
-            Port = registration.Port,
-            Cluster = registration.ClusterName,
-            Weight = registration.Weight,
-            Metadata = registration.Metadata,
-            Scheduled = false,
-            Period = periodMillis,
-            Stopped = false,
-        });
         var request = new NacosRequest(HttpMethod.Put, InstancePath + "/beat")
             .WithQuery("serviceName", registration.GroupedName)
             .WithQuery("groupName", registration.GroupName)
             .WithQuery("namespaceId", NamespaceId)
             .WithQuery("clusterName", registration.ClusterName)
             .WithQuery("ip", registration.Ip)
-            .WithQuery("port", registration.Port.ToString(CultureInfo.InvariantCulture))
-            .WithQuery("beat", beat);
+            .WithQuery("port", registration.Port.ToString(CultureInfo.InvariantCulture));
+        if (!light)
+        {
+            request.WithQuery("beat", JsonSerializer.Serialize(new BeatInfo
+            {
+                ServiceName = registration.GroupedName,
+                Ip = registration.Ip,
+                Port = registration.Port,
+                Cluster = registration.ClusterName,
+                Weight = registration.Weight,
+                Metadata = registration.Metadata,
+                Scheduled = false,
+                Period = periodMillis,
+                Stopped = false,
+            }));
+        }
+
         var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccess)
         {
             // Some 1.x servers answer a beat for an unknown instance with 404 / 400 "instance not found".
             if ((int)response.StatusCode is 404 or 400 && response.Body.Contains("not found", StringComparison.OrdinalIgnoreCase))
             {
-                return new NacosBeatResult(periodMillis, NacosBeatResult.UnknownInstance, false);
+                return new NacosBeatResult(null, NacosBeatResult.UnknownInstance, false, Truncate(response.Body));
+            }
+
+            // A 500 to a beat is the server's answer for a service it no longer has ("service not found"), a fixed
+            // per-request error: register again rather than wait for a server that is up.
+            if ((int)response.StatusCode == NacosBeatResult.ServerRefused)
+            {
+                return new NacosBeatResult(null, NacosBeatResult.ServerRefused, false, Truncate(response.Body));
             }
 
             EnsureSuccess(response, "heartbeat");
         }
 
-        return NacosJson.ParseBeat(response.Body)
-            ?? throw new NacosProtocolException($"Nacos server {response.Server} answered the heartbeat with an unreadable body.");
+        return NacosBeatResult.Parse(response.Body)
+            ?? throw new NacosProtocolException($"Nacos server {response.Server} answered the heartbeat with an unreadable body: {Truncate(response.Body)}");
     }
 
     /// <summary>Lists the instances of a service (all clusters); subscribes <paramref name="clientIp"/>:<paramref name="udpPort"/> to push when given.</summary>

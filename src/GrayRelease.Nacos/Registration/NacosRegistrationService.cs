@@ -69,8 +69,13 @@ internal sealed class NacosRegistrationService(
 
         _registration = registration;
 
-        // Never block start-up on Nacos: an unreachable registry must not keep the application down.
-        _loop = Task.Run(() => RunAsync(registration, _stopping.Token), CancellationToken.None);
+        // Never block start-up on Nacos: an unreachable registry must not keep the application down. The loop lives as
+        // long as the application: it must not carry the starter's gray tag, Activity or log scope into every beat.
+        using (ExecutionContext.SuppressFlow())
+        {
+            _loop = Task.Run(() => RunAsync(registration, _stopping.Token), CancellationToken.None);
+        }
+
         return Task.CompletedTask;
     }
 
@@ -79,7 +84,8 @@ internal sealed class NacosRegistrationService(
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_loop is not null)
         {
-            await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
+            // Whatever happened to the loop, deregistration must still be attempted.
+            await _loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
         if (_registration is not { } registration)
@@ -92,8 +98,9 @@ internal sealed class NacosRegistrationService(
             await naming.DeregisterAsync(registration, cancellationToken).ConfigureAwait(false);
             Log.Deregistered(logger, registration.ToString(), _options.DrainDelay);
         }
-        catch (Exception ex) when (ex is NacosUnavailableException or NacosProtocolException or NacosAuthenticationException)
+        catch (Exception ex)
         {
+            // Never fail the host's shutdown over Nacos: the instance then expires when heartbeats stop.
             Log.DeregisterFailed(logger, ex, registration.ToString());
             return;
         }
@@ -149,6 +156,15 @@ internal sealed class NacosRegistrationService(
         }
 
         var serviceName = string.IsNullOrWhiteSpace(_options.ServiceName) ? environment.ApplicationName : _options.ServiceName;
+
+        // The validator checked the options; the version entry is only known now. A server would refuse the
+        // registration for ever: say so once instead of retrying.
+        if ((NacosRegistrationRules.CheckServiceName(serviceName, "nacos:ServiceName") ?? NacosRegistrationRules.CheckMetadata(metadata)) is { } invalid)
+        {
+            Log.CannotRegister(logger, invalid);
+            return null;
+        }
+
         return new NacosRegistration(
             serviceName,
             _options.GroupName,
@@ -165,38 +181,87 @@ internal sealed class NacosRegistrationService(
     {
         try
         {
-            await RegisterWithRetryAsync(registration, cancellationToken).ConfigureAwait(false);
-            if (!registration.Ephemeral)
-            {
-                return;
-            }
-
-            var interval = InitialBeatInterval(registration);
-            while (true)
-            {
-                await Task.Delay(interval, timeProvider, cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    var beat = await naming.BeatAsync(registration, (long)interval.TotalMilliseconds, cancellationToken).ConfigureAwait(false);
-                    if (beat.ClientBeatInterval > 0)
-                    {
-                        interval = TimeSpan.FromMilliseconds(beat.ClientBeatInterval);
-                    }
-
-                    if (beat.InstanceUnknown)
-                    {
-                        Log.BeatUnknownInstance(logger, registration.ToString());
-                        await RegisterWithRetryAsync(registration, cancellationToken).ConfigureAwait(false);
-                    }
-                }
-                catch (Exception ex) when (ex is NacosUnavailableException or NacosProtocolException or NacosAuthenticationException)
-                {
-                    Log.BeatFailed(logger, ex, registration.ToString());
-                }
-            }
+            await BeatLoopAsync(registration, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+        }
+        catch (Exception ex)
+        {
+            // Not expected (every iteration catches its own faults); logged so that it is never silent.
+            Log.RegistrationLoopFailed(logger, ex, registration.ToString());
+        }
+    }
+
+    private async Task BeatLoopAsync(NacosRegistration registration, CancellationToken cancellationToken)
+    {
+        await RegisterWithRetryAsync(registration, cancellationToken).ConfigureAwait(false);
+        if (!registration.Ephemeral)
+        {
+            return;
+        }
+
+        var bounds = BeatBounds.For(registration);
+        var interval = bounds.Initial;
+        var delay = interval;
+        var failures = 0;
+        double? lastOddAnswer = null;
+
+        // The first beat is a full one, as the official clients send it; light ones follow once the server allows them.
+        // A disabled instance only ever sends light beats: a full beat re-creates a forgotten instance enabled.
+        var light = false;
+        while (true)
+        {
+            await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var beat = await naming.BeatAsync(registration, (long)interval.TotalMilliseconds, light || !registration.Enabled, cancellationToken)
+                    .ConfigureAwait(false);
+                failures = 0;
+                if (beat.ClientBeatInterval is { } answered)
+                {
+                    var next = bounds.Clamp(answered, interval);
+                    if (next.Odd && answered != lastOddAnswer)
+                    {
+                        lastOddAnswer = answered;
+                        Log.BeatIntervalOutOfRange(
+                            logger,
+                            registration.ToString(),
+                            answered.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                            next.Interval,
+                            bounds.Min,
+                            bounds.Max);
+                    }
+
+                    interval = next.Interval;
+                }
+
+                light = beat.LightBeatEnabled;
+                if (beat.MustRegister)
+                {
+                    if (beat.Code == NacosBeatResult.ServerRefused)
+                    {
+                        Log.BeatRefused(logger, registration.ToString(), beat.Code, beat.Detail);
+                    }
+                    else
+                    {
+                        Log.BeatUnknownInstance(logger, registration.ToString());
+                    }
+
+                    // The full instance, enabled flag included: a beat cannot carry it.
+                    await RegisterWithRetryAsync(registration, cancellationToken).ConfigureAwait(false);
+                }
+
+                delay = interval;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // docs/reliability.md: beat again after 1 s (doubling while it keeps failing, up to the interval), so that
+                // a restarted registry sees this instance again within about a second rather than a whole interval.
+                failures++;
+                delay = BeatBounds.RetryDelay(failures, interval);
+                Log.BeatFailed(logger, ex, registration.ToString(), delay);
+            }
         }
     }
 
@@ -211,7 +276,13 @@ internal sealed class NacosRegistrationService(
                 Log.Registered(logger, registration.ToString());
                 return;
             }
-            catch (Exception ex) when (ex is NacosUnavailableException or NacosProtocolException or NacosAuthenticationException)
+            catch (NacosProtocolException ex)
+            {
+                // The server answered and refused (a value it rejects, or a service of the other kind): an error, not an
+                // outage. Still retried, slowly: the conflicting instances may go away.
+                Log.RegistrationRefused(logger, ex, registration.ToString(), delay);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 Log.RegisterFailed(logger, ex, registration.ToString(), delay);
             }
@@ -220,10 +291,4 @@ internal sealed class NacosRegistrationService(
             delay = delay * 2 < MaxRetryDelay ? delay * 2 : MaxRetryDelay;
         }
     }
-
-    private static TimeSpan InitialBeatInterval(NacosRegistration registration) =>
-        registration.Metadata.TryGetValue("preserved.heart.beat.interval", out var value)
-        && long.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var millis) && millis > 0
-            ? TimeSpan.FromMilliseconds(millis)
-            : TimeSpan.FromSeconds(5);
 }

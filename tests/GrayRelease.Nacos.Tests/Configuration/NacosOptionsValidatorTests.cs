@@ -67,4 +67,103 @@ public class NacosOptionsValidatorTests
         Assert.True(GrayRelease.Nacos.Http.NacosServerAddress.TryParse(address, out var uri));
         Assert.Equal(expected, uri.AbsoluteUri);
     }
+
+    private static NacosOptions Valid() => new() { ServerAddresses = ["http://127.0.0.1:8848"] };
+
+    public static TheoryData<string, Action<NacosOptions>, string> ServerRejectedValues() => new()
+    {
+        // common/.../paramcheck/ParamCheckRule.java serviceNamePatternString, maxServiceNameLength.
+        { "nacos:ServiceName", o => o.ServiceName = "order app", "'order app'" },
+        { "nacos:ServiceName", o => o.ServiceName = "@order-app", "'@order-app'" },
+        { "nacos:ServiceName", o => o.ServiceName = "GROUP@@order-app", "'GROUP@@order-app'" },
+        { "nacos:ServiceName", o => o.ServiceName = "订单服务", "'订单服务'" },
+        { "nacos:ServiceName", o => o.ServiceName = "café", "'café'" },
+        { "nacos:ServiceName", o => o.ServiceName = new string('s', 513), "513" },
+
+        // groupPatternString, maxGroupLength.
+        { "nacos:GroupName", o => o.GroupName = "GRAY GROUP", "'GRAY GROUP'" },
+        { "nacos:GroupName", o => o.GroupName = "灰度", "'灰度'" },
+        { "nacos:GroupName", o => o.GroupName = new string('g', 129), "129" },
+
+        // api/.../naming/utils/NamingUtils.java checkInstanceIsLegal (CLUSTER_NAME_PATTERN_STRING), maxClusterLength.
+        { "nacos:ClusterName", o => o.ClusterName = "blue_green", "'blue_green'" },
+        { "nacos:ClusterName", o => o.ClusterName = "blue green", "'blue green'" },
+        { "nacos:ClusterName", o => o.ClusterName = new string('c', 65), "65" },
+
+        // namespaceIdPatternString, maxNamespaceIdLength.
+        { "nacos:Namespace", o => o.Namespace = "dev space", "'dev space'" },
+        { "nacos:Namespace", o => o.Namespace = new string('n', 65), "65" },
+
+        // naming/.../controllers/v2/InstanceControllerV2.java checkWeight (MAX_WEIGHT_VALUE).
+        { "nacos:Weight", o => o.Weight = 10000.5, "'10000.5'" },
+
+        // maxMetadataLength: keys + values, 1024 characters in total.
+        { "nacos:Metadata", o => o.Metadata["version"] = new string('v', 1018), "1025" },
+
+        // checkInstanceIsLegal: the interval must not exceed the heartbeat timeout nor the delete timeout.
+        { "nacos:Metadata:preserved.heart.beat.interval", o => o.Metadata["preserved.heart.beat.interval"] = "20000", "'20000'" },
+        {
+            "nacos:Metadata:preserved.heart.beat.interval",
+            o => { o.Metadata["preserved.heart.beat.interval"] = "3000"; o.Metadata["preserved.heart.beat.timeout"] = "2000"; },
+            "'2000'"
+        },
+        {
+            "nacos:Metadata:preserved.heart.beat.interval",
+            o => { o.Metadata["preserved.heart.beat.interval"] = "3000"; o.Metadata["preserved.ip.delete.timeout"] = "2500"; },
+            "'2500'"
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(ServerRejectedValues))]
+    public void Values_the_server_rejects_fail_at_start_up_naming_the_key_and_value(string key, Action<NacosOptions> change, string value)
+    {
+        var options = Valid();
+        change(options);
+
+        var result = new NacosOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed, key + " " + value + " passed");
+        Assert.Contains(key, result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains(value, result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unusual_values_the_server_accepts_pass()
+    {
+        var options = Valid();
+        options.ServiceName = "order.app:v1@blue";
+        options.GroupName = "GRAY_GROUP-1:a.b";
+        options.ClusterName = "blue-2";
+        options.Namespace = "dev_1-x";
+        options.Weight = 10000;
+        options.Metadata["version"] = new string('v', 1017);
+
+        Assert.True(new NacosOptionsValidator().Validate(null, options).Succeeded);
+    }
+
+    [Fact]
+    public void Heartbeat_metadata_in_the_servers_order_passes()
+    {
+        var options = Valid();
+        options.Metadata["preserved.heart.beat.interval"] = "500";
+        options.Metadata["preserved.heart.beat.timeout"] = "3000";
+        options.Metadata["preserved.ip.delete.timeout"] = "6000";
+
+        Assert.True(new NacosOptionsValidator().Validate(null, options).Succeeded);
+    }
+
+    [Fact]
+    public void Without_a_service_name_the_application_name_is_checked()
+    {
+        var environment = new Moq.Mock<Microsoft.Extensions.Hosting.IHostEnvironment>();
+        environment.SetupGet(e => e.ApplicationName).Returns("Order App");
+
+        var result = new NacosOptionsValidator(environment.Object).Validate(null, Valid());
+
+        Assert.True(result.Failed);
+        Assert.Contains("nacos:ServiceName", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("'Order App'", result.FailureMessage, StringComparison.Ordinal);
+        Assert.True(new NacosOptionsValidator(environment.Object).Validate(null, new NacosOptions { ServerAddresses = ["http://127.0.0.1:8848"], ServiceName = "order-app" }).Succeeded);
+    }
 }

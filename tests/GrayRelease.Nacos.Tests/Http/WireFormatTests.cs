@@ -33,7 +33,7 @@ public sealed class WireFormatTests : IDisposable
         await _naming.RegisterAsync(Registration, CancellationToken.None);
         await _naming.DeregisterAsync(Registration, CancellationToken.None);
         _handler.Body = "{\"clientBeatInterval\":5000,\"code\":10200}";
-        await _naming.BeatAsync(Registration, 5000, CancellationToken.None);
+        await _naming.BeatAsync(Registration, 5000, light: false, CancellationToken.None);
 
         Assert.Equal([HttpMethod.Post, HttpMethod.Delete, HttpMethod.Put], _handler.Seen.Select(s => s.Method));
         Assert.All(_handler.Seen, s =>

@@ -42,7 +42,7 @@ public class NamingIntegrationTests
         await naming.RegisterAsync(Registration(7202), cts.Token);
         var before = Assert.Single(nacos.GetInstances("order-app")).LastBeat;
 
-        var beat = await naming.BeatAsync(Registration(7202), 5000, cts.Token);
+        var beat = await naming.BeatAsync(Registration(7202), 5000, light: false, cts.Token);
 
         Assert.Equal(10200, beat.Code);
         Assert.Equal(1234, beat.ClientBeatInterval);
@@ -80,7 +80,7 @@ public class NamingIntegrationTests
 
         await nacos.RestartAsync(cts.Token);
         Assert.Empty(nacos.GetInstances("order-app"));
-        var beat = await naming.BeatAsync(Registration(7204), 5000, cts.Token);
+        var beat = await naming.BeatAsync(Registration(7204), 5000, light: false, cts.Token);
         if (beat.InstanceUnknown)
         {
             await naming.RegisterAsync(Registration(7204), cts.Token);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using GrayRelease.Nacos.Http;
 using GrayRelease.Nacos.Naming;
@@ -19,6 +20,7 @@ public sealed class NacosRegistrationServiceTests : IAsyncDisposable
     private readonly FakeLogCollector _logs = new();
     private readonly NacosRegistrationService _service;
     private readonly NacosHttpClient _http;
+    private readonly FakeLogger<NacosRegistrationService> _logger;
 
     public NacosRegistrationServiceTests()
     {
@@ -38,6 +40,7 @@ public sealed class NacosRegistrationServiceTests : IAsyncDisposable
         environment.SetupGet(e => e.ApplicationName).Returns("worker-app");
         var gray = new Mock<IOptionsMonitor<GrayReleaseOptions>>();
         gray.SetupGet(m => m.CurrentValue).Returns(new GrayReleaseOptions { Version = "V7", MetadataKey = "ver" });
+        _logger = new FakeLogger<NacosRegistrationService>(_logs);
         _service = new NacosRegistrationService(
             new NacosNamingClient(_http, options),
             Options.Create(options),
@@ -45,7 +48,7 @@ public sealed class NacosRegistrationServiceTests : IAsyncDisposable
             new ServiceCollection().BuildServiceProvider(),
             environment.Object,
             _time,
-            new FakeLogger<NacosRegistrationService>(_logs));
+            _logger);
     }
 
     public async ValueTask DisposeAsync()
@@ -137,6 +140,73 @@ public sealed class NacosRegistrationServiceTests : IAsyncDisposable
         await stopping;
     }
 
+    [Fact]
+    public async Task The_registration_loop_inherits_no_gray_tag_activity_or_log_scope_from_its_starter()
+    {
+        // Started from inside a request: a gray tag, an Activity and a log scope are current.
+        using (var activity = new Activity("incoming-request").Start())
+        using (GrayContext.Begin(GrayStatus.Gray))
+        using (_logger.BeginScope("request-scope"))
+        {
+            Assert.NotNull(Activity.Current);
+            await _service.StartedAsync(CancellationToken.None);
+        }
+
+        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 20), "the instance is registered");
+        await TestSupport.WaitUntilAsync(
+            () =>
+            {
+                _time.Advance(TimeSpan.FromSeconds(1));
+                return _server.Count(HttpMethod.Put) >= 2;
+            },
+            "two heartbeats");
+
+        Assert.All(_server.Contexts, c => Assert.Equal((null, null), c));
+        var registered = _logs.GetSnapshot().First(r => r.Id.Id == 20);
+        Assert.Empty(registered.Scopes);
+    }
+
+    [Fact]
+    public async Task A_failed_heartbeat_is_retried_after_one_second_not_after_the_beat_interval()
+    {
+        await _service.StartedAsync(CancellationToken.None);
+        await TestSupport.WaitUntilAsync(() => _server.Count(HttpMethod.Post) == 1, "registered");
+        _server.FailBeats = 1;
+
+        // Fake time moves in 100 ms steps; each beat records the fake time it was sent at.
+        await TestSupport.WaitUntilAsync(
+            () =>
+            {
+                _time.Advance(TimeSpan.FromMilliseconds(100));
+                return _server.Count(HttpMethod.Put) >= 2;
+            },
+            "the beat after the failed one");
+
+        var beats = _server.Requests.Where(r => r.Method == HttpMethod.Put).Select(r => r.At).ToArray();
+        var gap = (beats[1] - beats[0]).TotalSeconds;
+        Assert.InRange(gap, 1.0, 2.5);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 23);
+    }
+
+    [Fact]
+    public async Task Heartbeats_after_the_server_allows_light_beats_carry_no_beat_body()
+    {
+        await _service.StartedAsync(CancellationToken.None);
+        await TestSupport.WaitUntilAsync(
+            () =>
+            {
+                _time.Advance(TimeSpan.FromSeconds(1));
+                return _server.Count(HttpMethod.Put) >= 2;
+            },
+            "two heartbeats");
+
+        var beats = _server.Requests.Where(r => r.Method == HttpMethod.Put).Select(r => r.Query).ToArray();
+        Assert.Contains("beat=", beats[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("beat=", beats[1], StringComparison.Ordinal);
+        Assert.Contains("ip=10.0.0.9", beats[1], StringComparison.Ordinal);
+        Assert.Contains("port=9000", beats[1], StringComparison.Ordinal);
+    }
+
     /// <summary>Answers like a Nacos server: register/deregister "ok", beats with <see cref="BeatCode"/>.</summary>
     private sealed class StubNacos(TimeProvider time) : HttpMessageHandler
     {
@@ -146,11 +216,23 @@ public sealed class NacosRegistrationServiceTests : IAsyncDisposable
 
         public int FailRegistrations { get; set; }
 
+        public int FailBeats { get; set; }
+
+        /// <summary>The gray tag and the Activity current where each call was made.</summary>
+        public ConcurrentQueue<(GrayStatus? Gray, string? Activity)> Contexts { get; } = new();
+
         public int Count(HttpMethod method) => Requests.Count(r => r.Method == method);
 
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             Requests.Enqueue((request.Method, request.RequestUri!.Query, time.GetUtcNow()));
+            Contexts.Enqueue((GrayContext.Current, Activity.Current?.OperationName));
+            if (request.Method == HttpMethod.Put && FailBeats > 0)
+            {
+                FailBeats--;
+                return Task.FromResult(new HttpResponseMessage(HttpStatusCode.ServiceUnavailable) { Content = new StringContent("busy") });
+            }
+
             if (request.Method == HttpMethod.Post && FailRegistrations > 0)
             {
                 FailRegistrations--;
