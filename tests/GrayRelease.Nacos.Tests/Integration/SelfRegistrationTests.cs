@@ -149,7 +149,7 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
         await app.StopAsync(CancellationToken.None);
     }
 
-    [Fact(Skip = "needs the transport part of issue 11 item 13 (branch h-transport: a 500 is an answer, not 'server down'); remove the Skip once merged")]
+    [Fact]
     public async Task A_heartbeat_answered_500_registers_the_instance_again()
     {
         using var cts = TestSupport.Timeout();
