@@ -38,6 +38,8 @@ internal sealed class NacosOptionsValidator : IValidateOptions<NacosOptions>
             failures.Add($"nacos:Weight must be a finite number >= 0; got '{options.Weight}'.");
         }
 
+        Grpc.NacosGrpcServer.Validate(options, failures);
+
         if (options.DefaultTimeOut <= 0)
         {
             failures.Add($"nacos:DefaultTimeOut must be a positive number of milliseconds; got '{options.DefaultTimeOut}'.");
