@@ -185,6 +185,9 @@ internal sealed partial class NacosGrpcConnection
                         {
                             _writeLock.Release();
                         }
+
+                        // The server ends its side when it reads our end; cancelling before that would reset the stream.
+                        await _readLoop.WaitAsync(grace.Token).ConfigureAwait(false);
                     }
                 }
 #pragma warning disable CA1031 // Closing a broken stream may fail in many ways; closing goes on.
