@@ -76,17 +76,42 @@ internal sealed partial class NacosGrpcConnection
                 await session.ConnectCoreAsync(stop).ConfigureAwait(false);
                 return session;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException || !stop.IsCancellationRequested)
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-                Log.GrpcConnectFailed(owner._logger, server.ToString(), ex.Message);
                 await session.DisposeAsync().ConfigureAwait(false);
                 throw;
             }
+            catch (Exception ex)
+            {
+                Log.GrpcConnectFailed(owner._logger, server.ToString(), ex.Message);
+                await session.DisposeAsync().ConfigureAwait(false);
+                if (ex is NacosUnavailableException or NacosProtocolException or NacosGrpcException or NacosAuthenticationException)
+                {
+                    throw;
+                }
+
+                throw new NacosUnavailableException($"Could not connect to Nacos at {server}: {ex.Message}", ex);
+            }
         }
 
-        /// <summary>For the redo steps: straight on this connection, which is not yet open to other callers.</summary>
-        public Task<TResponse> RequestAsync<TResponse>(NacosGrpcRequest request, CancellationToken cancellationToken)
-            where TResponse : NacosGrpcResponse => SendAsync<TResponse>(request, withToken: true, cancellationToken);
+        /// <summary>
+        /// For the redo steps: straight on this connection, which is not yet open to other callers, within the request
+        /// timeout (the supervisor waits for the steps, so none may hang).
+        /// </summary>
+        public async Task<TResponse> RequestAsync<TResponse>(NacosGrpcRequest request, CancellationToken cancellationToken)
+            where TResponse : NacosGrpcResponse
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _cts.Token);
+            timeout.CancelAfter(_owner._settings.RequestTimeout);
+            try
+            {
+                return await SendAsync<TResponse>(request, withToken: true, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new NacosUnavailableException($"Nacos at {Server} did not answer {NacosGrpcCodec.TypeName(request)} within {_owner._settings.RequestTimeout.TotalMilliseconds:0} ms.");
+            }
+        }
 
         /// <summary>One unary call on this connection (no retry); see <see cref="NacosGrpcConnection.RequestAsync{TResponse}"/>.</summary>
         public async Task<TResponse> SendAsync<TResponse>(NacosGrpcRequest request, bool withToken, CancellationToken cancellationToken)
@@ -268,7 +293,17 @@ internal sealed partial class NacosGrpcConnection
                 // SetupAck = the server registered the connection (core/.../grpc/GrpcBiStreamRequestAcceptor.java).
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
                 timeout.CancelAfter(settings.SetupAckTimeout);
-                var first = await Task.WhenAny(_setupAck.Task, _ended.Task).WaitAsync(timeout.Token).ConfigureAwait(false);
+                Task first;
+                try
+                {
+                    first = await Task.WhenAny(_setupAck.Task, _ended.Task).WaitAsync(timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+                {
+                    // Java drops such a connection too: the server did not register it (GrpcClient.connectToServer).
+                    throw new NacosUnavailableException($"Nacos at {Server} sent no SetupAck within {settings.SetupAckTimeout.TotalMilliseconds:0} ms.");
+                }
+
                 if (first != _setupAck.Task || _ended.Task.IsCompleted)
                 {
                     throw new NacosUnavailableException($"Nacos at {Server} closed the stream during the setup: {(_ended.Task.IsCompleted ? _ended.Task.Result.Reason : "?")}");

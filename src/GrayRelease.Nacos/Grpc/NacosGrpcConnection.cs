@@ -332,7 +332,9 @@ internal sealed partial class NacosGrpcConnection : INacosGrpcRequester, IAsyncD
                     }
 
                     failures++;
-                    if (ex is not NacosUnavailableException and not NacosProtocolException and not NacosGrpcException)
+
+                    // Connect failures are logged by Session.ConnectAsync; anything else here is a bug worth an error line.
+                    if (ex is not NacosUnavailableException and not NacosProtocolException and not NacosGrpcException and not NacosAuthenticationException)
                     {
                         Log.GrpcLoopFailed(_logger, ex, "connect");
                     }

@@ -45,6 +45,9 @@ internal sealed class FakeNacosGrpcServer : IAsyncDisposable
     /// <summary>Whether SetupAck is sent (2.3+ servers) and ServerCheck says so.</summary>
     public bool SupportAbilityNegotiation { get; set; } = true;
 
+    /// <summary>False: registers the setup but never acks it (a server that lost the connection meanwhile).</summary>
+    public bool SendSetupAck { get; set; } = true;
+
     public IEnumerable<FakeStream> Streams => _streams.Values;
 
     public static async Task<FakeNacosGrpcServer> StartAsync()
@@ -157,7 +160,7 @@ internal sealed class FakeNacosGrpcServer : IAsyncDisposable
                     stream.SetupClientIp = payload.Metadata.ClientIp;
                     _registered[stream.Connection] = true;
                     stream.SetupDone = true;
-                    if (setup.AbilityTable is not null && SupportAbilityNegotiation)
+                    if (setup.AbilityTable is not null && SupportAbilityNegotiation && SendSetupAck)
                     {
                         var ack = (SetupAckRequest)NacosGrpcCodec.Decode(Fixture("SetupAckRequest"));
                         await stream.WriteAsync(NacosGrpcCodec.Encode(ack));

@@ -62,6 +62,23 @@ public sealed class NacosGrpcConnectionTests
     }
 
     [Fact]
+    public async Task Setup_without_ack_is_dropped_and_retried()
+    {
+        await using var server = await FakeNacosGrpcServer.StartAsync();
+        server.SendSetupAck = false;
+        var options = Options(server.ServerAddress);
+        await using var connection = new NacosGrpcConnection(options, _logger, settings: Settings(options) with { SetupAckTimeout = TimeSpan.FromMilliseconds(200) });
+        connection.Start();
+
+        await WaitUntilAsync(() => server.Requests.Count(r => r.Message is ServerCheckRequest) >= 2, "a second attempt after the missing SetupAck");
+        Assert.NotEqual(NacosGrpcConnectionState.Connected, connection.State);
+        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == 301 && r.Message.Contains("SetupAck", StringComparison.Ordinal));
+
+        server.SendSetupAck = true;
+        Assert.True(await connection.WaitUntilConnectedAsync(Deadline, CancellationToken.None), "connected once the server acks");
+    }
+
+    [Fact]
     public async Task Unary_request_carries_the_token_in_metadata_headers_on_the_stream_connection()
     {
         await using var server = await FakeNacosGrpcServer.StartAsync();
