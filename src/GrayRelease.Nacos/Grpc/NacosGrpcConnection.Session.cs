@@ -481,8 +481,10 @@ internal sealed partial class NacosGrpcConnection
                         timeout.CancelAfter(settings.HealthCheckTimeout);
                         try
                         {
-                            await SendAsync<HealthCheckResponse>(new HealthCheckRequest(), withToken: false, timeout.Token).ConfigureAwait(false);
-                            failure = null;
+                            var answer = await SendAsync<HealthCheckResponse>(new HealthCheckRequest(), withToken: false, timeout.Token).ConfigureAwait(false);
+
+                            // "not only check server is ok, also check connection is register" (RpcClient.healthCheck): no retry.
+                            failure = answer.Success ? null : $"resultCode {answer.ResultCode}, errorCode {answer.ErrorCode}";
                             break;
                         }
                         catch (OperationCanceledException) when (!token.IsCancellationRequested)

@@ -341,14 +341,18 @@ public sealed class NacosGrpcConnectionTests
         Assert.Single(server.Requests, r => r.Message is ServerCheckRequest);
     }
 
-    [Fact]
-    public async Task Failed_health_check_reconnects()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Failed_health_check_reconnects(bool errorResponse)
     {
         await using var server = await FakeNacosGrpcServer.StartAsync();
         var options = Options(server.ServerAddress);
         var refuse = 1;
         server.Respond = r => r.Message is HealthCheckRequest && Interlocked.Exchange(ref refuse, 0) == 1
-            ? (NacosGrpcResponse)NacosGrpcCodec.Decode(FakeNacosGrpcServer.Fixture("ErrorResponse"))
+            ? errorResponse
+                ? (NacosGrpcResponse)NacosGrpcCodec.Decode(FakeNacosGrpcServer.Fixture("ErrorResponse"))
+                : new HealthCheckResponse { ResultCode = 500, ErrorCode = 500, Message = "not ok" }
             : null;
         await using var connection = new NacosGrpcConnection(options, _logger, settings: Settings(options) with { HealthCheckIdle = TimeSpan.FromMilliseconds(200) });
         await connection.WaitUntilConnectedAsync(Deadline, CancellationToken.None);
