@@ -113,7 +113,7 @@ internal sealed partial class NacosGrpcConnection
             }
         }
 
-        /// <summary>One unary call on this connection (no retry); see <see cref="NacosGrpcConnection.RequestAsync{TResponse}"/>.</summary>
+        /// <summary>One unary call on this connection (no retry); see <see cref="NacosGrpcConnection.RequestAsync{TResponse}(NacosGrpcRequest, TimeSpan, CancellationToken)"/>.</summary>
         public async Task<TResponse> SendAsync<TResponse>(NacosGrpcRequest request, bool withToken, CancellationToken cancellationToken)
             where TResponse : NacosGrpcResponse
         {

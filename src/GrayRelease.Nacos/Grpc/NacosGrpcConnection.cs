@@ -156,13 +156,18 @@ internal sealed partial class NacosGrpcConnection : INacosGrpcRequester, IAsyncD
     /// <see cref="NacosAuthenticationException"/>; no connection, timeout, 300/301 → <see cref="NacosUnavailableException"/>.
     /// Typed failures (e.g. ConfigQuery "config data not exist") are returned for the caller to read.
     /// </summary>
-    public async Task<TResponse> RequestAsync<TResponse>(NacosGrpcRequest request, CancellationToken cancellationToken)
+    public Task<TResponse> RequestAsync<TResponse>(NacosGrpcRequest request, CancellationToken cancellationToken)
+        where TResponse : NacosGrpcResponse => RequestAsync<TResponse>(request, _settings.RequestTimeout, cancellationToken);
+
+    /// <summary>As <see cref="RequestAsync{TResponse}(NacosGrpcRequest, CancellationToken)"/> with its own timeout.</summary>
+    public async Task<TResponse> RequestAsync<TResponse>(NacosGrpcRequest request, TimeSpan timeLimit, CancellationToken cancellationToken)
         where TResponse : NacosGrpcResponse
     {
         ArgumentNullException.ThrowIfNull(request);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeLimit, TimeSpan.Zero);
         Start();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
-        timeout.CancelAfter(_settings.RequestTimeout);
+        timeout.CancelAfter(timeLimit);
         Exception? last = null;
         while (true)
         {
@@ -174,7 +179,7 @@ internal sealed partial class NacosGrpcConnection : INacosGrpcRequester, IAsyncD
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 throw new NacosUnavailableException(
-                    $"No gRPC connection to Nacos ({string.Join(", ", _servers)}) within {_settings.RequestTimeout.TotalMilliseconds:0} ms for {NacosGrpcCodec.TypeName(request)}.", last);
+                    $"No gRPC connection to Nacos ({string.Join(", ", _servers)}) within {timeLimit.TotalMilliseconds:0} ms for {NacosGrpcCodec.TypeName(request)}.", last);
             }
 
             try
@@ -190,7 +195,7 @@ internal sealed partial class NacosGrpcConnection : INacosGrpcRequester, IAsyncD
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 throw new NacosUnavailableException(
-                    $"Nacos at {session.Server} did not answer {NacosGrpcCodec.TypeName(request)} within {_settings.RequestTimeout.TotalMilliseconds:0} ms.", last);
+                    $"Nacos at {session.Server} did not answer {NacosGrpcCodec.TypeName(request)} within {timeLimit.TotalMilliseconds:0} ms.", last);
             }
         }
     }

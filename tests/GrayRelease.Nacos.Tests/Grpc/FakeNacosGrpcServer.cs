@@ -42,6 +42,9 @@ internal sealed class FakeNacosGrpcServer : IAsyncDisposable
     /// <summary>Overrides the answer to a unary request; return null for the default (fixture) answer.</summary>
     public Func<Received, NacosGrpcResponse?>? Respond { get; set; }
 
+    /// <summary>Awaited before a unary request is answered (to hold an answer back); null = answer at once.</summary>
+    public Func<Received, CancellationToken, Task>? BeforeAnswer { get; set; }
+
     /// <summary>Whether SetupAck is sent (2.3+ servers) and ServerCheck says so.</summary>
     public bool SupportAbilityNegotiation { get; set; } = true;
 
@@ -113,6 +116,11 @@ internal sealed class FakeNacosGrpcServer : IAsyncDisposable
             var id = $"{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}_127.0.0.1_{Interlocked.Increment(ref _connectionCounter)}";
             _registered.TryAdd(connection, false);
             return NacosGrpcCodec.Encode(new ServerCheckResponse { ConnectionId = id + "@" + connection, SupportAbilityNegotiation = SupportAbilityNegotiation });
+        }
+
+        if (BeforeAnswer is { } hold)
+        {
+            await hold(received, context.CancellationToken);
         }
 
         var custom = Respond?.Invoke(received);
