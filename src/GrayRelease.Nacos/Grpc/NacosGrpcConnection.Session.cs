@@ -146,6 +146,11 @@ internal sealed partial class NacosGrpcConnection
                 End($"{typeName} failed: {ex.StatusCode}");
                 throw new NacosUnavailableException($"Nacos at {Server} did not answer {typeName}: {ex.StatusCode} {ex.Status.Detail}", ex);
             }
+            catch (ObjectDisposedException ex) when (Volatile.Read(ref _disposed) != 0)
+            {
+                // The supervisor closed this connection while the call was starting: the caller retries on the next one.
+                throw new NacosUnavailableException($"The connection to Nacos at {Server} closed during {typeName}.", ex);
+            }
 
             var message = NacosGrpcCodec.Decode(answer);
             Touch();
