@@ -35,24 +35,7 @@ internal sealed partial class NacosGrpcConnection
         {
             _owner = owner;
             Server = server;
-            var settings = owner._settings;
-            var handler = new SocketsHttpHandler
-            {
-                EnableMultipleHttp2Connections = false,
-                KeepAlivePingDelay = settings.KeepAlivePingDelay,
-                KeepAlivePingTimeout = settings.KeepAlivePingTimeout,
-                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
-                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-                ConnectTimeout = settings.ServerCheckTimeout,
-            };
-            _channel = GrpcChannel.ForAddress(server.Address, new GrpcChannelOptions
-            {
-                HttpHandler = handler,
-                DisposeHttpClient = true,
-                MaxReceiveMessageSize = settings.MaxMessageSize,
-                MaxSendMessageSize = settings.MaxMessageSize,
-                MaxRetryAttempts = 0,
-            });
+            _channel = CreateChannel(server, owner._settings);
             _invoker = _channel.CreateCallInvoker();
             Touch();
         }

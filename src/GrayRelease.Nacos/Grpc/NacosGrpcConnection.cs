@@ -1,4 +1,5 @@
-using System.Diagnostics;
+using Grpc.Core;
+using Grpc.Net.Client;
 using GrayRelease.Nacos.Diagnostics;
 using GrayRelease.Nacos.Http;
 using Microsoft.Extensions.Logging;
@@ -231,6 +232,71 @@ internal sealed partial class NacosGrpcConnection : INacosGrpcRequester, IAsyncD
 
         SetState(NacosGrpcConnectionState.Closed, null, null, "disposed");
         _stop.Dispose();
+    }
+
+    /// <summary>
+    /// Whether a server speaks the gRPC client API, without opening a Nacos connection: the first configured server
+    /// that answers ServerCheck within <see cref="NacosGrpcSettings.ServerCheckTimeout"/>, or null (1.x servers, port
+    /// closed). For the transport negotiation (<c>nacos:Transport = Auto</c>).
+    /// </summary>
+    public static async Task<NacosGrpcServer?> ProbeAsync(NacosOptions options, NacosGrpcSettings settings, ILogger logger, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(logger);
+        foreach (var server in NacosGrpcServer.FromOptions(options))
+        {
+            using var channel = CreateChannel(server, settings);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(settings.ServerCheckTimeout);
+            try
+            {
+                var answer = await channel.CreateCallInvoker()
+                    .AsyncUnaryCall(NacosGrpcMethods.Request, null, new CallOptions(cancellationToken: timeout.Token), NacosGrpcCodec.Encode(new ServerCheckRequest()))
+                    .ResponseAsync.ConfigureAwait(false);
+                if (NacosGrpcCodec.Decode(answer) is ServerCheckResponse { Success: true })
+                {
+                    return server;
+                }
+
+                Log.GrpcConnectFailed(logger, server.ToString(), "ServerCheck was not answered with success");
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception ex) when (ex is RpcException or NacosProtocolException or OperationCanceledException)
+            {
+                Log.GrpcConnectFailed(logger, server.ToString(), ex is OperationCanceledException ? "no answer to ServerCheck within " + settings.ServerCheckTimeout : ex.Message);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// A channel that never opens a second HTTP/2 connection (one Nacos connection = one socket), pings at most every
+    /// <see cref="NacosGrpcSettings.KeepAlivePingDelay"/>, and does no gRPC-level retry (the transport decides).
+    /// </summary>
+    private static GrpcChannel CreateChannel(NacosGrpcServer server, NacosGrpcSettings settings)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            EnableMultipleHttp2Connections = false,
+            KeepAlivePingDelay = settings.KeepAlivePingDelay,
+            KeepAlivePingTimeout = settings.KeepAlivePingTimeout,
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            ConnectTimeout = settings.ServerCheckTimeout,
+        };
+        return GrpcChannel.ForAddress(server.Address, new GrpcChannelOptions
+        {
+            HttpHandler = handler,
+            DisposeHttpClient = true,
+            MaxReceiveMessageSize = settings.MaxMessageSize,
+            MaxSendMessageSize = settings.MaxMessageSize,
+            MaxRetryAttempts = 0,
+        });
     }
 
     private static TaskCompletionSource<Session> NewReady() => new(TaskCreationOptions.RunContinuationsAsynchronously);

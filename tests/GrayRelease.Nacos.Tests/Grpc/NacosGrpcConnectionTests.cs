@@ -4,6 +4,7 @@ using GrayRelease.Nacos.Grpc;
 using GrayRelease.Nacos.Grpc.Protocol;
 using GrayRelease.Nacos.Http;
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.AspNetCore.Hosting;
 using static GrayRelease.Nacos.Tests.TestSupport;
 
 namespace GrayRelease.Nacos.Tests.Grpc;
@@ -413,6 +414,25 @@ public sealed class NacosGrpcConnectionTests
         Assert.Equal(NacosGrpcConnectionState.Closed, connection.State);
     }
 
+    [Fact]
+    public async Task Probe_finds_the_server_that_speaks_grpc_and_opens_no_connection()
+    {
+        var dead = await FakeNacosGrpcServer.StartAsync();
+        var deadAddress = dead.ServerAddress;
+        await dead.DisposeAsync();
+        await using var http1 = await Http1OnlyServerAsync();
+        await using var live = await FakeNacosGrpcServer.StartAsync();
+        var options = Options(deadAddress, $"http://127.0.0.1:{http1.Port - NacosGrpcServer.PortOffset}", live.ServerAddress);
+
+        var found = await NacosGrpcConnection.ProbeAsync(options, Settings(options), _logger, CancellationToken.None);
+        var none = await NacosGrpcConnection.ProbeAsync(Options(deadAddress, $"http://127.0.0.1:{http1.Port - NacosGrpcServer.PortOffset}"), Settings(options), _logger, CancellationToken.None);
+
+        Assert.Equal(live.GrpcPort, found!.GrpcPort);
+        Assert.Null(none);
+        Assert.IsType<ServerCheckRequest>(Assert.Single(live.Requests).Message);
+        Assert.Empty(live.Streams);
+    }
+
     [Theory]
     [InlineData(-1, "http://127.0.0.1:8848")]
     [InlineData(65536, "http://127.0.0.1:8848")]
@@ -439,6 +459,16 @@ public sealed class NacosGrpcConnectionTests
         Assert.True(new NacosOptionsValidator().Validate(null, new NacosOptions { ServerAddresses = ["http://127.0.0.1:8848"], GrpcPort = 9848 }).Succeeded);
     }
 
+    /// <summary>An HTTP/1.1-only Kestrel on a gRPC port: what a 1.x server (or another service) on that port looks like.</summary>
+    private static async Task<Http1Server> Http1OnlyServerAsync()
+    {
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0, o => o.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1));
+        var app = builder.Build();
+        await app.StartAsync();
+        return new Http1Server(app, new Uri(app.Urls.First()).Port);
+    }
+
     private static Payload Raw(string type, string json) => new()
     {
         Metadata = new Metadata { Type = type },
@@ -461,4 +491,11 @@ public sealed class NacosGrpcConnectionTests
         var options = Options([.. servers.Select(s => s.ServerAddress)]);
         return new NacosGrpcConnection(options, _logger, settings: Settings(options));
     }
+}
+
+internal sealed class Http1Server(Microsoft.AspNetCore.Builder.WebApplication app, int port) : IAsyncDisposable
+{
+    public int Port { get; } = port;
+
+    public ValueTask DisposeAsync() => app.DisposeAsync();
 }
