@@ -123,6 +123,11 @@ internal sealed partial class NacosGrpcConnection
             {
                 throw new OperationCanceledException($"{typeName} to Nacos at {Server} was cancelled.", ex, cancellationToken);
             }
+            catch (RpcException ex) when (ex.StatusCode is StatusCode.ResourceExhausted or StatusCode.Unimplemented or StatusCode.InvalidArgument)
+            {
+                // This call's fault (e.g. an answer over 10 MiB), not the connection's: no reconnect.
+                throw new NacosProtocolException($"Nacos at {Server} refused {typeName} at the gRPC level: {ex.StatusCode} {ex.Status.Detail}", ex);
+            }
             catch (RpcException ex)
             {
                 // Transport failure: this connection is no use any more; the supervisor connects again.

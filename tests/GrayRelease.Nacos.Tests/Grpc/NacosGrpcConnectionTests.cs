@@ -335,6 +335,20 @@ public sealed class NacosGrpcConnectionTests
     }
 
     [Fact]
+    public async Task An_answer_over_the_size_limit_fails_the_call_not_the_connection()
+    {
+        await using var server = await FakeNacosGrpcServer.StartAsync();
+        await using var connection = Create(server);
+        server.Respond = r => r.Message is ConfigQueryRequest ? new ConfigQueryResponse { Content = new string('x', 11 * 1024 * 1024) } : null;
+        await connection.WaitUntilConnectedAsync(Deadline, CancellationToken.None);
+
+        await Assert.ThrowsAsync<NacosProtocolException>(() => connection.RequestAsync<ConfigQueryResponse>(new ConfigQueryRequest { DataId = "big", Group = "g" }, CancellationToken.None));
+
+        Assert.True((await connection.RequestAsync<QueryServiceResponse>(Query, CancellationToken.None)).Success);
+        Assert.Single(server.Requests, r => r.Message is ServerCheckRequest);
+    }
+
+    [Fact]
     public async Task Error_answers_become_clear_exceptions()
     {
         await using var server = await FakeNacosGrpcServer.StartAsync();
