@@ -111,16 +111,16 @@ internal sealed class FakeNacosGrpcServer : IAsyncDisposable
 
         var received = new Received(connection, message, new Dictionary<string, string>(payload.Metadata.Headers), payload.Metadata.ClientIp);
         Requests.Enqueue(received);
+        if (BeforeAnswer is { } hold)
+        {
+            await hold(received, context.CancellationToken);
+        }
+
         if (message is ServerCheckRequest)
         {
             var id = $"{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}_127.0.0.1_{Interlocked.Increment(ref _connectionCounter)}";
             _registered.TryAdd(connection, false);
             return NacosGrpcCodec.Encode(new ServerCheckResponse { ConnectionId = id + "@" + connection, SupportAbilityNegotiation = SupportAbilityNegotiation });
-        }
-
-        if (BeforeAnswer is { } hold)
-        {
-            await hold(received, context.CancellationToken);
         }
 
         var custom = Respond?.Invoke(received);

@@ -64,6 +64,24 @@ public sealed class NacosGrpcConnectionTests
     }
 
     [Fact]
+    public async Task Server_check_without_answer_in_time_is_a_failed_attempt()
+    {
+        await using var server = await FakeNacosGrpcServer.StartAsync();
+        var hold = new TaskCompletionSource();
+        server.BeforeAnswer = (r, ct) => r.Message is ServerCheckRequest ? hold.Task.WaitAsync(ct) : Task.CompletedTask;
+        var options = Options(server.ServerAddress);
+        await using var connection = new NacosGrpcConnection(options, _logger, settings: Settings(options) with { ServerCheckTimeout = TimeSpan.FromMilliseconds(300) });
+        connection.Start();
+
+        await WaitUntilAsync(() => server.Requests.Count(r => r.Message is ServerCheckRequest) >= 2, "a second ServerCheck after the first timed out");
+        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == 301 && r.Message.Contains("did not answer ServerCheck within 300 ms", StringComparison.Ordinal));
+        Assert.Empty(server.Streams);
+
+        hold.SetResult();
+        Assert.True(await connection.WaitUntilConnectedAsync(Deadline, CancellationToken.None), "connected once ServerCheck is answered");
+    }
+
+    [Fact]
     public async Task Setup_without_ack_is_dropped_and_retried()
     {
         await using var server = await FakeNacosGrpcServer.StartAsync();
