@@ -57,6 +57,12 @@ public sealed class NacosOptions
     /// <summary>Password for Nacos auth. Never logged.</summary>
     public string? Password { get; set; }
 
+    /// <summary>
+    /// Port of the Nacos gRPC client API on every server; 0 (default) = each server's HTTP port + 1000 (8848 → 9848),
+    /// as the official clients derive it.
+    /// </summary>
+    public int GrpcPort { get; set; }
+
     /// <summary>Timeout of one call to Nacos, in milliseconds.</summary>
     public int DefaultTimeOut { get; set; } = 15000;
 

@@ -41,6 +41,8 @@ internal sealed class NacosOptionsValidator(IHostEnvironment? environment = null
             failures.Add($"nacos:Weight must be a number from 0 to 10000 (the server refuses others); got '{options.Weight}'.");
         }
 
+        Grpc.NacosGrpcServer.Validate(options, failures);
+
         if (options.DefaultTimeOut <= 0)
         {
             failures.Add($"nacos:DefaultTimeOut must be a positive number of milliseconds; got '{options.DefaultTimeOut}'.");
