@@ -4,8 +4,10 @@ using System.Net.Sockets;
 using GrayRelease.Nacos.Emulator.Auth;
 using GrayRelease.Nacos.Emulator.Config;
 using GrayRelease.Nacos.Emulator.Diagnostics;
+using GrayRelease.Nacos.Emulator.Grpc;
 using GrayRelease.Nacos.Emulator.Http;
 using GrayRelease.Nacos.Emulator.Naming;
+using GrayRelease.Nacos.Emulator.Profiles;
 using GrayRelease.Nacos.Emulator.Push;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -19,8 +21,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace GrayRelease.Nacos.Emulator;
 
 /// <summary>
-/// An in-process, Nacos-compatible server (naming v1/v2, config, auth, UDP push) on Kestrel, for integration
-/// tests and demos. State lives in memory and survives <see cref="StopAsync"/>; a restart drops ephemeral instances.
+/// An in-process, Nacos-compatible server (naming v1/v2/v3, config, auth, UDP push, gRPC) on Kestrel, for integration
+/// tests and demos, serving what its <see cref="NacosEmulatorOptions.ServerLine"/> serves. State lives in memory and
+/// survives <see cref="StopAsync"/>; a restart drops ephemeral instances (and closes every gRPC connection).
 /// </summary>
 public sealed class NacosEmulator : IAsyncDisposable
 {
@@ -30,10 +33,13 @@ public sealed class NacosEmulator : IAsyncDisposable
     private readonly ConfigStore _configs;
     private readonly TokenService _tokens;
     private readonly UdpPushService _push;
+    private readonly GrpcConnections _grpcConnections;
+    private readonly GrpcServer? _grpcServer;
     private readonly IPAddress _bindAddress;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
     private WebApplication? _app;
     private ITimer? _healthTimer;
+    private Task _configWatch = Task.CompletedTask;
     private CancellationTokenSource _stopping = new();
     private bool _disposed;
 
@@ -47,6 +53,21 @@ public sealed class NacosEmulator : IAsyncDisposable
         _tokens = new TokenService(options);
         _push = new UdpPushService(_naming, options, _logger);
         _naming.ServiceChanged += _push.OnServiceChanged;
+        _grpcConnections = new GrpcConnections(_naming, _configs, options, Faults, _logger);
+        _naming.ServiceChanged += _grpcConnections.OnServiceChanged;
+        Faults.GrpcControl = _grpcConnections;
+        if (options.ServesGrpc)
+        {
+            var dispatcher = new GrpcDispatcher(
+                _grpcConnections,
+                new GrpcNaming(_naming, _grpcConnections, options, _logger),
+                new GrpcConfig(_configs, _logger),
+                _tokens,
+                options,
+                _logger);
+            _grpcServer = new GrpcServer(new GrpcServerState(_grpcConnections, dispatcher, options, _logger));
+        }
+
         _naming.InstanceExpired += (service, instance) =>
             Log.InstanceExpired(_logger, service.NamespaceId, service.GroupedName, instance.Ip, instance.Port);
         Port = options.Port;
@@ -61,7 +82,19 @@ public sealed class NacosEmulator : IAsyncDisposable
     /// <summary>The base of the Open API, e.g. <c>http://127.0.0.1:8848/nacos/</c>.</summary>
     public Uri BaseAddress => new(ServerAddress + "/nacos/");
 
-    /// <summary>Faults to inject into HTTP answers, switchable at run time.</summary>
+    /// <summary>
+    /// The gRPC port: <see cref="Port"/> + 1000 when the port was fixed (8848 → 9848), a free one when it was 0;
+    /// 0 when the server line serves no gRPC (<see cref="NacosServerLine.Nacos14"/>).
+    /// </summary>
+    public int GrpcPort { get; private set; }
+
+    /// <summary>Where gRPC clients connect (plaintext HTTP/2), e.g. <c>http://127.0.0.1:9848</c>; null without gRPC.</summary>
+    public string? GrpcAddress => GrpcPort == 0 ? null : "http://" + FormatHost(ClientAddress) + ":" + GrpcPort.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The server line the emulator behaves as.</summary>
+    public NacosServerLine ServerLine => _options.ServerLine;
+
+    /// <summary>Faults to inject into HTTP answers and gRPC connections, switchable at run time.</summary>
     public NacosEmulatorFaults Faults { get; } = new();
 
     /// <summary>Whether the emulator is currently listening.</summary>
@@ -70,6 +103,8 @@ public sealed class NacosEmulator : IAsyncDisposable
     internal UdpPushService Push => _push;
 
     internal int HeldConfigListeners => _configs.HeldListeners;
+
+    internal GrpcConnections GrpcConnections => _grpcConnections;
 
     private IPAddress ClientAddress => _bindAddress.Equals(IPAddress.Any)
         ? IPAddress.Loopback
@@ -82,6 +117,13 @@ public sealed class NacosEmulator : IAsyncDisposable
     {
         var copy = (options ?? new NacosEmulatorOptions()).Clone();
         copy.Validate();
+
+        // Nacos 3.2 removed UDP push (alibaba/nacos #14052, PR #14074).
+        if (copy.ServerLine == NacosServerLine.Nacos32)
+        {
+            copy.PushEnabled = false;
+        }
+
         var emulator = new NacosEmulator(copy);
         try
         {
@@ -307,10 +349,16 @@ public sealed class NacosEmulator : IAsyncDisposable
         var faults = new FaultMiddleware(Faults, _logger, StoppingToken);
         var auth = new AuthApi(_tokens, _options, _logger);
         app.Use(faults.InvokeAsync);
+        app.Use(new ServerLineGate(_options, _logger).InvokeAsync);
         app.Use(auth.InvokeAsync);
         app.UseRouting();
         new NamingApi(_naming, _push, _options, _logger).Map(app);
         new ConfigApi(_configs, _logger, StoppingToken).Map(app);
+        if (_options.ServesV3ClientApi)
+        {
+            new ClientApiV3(_naming, _configs, _options, _logger).Map(app);
+        }
+
         auth.Map(app);
 
         if (_stopping.IsCancellationRequested)
@@ -330,6 +378,30 @@ public sealed class NacosEmulator : IAsyncDisposable
         }
 
         Port = BoundPort(app) ?? Port;
+        if (_grpcServer is not null)
+        {
+            try
+            {
+                var grpcPort = GrpcPort != 0 ? GrpcPort : _options.Port == 0 ? 0 : Port + NacosEmulatorOptions.GrpcPortOffset;
+                await _grpcServer.StartAsync(_bindAddress, grpcPort, cancellationToken).ConfigureAwait(false);
+                GrpcPort = _grpcServer.Port;
+            }
+            catch
+            {
+                await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                await app.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
+            var stopping = _stopping.Token;
+            using (ExecutionContext.SuppressFlow())
+            {
+                _configWatch = Task.Run(() => _grpcConnections.WatchConfigsAsync(stopping), CancellationToken.None);
+            }
+
+            Log.GrpcStarted(_logger, GrpcAddress!);
+        }
+
         _push.Start(_bindAddress);
         _healthTimer = _options.TimeProvider.CreateTimer(
             static state => ((NacosEmulator)state!).CheckHealth(),
@@ -354,12 +426,18 @@ public sealed class NacosEmulator : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {
+            if (_grpcServer is not null)
+            {
+                await _grpcServer.StopAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             await app.StopAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             await app.DisposeAsync().ConfigureAwait(false);
             _push.Stop();
+            await _configWatch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
         Log.Stopped(_logger, ServerAddress);
@@ -373,6 +451,7 @@ public sealed class NacosEmulator : IAsyncDisposable
         {
             _naming.CheckHealth();
             _push.ExpireSubscriptions();
+            _grpcConnections.CheckIdle();
         }
 #pragma warning disable CA1031 // A timer callback must not throw: log and try again on the next tick.
         catch (Exception exception)
