@@ -104,7 +104,8 @@ internal sealed class BiStreamService : BiRequestStream.BiRequestStreamBase
             }
             else if (type.EndsWith("Response", StringComparison.Ordinal))
             {
-                _state.Connections.OnClientAnswer(connection, body);
+                // The waiter reads it after this document is disposed.
+                _state.Connections.OnClientAnswer(connection, body.Clone());
             }
             else
             {
