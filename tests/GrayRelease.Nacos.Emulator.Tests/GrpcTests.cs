@@ -1,7 +1,4 @@
-using Microsoft.Extensions.Logging;
-using System.Net;
 using System.Text.Json;
-using Grpc.Core;
 using GrayRelease.Nacos.Emulator.Tests.Support;
 
 namespace GrayRelease.Nacos.Emulator.Tests;
@@ -16,18 +13,6 @@ public sealed class GrpcTests : EmulatorTestBase
     {
         options.ServerLine = NacosServerLine.Nacos31;
         options.GrpcPushDelay = TimeSpan.FromMilliseconds(20);
-        options.LoggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(l => l.AddProvider(new Microsoft.Extensions.Logging.Testing.FakeLoggerProvider(_logs)).SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Debug));
-    }
-
-    private readonly Microsoft.Extensions.Logging.Testing.FakeLogCollector _logs = new();
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        foreach (var record in _logs.GetSnapshot())
-        {
-            Console.WriteLine("LOG " + record.Message + " " + record.Exception?.Message);
-        }
     }
 
     private static string Register(string ip, int port, string cluster = "DEFAULT", string type = "registerInstance") =>
