@@ -27,6 +27,8 @@ namespace GrayRelease.Nacos.Emulator;
 /// </summary>
 public sealed class NacosEmulator : IAsyncDisposable
 {
+    private const int MaxPortPairAttempts = 20;
+
     private readonly NacosEmulatorOptions _options;
     private readonly ILogger _logger;
     private readonly NamingStore _naming;
@@ -83,8 +85,8 @@ public sealed class NacosEmulator : IAsyncDisposable
     public Uri BaseAddress => new(ServerAddress + "/nacos/");
 
     /// <summary>
-    /// The gRPC port: <see cref="Port"/> + 1000 when the port was fixed (8848 → 9848), a free one when it was 0;
-    /// 0 when the server line serves no gRPC (<see cref="NacosServerLine.Nacos14"/>).
+    /// The gRPC port: always <see cref="Port"/> + 1000, as on a real server (8848 → 9848); with port 0 a free pair
+    /// is picked. 0 when the server line serves no gRPC (<see cref="NacosServerLine.Nacos14"/>).
     /// </summary>
     public int GrpcPort { get; private set; }
 
@@ -331,7 +333,7 @@ public sealed class NacosEmulator : IAsyncDisposable
         }
     }
 
-    private async Task StartCoreAsync(CancellationToken cancellationToken)
+    private async Task<WebApplication> StartHttpAsync(CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
         {
@@ -361,12 +363,6 @@ public sealed class NacosEmulator : IAsyncDisposable
 
         auth.Map(app);
 
-        if (_stopping.IsCancellationRequested)
-        {
-            _stopping.Dispose();
-            _stopping = new CancellationTokenSource();
-        }
-
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -378,19 +374,50 @@ public sealed class NacosEmulator : IAsyncDisposable
         }
 
         Port = BoundPort(app) ?? Port;
+        return app;
+    }
+
+    private async Task StartCoreAsync(CancellationToken cancellationToken)
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            _stopping.Dispose();
+            _stopping = new CancellationTokenSource();
+        }
+
+        var app = await StartHttpAsync(cancellationToken).ConfigureAwait(false);
         if (_grpcServer is not null)
         {
-            try
+            for (var attempt = 1; ; attempt++)
             {
-                var grpcPort = GrpcPort != 0 ? GrpcPort : _options.Port == 0 ? 0 : Port + NacosEmulatorOptions.GrpcPortOffset;
-                await _grpcServer.StartAsync(_bindAddress, grpcPort, cancellationToken).ConfigureAwait(false);
-                GrpcPort = _grpcServer.Port;
-            }
-            catch
-            {
-                await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
-                await app.DisposeAsync().ConfigureAwait(false);
-                throw;
+                // Port + 1000 always (8848 → 9848), also for free ports, so clients find gRPC as on a real server.
+                var pairing = GrpcPort == 0 && _options.Port == 0;
+                var grpcPort = GrpcPort != 0 ? GrpcPort : Port + NacosEmulatorOptions.GrpcPortOffset;
+                try
+                {
+                    if (grpcPort > 65535)
+                    {
+                        throw new IOException($"The gRPC port {grpcPort} (HTTP port + {NacosEmulatorOptions.GrpcPortOffset}) is above 65535.");
+                    }
+
+                    await _grpcServer.StartAsync(_bindAddress, grpcPort, cancellationToken).ConfigureAwait(false);
+                    GrpcPort = _grpcServer.Port;
+                    break;
+                }
+                catch (Exception exception) when (pairing && attempt < MaxPortPairAttempts && exception is IOException or InvalidOperationException)
+                {
+                    // That free HTTP port's + 1000 is taken: take another free HTTP port.
+                    await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                    await app.DisposeAsync().ConfigureAwait(false);
+                    Port = 0;
+                    app = await StartHttpAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                    await app.DisposeAsync().ConfigureAwait(false);
+                    throw;
+                }
             }
 
             var stopping = _stopping.Token;

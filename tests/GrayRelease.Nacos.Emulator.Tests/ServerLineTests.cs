@@ -96,6 +96,20 @@ public sealed class ServerLineTests
     }
 
     [Fact]
+    public async Task With_free_ports_the_grpc_port_is_still_the_http_port_plus_1000_and_survives_a_restart()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var emulator = await NacosEmulator.StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos32 }, timeout.Token);
+        Assert.Equal(emulator.Port + 1000, emulator.GrpcPort);
+
+        await emulator.RestartAsync(timeout.Token);
+
+        Assert.Equal(emulator.Port + 1000, emulator.GrpcPort);
+        await using var client = await NacosGrpcTestClient.ConnectAsync(emulator.GrpcAddress!, "naming", timeout.Token);
+        Assert.NotNull(client.ConnectionId);
+    }
+
+    [Fact]
     public void The_grpc_port_must_fit()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => NacosEmulator.StartAsync(new NacosEmulatorOptions { Port = 65000 }).GetAwaiter().GetResult());
