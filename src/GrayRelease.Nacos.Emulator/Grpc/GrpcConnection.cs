@@ -23,6 +23,7 @@ internal sealed class GrpcConnection
     private IServerStreamWriter<Payload>? _stream;
     private long _lastActiveMillis;
     private int _detecting;
+    private bool _registered;
 
     public GrpcConnection(string id, string remoteIp, int remotePort, long nowMillis, Action abortTransport)
     {
@@ -43,7 +44,7 @@ internal sealed class GrpcConnection
     public object Gate { get; } = new();
 
     /// <summary>Set by ConnectionSetupRequest on the stream: only then are unary calls (but ServerCheck) accepted.</summary>
-    public bool Registered { get; private set; }
+    public bool Registered => Volatile.Read(ref _registered);
 
     public IReadOnlyDictionary<string, string> Labels { get; private set; } = new Dictionary<string, string>();
 
@@ -82,7 +83,9 @@ internal sealed class GrpcConnection
         Labels = labels;
         ClientIp = clientIp;
         ClientVersion = clientVersion;
-        Registered = true;
+
+        // Written last: unary calls on other threads read the labels once they see it.
+        Volatile.Write(ref _registered, true);
     }
 
     public void AttachStream(IServerStreamWriter<Payload> stream) => Volatile.Write(ref _stream, stream);
