@@ -66,6 +66,29 @@ public sealed class GrpcTests : EmulatorTestBase
     }
 
     [Fact]
+    public async Task Null_headers_fail_like_the_server_502_with_metadata_headers_else_500()
+    {
+        await using var client = await ConnectAsync();
+        var body = Register("10.0.0.5", 7201).Replace("\"headers\":{}", "\"headers\":null", StringComparison.Ordinal);
+        var withHeaders = await client.CallAsync("InstanceRequest", body, new Dictionary<string, string> { ["app"] = "unknown" }, Timeout);
+        Assert.Equal(("ErrorResponse", 502), (withHeaders.Type, withHeaders.Body.GetProperty("errorCode").GetInt32()));
+        var without = await client.CallAsync("InstanceRequest", body, cancellationToken: Timeout);
+        Assert.Equal(("ErrorResponse", 500), (without.Type, without.Body.GetProperty("errorCode").GetInt32()));
+        Assert.Empty(Emulator.GetInstances("user-app"));
+    }
+
+    [Fact]
+    public async Task Naming_has_no_namespace_default_an_empty_namespace_is_another_one()
+    {
+        await using var client = await ConnectAsync();
+        await client.CallAsync("InstanceRequest", Register("10.0.0.5", 7201).Replace("\"namespace\":\"public\"", "\"namespace\":\"\"", StringComparison.Ordinal), cancellationToken: Timeout);
+        Assert.Empty(Emulator.GetInstances("user-app"));
+
+        var noNamespace = await client.CallAsync("InstanceRequest", Register("10.0.0.5", 7201).Replace("\"namespace\":\"public\",", "", StringComparison.Ordinal), cancellationToken: Timeout);
+        Assert.Equal(("ErrorResponse", 500), (noNamespace.Type, noNamespace.Body.GetProperty("resultCode").GetInt32()));
+    }
+
+    [Fact]
     public async Task A_grpc_registration_is_seen_by_the_v1_list_and_by_query()
     {
         await using var client = await ConnectAsync();
