@@ -4,8 +4,10 @@ using System.Net.Sockets;
 using GrayRelease.Nacos.Emulator.Auth;
 using GrayRelease.Nacos.Emulator.Config;
 using GrayRelease.Nacos.Emulator.Diagnostics;
+using GrayRelease.Nacos.Emulator.Grpc;
 using GrayRelease.Nacos.Emulator.Http;
 using GrayRelease.Nacos.Emulator.Naming;
+using GrayRelease.Nacos.Emulator.Profiles;
 using GrayRelease.Nacos.Emulator.Push;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -19,21 +21,27 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace GrayRelease.Nacos.Emulator;
 
 /// <summary>
-/// An in-process, Nacos-compatible server (naming v1/v2, config, auth, UDP push) on Kestrel, for integration
-/// tests and demos. State lives in memory and survives <see cref="StopAsync"/>; a restart drops ephemeral instances.
+/// An in-process, Nacos-compatible server (naming v1/v2/v3, config, auth, UDP push, gRPC) on Kestrel, for integration
+/// tests and demos, serving what its <see cref="NacosEmulatorOptions.ServerLine"/> serves. State lives in memory and
+/// survives <see cref="StopAsync"/>; a restart drops ephemeral instances (and closes every gRPC connection).
 /// </summary>
 public sealed class NacosEmulator : IAsyncDisposable
 {
+    private const int MaxPortPairAttempts = 20;
+
     private readonly NacosEmulatorOptions _options;
     private readonly ILogger _logger;
     private readonly NamingStore _naming;
     private readonly ConfigStore _configs;
     private readonly TokenService _tokens;
     private readonly UdpPushService _push;
+    private readonly GrpcConnections _grpcConnections;
+    private readonly GrpcServer? _grpcServer;
     private readonly IPAddress _bindAddress;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
     private WebApplication? _app;
     private ITimer? _healthTimer;
+    private Task _configWatch = Task.CompletedTask;
     private CancellationTokenSource _stopping = new();
     private bool _disposed;
 
@@ -47,6 +55,21 @@ public sealed class NacosEmulator : IAsyncDisposable
         _tokens = new TokenService(options);
         _push = new UdpPushService(_naming, options, _logger);
         _naming.ServiceChanged += _push.OnServiceChanged;
+        _grpcConnections = new GrpcConnections(_naming, _configs, options, Faults, _logger);
+        _naming.ServiceChanged += _grpcConnections.OnServiceChanged;
+        Faults.GrpcControl = _grpcConnections;
+        if (options.ServesGrpc)
+        {
+            var dispatcher = new GrpcDispatcher(
+                _grpcConnections,
+                new GrpcNaming(_naming, _grpcConnections, options, _logger),
+                new GrpcConfig(_configs, _logger),
+                _tokens,
+                options,
+                _logger);
+            _grpcServer = new GrpcServer(new GrpcServerState(_grpcConnections, dispatcher, options, _logger));
+        }
+
         _naming.InstanceExpired += (service, instance) =>
             Log.InstanceExpired(_logger, service.NamespaceId, service.GroupedName, instance.Ip, instance.Port);
         Port = options.Port;
@@ -61,7 +84,19 @@ public sealed class NacosEmulator : IAsyncDisposable
     /// <summary>The base of the Open API, e.g. <c>http://127.0.0.1:8848/nacos/</c>.</summary>
     public Uri BaseAddress => new(ServerAddress + "/nacos/");
 
-    /// <summary>Faults to inject into HTTP answers, switchable at run time.</summary>
+    /// <summary>
+    /// The gRPC port: always <see cref="Port"/> + 1000, as on a real server (8848 → 9848); with port 0 a free pair
+    /// is picked. 0 when the server line serves no gRPC (<see cref="NacosServerLine.Nacos14"/>).
+    /// </summary>
+    public int GrpcPort { get; private set; }
+
+    /// <summary>Where gRPC clients connect (plaintext HTTP/2), e.g. <c>http://127.0.0.1:9848</c>; null without gRPC.</summary>
+    public string? GrpcAddress => GrpcPort == 0 ? null : "http://" + FormatHost(ClientAddress) + ":" + GrpcPort.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The server line the emulator behaves as.</summary>
+    public NacosServerLine ServerLine => _options.ServerLine;
+
+    /// <summary>Faults to inject into HTTP answers and gRPC connections, switchable at run time.</summary>
     public NacosEmulatorFaults Faults { get; } = new();
 
     /// <summary>Whether the emulator is currently listening.</summary>
@@ -70,6 +105,8 @@ public sealed class NacosEmulator : IAsyncDisposable
     internal UdpPushService Push => _push;
 
     internal int HeldConfigListeners => _configs.HeldListeners;
+
+    internal GrpcConnections GrpcConnections => _grpcConnections;
 
     private IPAddress ClientAddress => _bindAddress.Equals(IPAddress.Any)
         ? IPAddress.Loopback
@@ -82,6 +119,13 @@ public sealed class NacosEmulator : IAsyncDisposable
     {
         var copy = (options ?? new NacosEmulatorOptions()).Clone();
         copy.Validate();
+
+        // Nacos 3.2 removed UDP push (alibaba/nacos #14052, PR #14074).
+        if (copy.ServerLine == NacosServerLine.Nacos32)
+        {
+            copy.PushEnabled = false;
+        }
+
         var emulator = new NacosEmulator(copy);
         try
         {
@@ -297,7 +341,7 @@ public sealed class NacosEmulator : IAsyncDisposable
         }
     }
 
-    private async Task StartCoreAsync(CancellationToken cancellationToken)
+    private async Task<WebApplication> StartHttpAsync(CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
         {
@@ -316,17 +360,17 @@ public sealed class NacosEmulator : IAsyncDisposable
         var auth = new AuthApi(_tokens, _options, Faults, _logger);
         app.Use(faults.InvokeAsync);
         app.Use(new ApiCompatibilityMiddleware(_options, _logger).InvokeAsync);
+        app.Use(new ServerLineGate(_options, _logger).InvokeAsync);
         app.Use(auth.InvokeAsync);
         app.UseRouting();
         new NamingApi(_naming, _push, _options, _logger).Map(app);
         new ConfigApi(_configs, _logger, StoppingToken).Map(app);
-        auth.Map(app);
-
-        if (_stopping.IsCancellationRequested)
+        if (_options.ServesV3ClientApi)
         {
-            _stopping.Dispose();
-            _stopping = new CancellationTokenSource();
+            new ClientApiV3(_naming, _configs, _options, _logger).Map(app);
         }
+
+        auth.Map(app);
 
         try
         {
@@ -339,6 +383,61 @@ public sealed class NacosEmulator : IAsyncDisposable
         }
 
         Port = BoundPort(app) ?? Port;
+        return app;
+    }
+
+    private async Task StartCoreAsync(CancellationToken cancellationToken)
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            _stopping.Dispose();
+            _stopping = new CancellationTokenSource();
+        }
+
+        var app = await StartHttpAsync(cancellationToken).ConfigureAwait(false);
+        if (_grpcServer is not null)
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                // Port + 1000 always (8848 → 9848), also for free ports, so clients find gRPC as on a real server.
+                var pairing = GrpcPort == 0 && _options.Port == 0;
+                var grpcPort = GrpcPort != 0 ? GrpcPort : Port + NacosEmulatorOptions.GrpcPortOffset;
+                try
+                {
+                    if (grpcPort > 65535)
+                    {
+                        throw new IOException($"The gRPC port {grpcPort} (HTTP port + {NacosEmulatorOptions.GrpcPortOffset}) is above 65535.");
+                    }
+
+                    await _grpcServer.StartAsync(_bindAddress, grpcPort, cancellationToken).ConfigureAwait(false);
+                    GrpcPort = _grpcServer.Port;
+                    break;
+                }
+                catch (Exception exception) when (pairing && attempt < MaxPortPairAttempts && exception is IOException or InvalidOperationException)
+                {
+                    // That free HTTP port's + 1000 is taken: take another free HTTP port.
+                    await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                    await app.DisposeAsync().ConfigureAwait(false);
+                    Port = 0;
+                    app = await StartHttpAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                    await app.DisposeAsync().ConfigureAwait(false);
+                    throw;
+                }
+            }
+
+            var stopping = _stopping.Token;
+            using (ExecutionContext.SuppressFlow())
+            {
+                _configWatch = Task.Run(() => _grpcConnections.WatchConfigsAsync(stopping), CancellationToken.None);
+            }
+
+            Log.GrpcStarted(_logger, GrpcAddress!);
+        }
+
         _push.Start(_bindAddress);
         _healthTimer = _options.TimeProvider.CreateTimer(
             static state => ((NacosEmulator)state!).CheckHealth(),
@@ -363,12 +462,18 @@ public sealed class NacosEmulator : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {
+            if (_grpcServer is not null)
+            {
+                await _grpcServer.StopAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             await app.StopAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             await app.DisposeAsync().ConfigureAwait(false);
             _push.Stop();
+            await _configWatch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
         Log.Stopped(_logger, ServerAddress);
@@ -382,6 +487,7 @@ public sealed class NacosEmulator : IAsyncDisposable
         {
             _naming.CheckHealth();
             _push.ExpireSubscriptions();
+            _grpcConnections.CheckIdle();
         }
 #pragma warning disable CA1031 // A timer callback must not throw: log and try again on the next tick.
         catch (Exception exception)

@@ -15,6 +15,7 @@ public sealed class NacosEmulatorFaults
     private bool _malformedBodies;
     private bool _hang;
     private string? _pathPrefix;
+    private DateTimeOffset _rejectGrpcUntil = DateTimeOffset.MinValue;
 
     /// <summary>Every answer is held back this long before it is produced.</summary>
     public TimeSpan ResponseDelay
@@ -76,6 +77,29 @@ public sealed class NacosEmulatorFaults
         set => Set(ref _pathPrefix, string.IsNullOrEmpty(value) ? null : value);
     }
 
+    /// <summary>Whether new gRPC connections are refused (closed as soon as they open) right now.</summary>
+    public bool RejectsGrpcConnections => DateTimeOffset.UtcNow < _rejectGrpcUntil;
+
+    internal Grpc.IGrpcConnectionControl? GrpcControl { get; set; }
+
+    /// <summary>Closes every gRPC connection (the socket): their instances are deregistered and pushed at once.</summary>
+    /// <returns>How many connections were closed.</returns>
+    public int DropGrpcConnections() => GrpcControl?.DropAll() ?? 0;
+
+    /// <summary>Refuses new gRPC connections for <paramref name="duration"/> (wall clock): each is closed as it opens.</summary>
+    /// <param name="duration">How long; zero or less stops refusing.</param>
+    public void RejectGrpcConnections(TimeSpan duration) =>
+        Set(ref _rejectGrpcUntil, duration <= TimeSpan.Zero ? DateTimeOffset.MinValue : DateTimeOffset.UtcNow + duration);
+
+    /// <summary>
+    /// Sends <c>ConnectResetRequest</c> (no target: "reconnect to the next server") on every set-up gRPC connection,
+    /// as an operator's rebalancing does, and waits up to 3 s for the answers.
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>How many connections answered.</returns>
+    public Task<int> ResetGrpcConnectionsAsync(CancellationToken cancellationToken = default) =>
+        GrpcControl?.ResetAllAsync(cancellationToken) ?? Task.FromResult(0);
+
     /// <summary>Switches every fault off.</summary>
     public void Reset()
     {
@@ -88,6 +112,7 @@ public sealed class NacosEmulatorFaults
             _malformedBodies = false;
             _hang = false;
             _pathPrefix = null;
+            _rejectGrpcUntil = DateTimeOffset.MinValue;
             SignalLocked();
         }
     }

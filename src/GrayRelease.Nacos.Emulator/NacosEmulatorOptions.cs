@@ -61,6 +61,19 @@ public sealed class NacosEmulatorOptions
     /// </summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>
+    /// The server line to behave as (what is served: gRPC, v1/v2/v3 HTTP, UDP push). Defaults to
+    /// <see cref="NacosServerLine.Nacos2"/> (everything but the v3 client API).
+    /// </summary>
+    // The target default is Nacos32: switch this one line once the client speaks gRPC.
+    public NacosServerLine ServerLine { get; set; } = NacosServerLine.Nacos2;
+
+    /// <summary>
+    /// How long after a change (or a first subscription) a gRPC <c>NotifySubscriberRequest</c> is sent; changes
+    /// within it are pushed together. The real server waits 500 ms (<c>nacos.naming.push.pushTaskDelay</c>).
+    /// </summary>
+    public TimeSpan GrpcPushDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Where the emulator logs; none (silent) by default.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
@@ -74,6 +87,21 @@ public sealed class NacosEmulatorOptions
         if (Port is < 0 or > 65535)
         {
             throw new ArgumentOutOfRangeException(nameof(Port), Port, "NacosEmulatorOptions.Port must be between 0 and 65535.");
+        }
+
+        if (!Enum.IsDefined(ServerLine))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ServerLine), ServerLine, "NacosEmulatorOptions.ServerLine must be Nacos14, Nacos2, Nacos31 or Nacos32.");
+        }
+
+        if (ServerLine != NacosServerLine.Nacos14 && Port > 65535 - GrpcPortOffset)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Port), Port, $"NacosEmulatorOptions.Port {Port}: the gRPC port (Port + {GrpcPortOffset}) would be above 65535.");
+        }
+
+        if (GrpcPushDelay < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(GrpcPushDelay), GrpcPushDelay, "NacosEmulatorOptions.GrpcPushDelay must not be negative.");
         }
 
         RequirePositive(HeartbeatTimeout, nameof(HeartbeatTimeout));
@@ -107,6 +135,13 @@ public sealed class NacosEmulatorOptions
             throw new ArgumentOutOfRangeException(name, value, $"NacosEmulatorOptions.{name} must be positive.");
         }
     }
+
+    /// <summary>The gRPC port is the main port + 1000, as on the real server (8848 → 9848).</summary>
+    internal const int GrpcPortOffset = 1000;
+
+    internal bool ServesGrpc => ServerLine != NacosServerLine.Nacos14;
+
+    internal bool ServesV3ClientApi => ServerLine is NacosServerLine.Nacos31 or NacosServerLine.Nacos32;
 
     internal NacosEmulatorOptions Clone() => (NacosEmulatorOptions)MemberwiseClone();
 }

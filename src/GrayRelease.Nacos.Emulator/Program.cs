@@ -2,7 +2,8 @@ using GrayRelease.Nacos.Emulator;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
-// Standalone: dotnet run --project src/GrayRelease.Nacos.Emulator [--port 8848] [--host 127.0.0.1] [--auth] [--username u --password p]
+// Standalone: dotnet run --project src/GrayRelease.Nacos.Emulator [--port 8848] [--profile nacos-1.4|nacos-2|nacos-3.1|nacos-3.2]
+//   [--host 127.0.0.1] [--auth] [--username u --password p]; gRPC listens on port + 1000.
 var configuration = new ConfigurationBuilder().AddCommandLine(EmulatorCommandLine.Normalize(args)).Build();
 using var loggerFactory = LoggerFactory.Create(logging => logging
     .AddSimpleConsole(console =>
@@ -20,6 +21,10 @@ var options = new NacosEmulatorOptions
     Password = configuration["password"] ?? "nacos",
     LoggerFactory = loggerFactory,
 };
+if (EmulatorCommandLine.ParseProfile(configuration["profile"]) is { } profile)
+{
+    options.ServerLine = profile;
+}
 
 var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 Console.CancelKeyPress += (_, e) =>
@@ -35,6 +40,6 @@ using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Cre
 });
 
 await using var emulator = await NacosEmulator.StartAsync(options);
-Console.WriteLine($"Nacos emulator listening on {emulator.ServerAddress} (Open API at {emulator.BaseAddress}; auth {(options.AuthEnabled ? "on" : "off")}). Ctrl+C stops it.");
+Console.WriteLine(EmulatorCommandLine.Banner(emulator, options.AuthEnabled));
 await stop.Task;
 return 0;

@@ -8,6 +8,8 @@ public sealed class AuthTests : EmulatorTestBase
 {
     protected override void Configure(NacosEmulatorOptions options)
     {
+        // A 3.x line: it serves the v1 logins and the v3 one (a 2.x server has no v3 login).
+        options.ServerLine = NacosServerLine.Nacos31;
         options.AuthEnabled = true;
         options.UserName = "ops";
         options.Password = "s3cret";

@@ -21,6 +21,9 @@ internal sealed class InstanceEntry
 
     public DateTimeOffset LastBeat { get; set; }
 
+    /// <summary>The gRPC connection that published it (no beats, removed with the connection); null for HTTP.</summary>
+    public string? Owner { get; set; }
+
     /// <summary>Insertion order, so list answers keep hosts in a stable order.</summary>
     public long Sequence { get; init; }
 

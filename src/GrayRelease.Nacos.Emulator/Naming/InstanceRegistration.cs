@@ -22,4 +22,7 @@ internal sealed class InstanceRegistration
     public string ClusterName { get; init; } = DefaultCluster;
 
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = EmptyMetadata;
+
+    /// <summary>The gRPC connection id that owns the instance; null for HTTP registrations.</summary>
+    public string? Owner { get; init; }
 }

@@ -4,7 +4,7 @@ namespace GrayRelease.Nacos.Emulator.Naming;
 /// The emulator's registry: services by namespace and group, instances by ip:port (like Nacos 2.x, where one
 /// ip:port client publishes one instance per service). One lock; change events are raised outside it.
 /// </summary>
-internal sealed class NamingStore
+internal sealed partial class NamingStore
 {
     private readonly object _gate = new();
     private readonly Dictionary<ServiceKey, Dictionary<string, InstanceEntry>> _services = [];
@@ -51,6 +51,7 @@ internal sealed class NamingStore
             entry.Ephemeral = registration.Ephemeral;
             entry.ClusterName = registration.ClusterName;
             entry.Metadata = registration.Metadata;
+            entry.Owner = registration.Owner;
             entry.LastBeat = Now;
         }
 
@@ -230,7 +231,8 @@ internal sealed class NamingStore
                 var serviceChanged = false;
                 foreach (var (id, entry) in instances)
                 {
-                    if (!entry.Ephemeral)
+                    // A gRPC connection's instance lives with its connection, not by beats.
+                    if (!entry.Ephemeral || entry.Owner is not null)
                     {
                         continue;
                     }

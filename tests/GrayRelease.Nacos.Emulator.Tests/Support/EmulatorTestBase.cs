@@ -26,7 +26,8 @@ public abstract class EmulatorTestBase : IAsyncLifetime, IDisposable
 
     public async Task InitializeAsync()
     {
-        var options = new NacosEmulatorOptions { TimeProvider = Clock };
+        // These tests are about the v1/v2 HTTP API: pinned to a line that serves it, whatever the default line is.
+        var options = new NacosEmulatorOptions { TimeProvider = Clock, ServerLine = NacosServerLine.Nacos2 };
         Configure(options);
         Emulator = await NacosEmulator.StartAsync(options, Timeout);
         Http = new HttpClient { BaseAddress = Emulator.BaseAddress, Timeout = TimeSpan.FromSeconds(20) };
