@@ -85,6 +85,21 @@ public sealed class NacosOptions
     public bool UdpPushEnabled { get; set; } = true;
 
     /// <summary>
+    /// Address sent to Nacos as <c>clientIP</c> for UDP push (the server pushes to exactly this address); default: the
+    /// local address that reaches the first server, or this machine's LAN address when that server is on loopback.
+    /// </summary>
+    public string? UdpHost { get; set; }
+
+    /// <summary>UDP port for push (0 = any free port); set it with <see cref="UdpHost"/> behind a port forward.</summary>
+    public int UdpPort { get; set; }
+
+    /// <summary>
+    /// Comma-separated extra addresses UDP pushes may come from (e.g. the address of a Nacos container seen from the
+    /// host); pushes from the configured servers' own addresses are always accepted, anything else is dropped.
+    /// </summary>
+    public string? UdpTrustedSenders { get; set; }
+
+    /// <summary>
     /// After Nacos was unreachable, how long answers are merged into the cached list instead of replacing it: a
     /// restarted server forgets ephemeral instances until each one's next heartbeat re-registers it, and adopting those
     /// partial lists would send traffic to the few instances that happened to beat first (or fail it).

@@ -33,6 +33,7 @@ internal sealed class UdpPushService : IDisposable
     private long _lastRefTime;
     private long _pushesSent;
     private long _acksReceived;
+    private long _unmatchedPackets;
 
     public UdpPushService(NamingStore store, NacosEmulatorOptions options, ILogger logger)
     {
@@ -47,6 +48,9 @@ internal sealed class UdpPushService : IDisposable
     public long AcksReceived => Interlocked.Read(ref _acksReceived);
 
     public int SubscriptionCount => _subscriptions.Count;
+
+    /// <summary>Datagrams that acknowledged no pending push (foreign, late, duplicate or malformed).</summary>
+    public long UnmatchedPackets => Interlocked.Read(ref _unmatchedPackets);
 
     /// <summary>Where pushes go (for tests).</summary>
     public IReadOnlyList<IPEndPoint> SubscriberTargets => [.. _subscriptions.Keys.Select(key => key.Target)];
@@ -294,6 +298,7 @@ internal sealed class UdpPushService : IDisposable
         if (!string.Equals(type, "push-ack", StringComparison.Ordinal)
             || !_pending.TryRemove(AckKey(sender, lastRefTime), out var pending))
         {
+            Interlocked.Increment(ref _unmatchedPackets);
             Log.UnexpectedUdpPacket(_logger, sender.ToString(), type ?? "(none)");
             return;
         }

@@ -103,6 +103,21 @@ public sealed class NacosServiceInstanceProvider : IServiceInstanceProvider, IAs
 
     internal UdpPushReceiver? PushReceiver => _push.Value;
 
+    /// <summary>Refreshes a service already looked up, as a poll would (tests race it against push).</summary>
+    internal async Task RefreshNowAsync(string serviceName, CancellationToken cancellationToken)
+    {
+        if (_entries.TryGetValue(serviceName, out var entry))
+        {
+            await RefreshAsync(entry, "poll", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Completes once no refresh of the service is pending (for tests).</summary>
+    internal Task IdleAsync(string serviceName) => Task.CompletedTask;
+
+    /// <summary>The current poll period of a service looked up before (for tests).</summary>
+    internal TimeSpan? GetPollInterval(string serviceName) => _entries.TryGetValue(serviceName, out var entry) ? entry.PollInterval : null;
+
     private async Task LoadFirstAsync(ServiceEntry entry)
     {
         var token = _disposed.Token;
