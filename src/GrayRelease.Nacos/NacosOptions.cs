@@ -78,7 +78,11 @@ public sealed class NacosOptions
     /// <summary>When true (default), an empty instance list from Nacos does not wipe a non-empty cached list.</summary>
     public bool PushEmptyProtection { get; set; } = true;
 
-    /// <summary>Folder of the on-disk snapshots used when Nacos is unreachable; default under the temp folder.</summary>
+    /// <summary>
+    /// Folder of the on-disk snapshots used when Nacos is unreachable; default <c>grayrelease-nacos</c> in the user's
+    /// cache folder (<c>$XDG_CACHE_HOME</c> or <c>~/.cache</c>, <c>~/Library/Caches</c>, <c>%LOCALAPPDATA%</c>). Kept
+    /// private to the user (0700 / 0600 on Unix); a folder owned by another user is refused.
+    /// </summary>
     public string? SnapshotPath { get; set; }
 
     /// <summary>Whether to receive UDP push from Nacos (1.x to 3.1) in addition to polling.</summary>
@@ -132,6 +136,6 @@ public sealed class NacosOptions
 
     internal string GetSnapshotPath() =>
         string.IsNullOrEmpty(SnapshotPath)
-            ? Path.Combine(Path.GetTempPath(), "grayrelease-nacos")
+            ? Discovery.PrivateSnapshotFolder.DefaultRoot()
             : SnapshotPath;
 }

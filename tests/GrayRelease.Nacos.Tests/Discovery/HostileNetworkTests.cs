@@ -137,31 +137,54 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         var provider = Provider(TestSupport.Options(nacos));
         IReadOnlyList<ServiceInstance>? lastSeen = null;
-        provider.InstancesChanged += (_, e) => Volatile.Write(ref lastSeen, e.Instances);
+        provider.InstancesChanged += (_, e) =>
+        {
+            // Like a load balancer building its routing table: a handler takes a little while.
+            Thread.SpinWait(Random.Shared.Next(0, 20_000));
+            Volatile.Write(ref lastSeen, e.Instances);
+        };
         await provider.GetInstancesAsync("user-app", cts.Token);
         var stale = 0;
+        var behind = 0;
 
+        var receiver = new IPEndPoint(IPAddress.Parse(provider.PushReceiver!.ClientIp), provider.PushReceiver.Port);
+        using var server = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
         for (var round = 1; round <= Rounds; round++)
         {
-            var weight = round + 1;
-            var acks = nacos.Push.AcksReceived;
-            var poll = Task.Run(() => provider.RefreshNowAsync("user-app", cts.Token));
-            nacos.SetInstanceWeight("user-app", "127.0.0.1", 7201, weight);
-            var secondPoll = Task.Run(() => provider.RefreshNowAsync("user-app", cts.Token));
-            await Task.WhenAll(poll, secondPoll);
-            await TestSupport.WaitUntilAsync(() => nacos.Push.AcksReceived > acks, $"round {round}: the push is acknowledged");
-            await provider.IdleAsync("user-app");
-            await TestSupport.WaitUntilAsync(async () => (await provider.GetInstancesAsync("user-app"))![0].Weight == weight, $"round {round}: the provider has the new list");
+            // Polls race with pushes of three quick changes: each one a different list.
+            var refreshes = new List<Task>();
+            for (var change = 1; change <= 3; change++)
+            {
+                refreshes.Add(Task.Run(() => provider.RefreshNowAsync("user-app", cts.Token)));
+                nacos.SetInstanceWeight("user-app", "127.0.0.1", 7201, (round * 10) + change);
+            }
 
+            await Task.WhenAll(refreshes);
+
+            // Datagrams are handled in order: once this one is answered, the round's pushes were handled too.
+            await server.SendAsync("{\"type\":\"what\",\"lastRefTime\":1,\"data\":\"\"}"u8.ToArray(), receiver, cts.Token);
+            while (!Encoding.UTF8.GetString((await server.ReceiveAsync(cts.Token)).Buffer).Contains("unknown-ack", StringComparison.Ordinal))
+            {
+            }
+
+            await provider.IdleAsync("user-app");
             var current = await provider.GetInstancesAsync("user-app", cts.Token);
             if (!ReferenceEquals(Volatile.Read(ref lastSeen), current))
             {
                 stale++;
             }
+
+            // An older answer applied after the last push leaves the provider itself behind the registry until the
+            // next poll (a minute here).
+            if (current![0].Weight != (round * 10) + 3)
+            {
+                behind++;
+            }
         }
 
-        output.WriteLine($"stale rounds {stale} of {Rounds}");
+        output.WriteLine($"stale rounds {stale} of {Rounds} (subscriber older than the provider); provider behind the registry after {behind} of {Rounds}");
         Assert.Equal(0, stale);
+        Assert.Equal(0, behind);
     }
 
     [Theory]
@@ -263,6 +286,51 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Equal((lan ?? IPAddress.Loopback).ToString(), provider.PushReceiver.ClientIp);
         nacos.RegisterInstance("user-app", "127.0.0.1", 7202, Version("V2"));
         await TestSupport.WaitUntilAsync(async () => (await provider.GetInstancesAsync("user-app"))!.Count == 2, "the push to that address is received");
+    }
+
+    [Fact]
+    public async Task Names_nacos_lists_no_instance_of_get_no_poll_loop()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 100, PushEnabled = false });
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
+        var handler = new RecordingHandler();
+        var options = TestSupport.Options(nacos);
+        options.UdpPushEnabled = false;
+        var provider = Provider(options, handler);
+
+        // What a gray-aware HttpClient sends for every external host it calls.
+        for (var i = 1; i <= 5; i++)
+        {
+            Assert.Null(await provider.GetInstancesAsync($"api-{i}.example.com", cts.Token));
+        }
+
+        Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
+        await TestSupport.WaitUntilAsync(() => handler.Requests.Count(r => r.Uri.Query.Contains("user-app", StringComparison.Ordinal)) >= 5, "the known service is polled");
+
+        var unknownAsks = handler.Requests.Count(r => r.Uri.Query.Contains(".example.com", StringComparison.Ordinal));
+        output.WriteLine($"list calls for 5 unknown names while the known one was polled 5 times: {unknownAsks}");
+        Assert.Equal(5, unknownAsks);
+    }
+
+    [Fact]
+    public async Task A_service_seen_before_never_falls_through_when_its_first_answer_is_empty()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 60_000 });
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
+        var options = TestSupport.Options(nacos);
+        var before = Provider(options);
+        Assert.Single((await before.GetInstancesAsync("user-app", cts.Token))!);
+        await before.DisposeAsync();
+
+        // A restarted registry (or all instances restarting at once) answers an empty list, as for an unknown name.
+        nacos.RemoveInstance("user-app", "127.0.0.1", 7201);
+        var restarted = Provider(options);
+        var instances = await restarted.GetInstancesAsync("user-app", cts.Token);
+
+        Assert.NotNull(instances);
+        Assert.Equal([7201], instances.Select(i => i.Port));
     }
 
     private sealed class DisposeAction(Action action) : IAsyncDisposable

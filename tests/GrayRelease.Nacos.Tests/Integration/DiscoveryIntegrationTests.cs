@@ -111,7 +111,7 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsync
         await provider.GetInstancesAsync("user-app", cts.Token);
         using var server = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
 
-        await server.SendAsync("{\"type\":\"dump\",\"lastRefTime\":5,\"data\":\"\"}"u8.ToArray(), new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, provider.PushReceiver!.Port), cts.Token);
+        await server.SendAsync("{\"type\":\"dump\",\"lastRefTime\":5,\"data\":\"\"}"u8.ToArray(), new System.Net.IPEndPoint(System.Net.IPAddress.Parse(provider.PushReceiver!.ClientIp), provider.PushReceiver.Port), cts.Token);
         var answer = await server.ReceiveAsync(cts.Token);
 
         using var json = System.Text.Json.JsonDocument.Parse(answer.Buffer);
