@@ -164,7 +164,7 @@ public sealed class NacosServiceInstanceProvider : IServiceInstanceProvider, IAs
                 }
 
                 // Unknown for a while: forget it, so this lookup asks Nacos again.
-                if (_entries.TryRemove(new KeyValuePair<string, ServiceCacheEntry>(serviceName, existing)))
+                if (_entries.TryRemove(new KeyValuePair<string, ServiceCacheEntry>(serviceName, existing)) && existing.UncountUnknown())
                 {
                     Interlocked.Decrement(ref _unknownCount);
                 }
@@ -209,7 +209,7 @@ public sealed class NacosServiceInstanceProvider : IServiceInstanceProvider, IAs
         var now = _time.GetTimestamp();
         foreach (var pair in _entries)
         {
-            if (pair.Value.IsUnknown && now >= pair.Value.UnknownUntil && _entries.TryRemove(pair))
+            if (pair.Value.IsUnknown && now >= pair.Value.UnknownUntil && _entries.TryRemove(pair) && pair.Value.UncountUnknown())
             {
                 Interlocked.Decrement(ref _unknownCount);
             }
@@ -276,6 +276,7 @@ public sealed class NacosServiceInstanceProvider : IServiceInstanceProvider, IAs
             entry.UnknownUntil = _time.GetTimestamp() + (long)(UnknownServiceTtl.TotalSeconds * _time.TimestampFrequency);
             if (!entry.Transient)
             {
+                entry.CountAsUnknown();
                 Interlocked.Increment(ref _unknownCount);
             }
         }
@@ -284,6 +285,11 @@ public sealed class NacosServiceInstanceProvider : IServiceInstanceProvider, IAs
     /// <summary>Starts the poll loop once the service is known (only names the registry knows are polled).</summary>
     private void EnsurePolled(ServiceCacheEntry entry)
     {
+        if (entry.UncountUnknown())
+        {
+            Interlocked.Decrement(ref _unknownCount);
+        }
+
         if (entry.Transient)
         {
             // Looked up while the unknown-name cache was full, and known after all: cache it like any other.

@@ -15,6 +15,7 @@ internal sealed class ServiceCacheEntry(string name)
     private int _pushSignalled;
     private Task _signalled = Task.CompletedTask;
     private int _polled;
+    private int _countedUnknown;
 
     public string Name { get; } = name;
 
@@ -74,6 +75,12 @@ internal sealed class ServiceCacheEntry(string name)
 
     /// <summary>True for the one caller that must start the poll loop.</summary>
     public bool StartPolling() => Interlocked.Exchange(ref _polled, 1) == 0;
+
+    /// <summary>Marks the entry as counted among the unknown names.</summary>
+    public void CountAsUnknown() => Volatile.Write(ref _countedUnknown, 1);
+
+    /// <summary>True for the one caller that must take the entry off the unknown count (removed, or known at last).</summary>
+    public bool UncountUnknown() => Interlocked.Exchange(ref _countedUnknown, 0) == 1;
 
     public void QueueSnapshot(string body) => Volatile.Write(ref _pendingSnapshot, body);
 
