@@ -34,4 +34,7 @@ internal static partial class Log
 
     [LoggerMessage(109, LogLevel.Warning, "The background refresh of {ServiceName} failed; retrying at the next period")]
     public static partial void BackgroundRefreshFailed(ILogger logger, Exception exception, string serviceName);
+
+    [LoggerMessage(110, LogLevel.Warning, "Nacos lists no instance of {ServiceName}, which has a snapshot (it was a service): serving its {Count} instance(s) from {Path} (push-empty protection, nacos:PushEmptyProtection)")]
+    public static partial void EmptyFirstAnswerServedFromSnapshot(ILogger logger, string serviceName, int count, string path);
 }

@@ -42,7 +42,15 @@ public sealed partial class NacosServiceInstanceProvider
                 return;
             }
 
-            Log.ServedFromSnapshot(_logger, entry.Name, info.Hosts.Count, _snapshots.GetPath(groupedName));
+            if (answered)
+            {
+                Log.EmptyFirstAnswerServedFromSnapshot(_logger, entry.Name, info.Hosts.Count, _snapshots.GetPath(groupedName));
+            }
+            else
+            {
+                Log.ServedFromSnapshot(_logger, entry.Name, info.Hosts.Count, _snapshots.GetPath(groupedName));
+            }
+
             var instances = InstanceListMapper.Map(entry.Name, info.Hosts);
             SetList(entry, instances, InstanceListMapper.Signature(instances), body, "snapshot");
         }

@@ -53,9 +53,10 @@ internal static class PrivateSnapshotFolder
             return null;
         }
 
-        Directory.CreateDirectory(folder, FolderMode);
+        var top = Path.GetFullPath(root).TrimEnd(Path.DirectorySeparatorChar);
+        CreatePrivate(Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar));
         var me = Owner.Current();
-        for (var current = Path.GetFullPath(folder); ; current = Path.GetDirectoryName(current)!)
+        for (var current = Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar); ; current = Path.GetDirectoryName(current)!)
         {
             var owner = Owner.Of(current);
             if (me is { } uid && owner is { } ownerUid && ownerUid != uid)
@@ -63,16 +64,34 @@ internal static class PrivateSnapshotFolder
                 return $"{current} is owned by user id {ownerUid}, not by this user ({uid})";
             }
 
-            // Our own folder created looser (an older version, a umask): tighten it.
+            if (current.Length <= top.Length)
+            {
+                return null;
+            }
+
+            // A folder of ours below the root that is looser (created by an older version, or another umask): tighten
+            // it. The root itself may be a configured folder with other uses, so it is left as it is.
             if ((File.GetUnixFileMode(current) & ~FolderMode) != 0)
             {
                 File.SetUnixFileMode(current, FolderMode);
             }
+        }
+    }
 
-            if (current.Length <= Path.GetFullPath(root).TrimEnd(Path.DirectorySeparatorChar).Length)
-            {
-                return null;
-            }
+    /// <summary>Creates the missing folders of <paramref name="folder"/> one by one, each 0700 (the mode of
+    /// <c>Directory.CreateDirectory(path, mode)</c> applies to the last one only).</summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private static void CreatePrivate(string folder)
+    {
+        var missing = new Stack<string>();
+        for (var current = folder; !string.IsNullOrEmpty(current) && !Directory.Exists(current); current = Path.GetDirectoryName(current))
+        {
+            missing.Push(current);
+        }
+
+        while (missing.TryPop(out var next))
+        {
+            Directory.CreateDirectory(next, FolderMode);
         }
     }
 
