@@ -129,6 +129,26 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task A_sender_listed_in_UdpTrustedSenders_is_answered()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 60_000 });
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
+        var options = TestSupport.Options(nacos);
+
+        // E.g. a Nacos container (172.17.0.2) reached through a published port pushes from its own address.
+        options.UdpTrustedSenders = "192.0.2.250, 127.0.0.2";
+        var provider = Provider(options);
+        await provider.GetInstancesAsync("user-app", cts.Token);
+        using var container = new UdpClient(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
+
+        await container.SendAsync("{\"type\":\"what\",\"lastRefTime\":3,\"data\":\"\"}"u8.ToArray(), new IPEndPoint(IPAddress.Parse(provider.PushReceiver!.ClientIp), provider.PushReceiver.Port), cts.Token);
+        var answer = await container.ReceiveAsync(cts.Token);
+
+        Assert.Contains("unknown-ack", Encoding.UTF8.GetString(answer.Buffer), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Concurrent_poll_and_push_never_leave_subscribers_on_an_older_list_than_the_provider()
     {
         const int Rounds = 200;
