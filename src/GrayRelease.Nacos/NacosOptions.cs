@@ -84,11 +84,30 @@ public sealed class NacosOptions
     /// <summary>When true (default), an empty instance list from Nacos does not wipe a non-empty cached list.</summary>
     public bool PushEmptyProtection { get; set; } = true;
 
-    /// <summary>Folder of the on-disk snapshots used when Nacos is unreachable; default under the temp folder.</summary>
+    /// <summary>
+    /// Folder of the on-disk snapshots used when Nacos is unreachable; default <c>grayrelease-nacos</c> in the user's
+    /// cache folder (<c>$XDG_CACHE_HOME</c> or <c>~/.cache</c>, <c>~/Library/Caches</c>, <c>%LOCALAPPDATA%</c>). Kept
+    /// private to the user (0700 / 0600 on Unix); a folder owned by another user is refused.
+    /// </summary>
     public string? SnapshotPath { get; set; }
 
     /// <summary>Whether to receive UDP push from Nacos (1.x to 3.1) in addition to polling.</summary>
     public bool UdpPushEnabled { get; set; } = true;
+
+    /// <summary>
+    /// Address sent to Nacos as <c>clientIP</c> for UDP push (the server pushes to exactly this address); default: the
+    /// local address that reaches the first server, or this machine's LAN address when that server is on loopback.
+    /// </summary>
+    public string? UdpHost { get; set; }
+
+    /// <summary>UDP port for push (0 = any free port); set it with <see cref="UdpHost"/> behind a port forward.</summary>
+    public int UdpPort { get; set; }
+
+    /// <summary>
+    /// Comma-separated extra addresses UDP pushes may come from (e.g. the address of a Nacos container seen from the
+    /// host); pushes from the configured servers' own addresses are always accepted, anything else is dropped.
+    /// </summary>
+    public string? UdpTrustedSenders { get; set; }
 
     /// <summary>
     /// After Nacos was unreachable, how long answers are merged into the cached list instead of replacing it: a
@@ -123,6 +142,6 @@ public sealed class NacosOptions
 
     internal string GetSnapshotPath() =>
         string.IsNullOrEmpty(SnapshotPath)
-            ? Path.Combine(Path.GetTempPath(), "grayrelease-nacos")
+            ? Discovery.PrivateSnapshotFolder.DefaultRoot()
             : SnapshotPath;
 }

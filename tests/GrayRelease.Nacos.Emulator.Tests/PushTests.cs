@@ -24,6 +24,10 @@ public sealed class PushTests : EmulatorTestBase
         Assert.Equal("dom", afterRegister.Push.GetProperty("type").GetString());
         Assert.Equal(["127.0.0.1:7001"], HostAddresses(afterRegister.Data));
         Assert.Equal("DEFAULT_GROUP@@order-app", afterRegister.Data.GetProperty("name").GetString());
+
+        // push/v2/executor/PushExecutorUdpImpl.replaceServiceInfoName builds a ServiceInfo without groupName,
+        // and JacksonUtils leaves null fields out.
+        Assert.False(afterRegister.Data.TryGetProperty("groupName", out _));
         Assert.Empty(HostAddresses(afterDeregister.Data));
         Assert.True(afterDeregister.Push.GetProperty("lastRefTime").GetInt64() > afterRegister.Push.GetProperty("lastRefTime").GetInt64());
     }
@@ -179,17 +183,38 @@ public sealed class PushTests : EmulatorTestBase
     }
 
     [Fact]
-    public async Task An_ack_from_another_local_address_of_the_subscriber_is_accepted()
+    public async Task An_ack_from_another_address_with_the_subscribers_port_is_not_taken_for_its_ack()
     {
-        using var udp = new UdpClient(new IPEndPoint(IPAddress.Any, 0));
-        var port = ((IPEndPoint)udp.Client.LocalEndPoint!).Port;
+        // naming/.../remote/udp/UdpConnector.java matches an ack on AckEntry.getAckKey(ip, port, lastRefTime):
+        // the sender's address counts as much as its port.
+        using var subscriber = new UdpClient(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
+        var port = ((IPEndPoint)subscriber.Client.LocalEndPoint!).Port;
+        using var other = new UdpClient(new IPEndPoint(IPAddress.Loopback, port));
         using (await SendAsync(HttpMethod.Get, $"v1/ns/instance/list?{Svc}&udpPort={port}&clientIP=127.0.0.2", configure: r => r.Headers.TryAddWithoutValidation("User-Agent", "Nacos-Java-Client:v1.0.0")))
         {
         }
 
         Emulator.RegisterInstance("order-app", "127.0.0.1", 7001);
-        var push = await ReceivePushAsync(udp);
+        var push = await ReceivePushAsync(subscriber);
         var ack = Encoding.UTF8.GetBytes($$"""{"type":"push-ack","lastRefTime":{{push.Push.GetProperty("lastRefTime").GetInt64()}},"data":""}""");
+        await other.SendAsync(ack, push.Sender, Timeout);
+        await EventuallyAsync(() => Emulator.Push.AcksReceived + Emulator.Push.UnmatchedPackets == 1, "the foreign ack to be handled");
+        Assert.Equal(0, Emulator.Push.AcksReceived);
+
+        await subscriber.SendAsync(ack, push.Sender, Timeout);
+        await EventuallyAsync(() => Emulator.Push.AcksReceived == 1, "the subscriber's own ack to be accepted");
+    }
+
+    [Fact]
+    public async Task An_ack_with_lastRefTime_as_a_string_is_accepted_as_the_server_does()
+    {
+        // AckPacket.lastRefTime is a long read by Jackson, which coerces "123" to 123.
+        using var udp = NewUdpClient();
+        await SubscribeAsync(udp, "Nacos-Java-Client:v1.0.0");
+        Emulator.RegisterInstance("order-app", "127.0.0.1", 7001);
+        var push = await ReceivePushAsync(udp);
+
+        var ack = Encoding.UTF8.GetBytes($$"""{"type":"push-ack","lastRefTime":"{{push.Push.GetProperty("lastRefTime").GetInt64()}}","data":""}""");
         await udp.SendAsync(ack, push.Sender, Timeout);
 
         await EventuallyAsync(() => Emulator.Push.AcksReceived == 1, "the ack to be accepted");

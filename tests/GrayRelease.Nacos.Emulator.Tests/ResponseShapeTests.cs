@@ -90,7 +90,12 @@ public sealed class ResponseShapeTests : EmulatorTestBase
         var push = JsonDocument.Parse(Decompress(datagram.Buffer)).RootElement;
         JsonShape.AssertSame(Fixtures.Json("udp-push.json"), push);
         using var data = JsonDocument.Parse(push.GetProperty("data").GetString()!);
-        using var fixtureData = JsonDocument.Parse(Fixtures.Json("udp-push.json").GetProperty("data").GetString()!);
+        // The fixture's data carries groupName, but 2.x/3.x servers push without it (issue 11 item 18):
+        // push/v2/executor/PushExecutorUdpImpl.replaceServiceInfoName copies name, clusters, hosts, lastRefTime and
+        // cacheMillis into a new ServiceInfo, and JacksonUtils (NON_NULL) leaves the null groupName out.
+        var expected = System.Text.Json.Nodes.JsonNode.Parse(Fixtures.Json("udp-push.json").GetProperty("data").GetString()!)!.AsObject();
+        Assert.True(expected.Remove("groupName"));
+        using var fixtureData = JsonDocument.Parse(expected.ToJsonString());
         JsonShape.AssertSame(fixtureData.RootElement, data.RootElement);
     }
 

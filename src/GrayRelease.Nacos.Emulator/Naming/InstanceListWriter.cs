@@ -12,11 +12,16 @@ internal static class InstanceListWriter
         string clusters,
         IReadOnlyList<EmulatedInstance> hosts,
         NacosEmulatorOptions options,
-        long lastRefTime)
+        long lastRefTime,
+        bool includeGroupName = true)
     {
         writer.WriteStartObject();
         writer.WriteString("name", key.GroupedName);
-        writer.WriteString("groupName", key.GroupName);
+        if (includeGroupName)
+        {
+            writer.WriteString("groupName", key.GroupName);
+        }
+
         writer.WriteString("clusters", clusters);
         writer.WriteNumber("cacheMillis", options.CacheMillis);
         writer.WriteStartArray("hosts");

@@ -13,7 +13,8 @@ namespace GrayRelease.Nacos.Emulator.Push;
 /// <summary>
 /// The 1.x UDP push of the real server (<c>UdpPushService</c> / <c>UdpConnector</c>): a list call with a
 /// <c>udpPort</c> subscribes the caller; every change of the service is sent as a <c>dom</c> datagram (gzip from
-/// 1 KiB), resent once when no ack arrives within the ack timeout.
+/// 1 KiB), resent once when no ack arrives within the ack timeout. An ack counts only from the address and port the push
+/// went to.
 /// </summary>
 internal sealed class UdpPushService : IDisposable
 {
@@ -33,6 +34,7 @@ internal sealed class UdpPushService : IDisposable
     private long _lastRefTime;
     private long _pushesSent;
     private long _acksReceived;
+    private long _unmatchedPackets;
 
     public UdpPushService(NamingStore store, NacosEmulatorOptions options, ILogger logger)
     {
@@ -48,6 +50,9 @@ internal sealed class UdpPushService : IDisposable
 
     public int SubscriptionCount => _subscriptions.Count;
 
+    /// <summary>Datagrams that acknowledged no pending push (foreign, late, duplicate or malformed).</summary>
+    public long UnmatchedPackets => Interlocked.Read(ref _unmatchedPackets);
+
     /// <summary>Where pushes go (for tests).</summary>
     public IReadOnlyList<IPEndPoint> SubscriberTargets => [.. _subscriptions.Keys.Select(key => key.Target)];
 
@@ -62,7 +67,11 @@ internal sealed class UdpPushService : IDisposable
             _receiveCancellation = cancellation;
         }
 
-        _ = Task.Run(() => ReceiveAcksAsync(socket, cancellation.Token), CancellationToken.None);
+        // The receiver lives as long as the socket: it must not keep the caller's execution context (Activity, scopes).
+        using (ExecutionContext.SuppressFlow())
+        {
+            _ = Task.Run(() => ReceiveAcksAsync(socket, cancellation.Token), CancellationToken.None);
+        }
     }
 
     /// <summary>Closes the socket; subscriptions and unacknowledged pushes are forgotten, as in a restart.</summary>
@@ -155,8 +164,10 @@ internal sealed class UdpPushService : IDisposable
     {
         var hosts = _store.Select(service, clusters, healthyOnly: false);
         var nowMillis = _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        // push/v2/executor/PushExecutorUdpImpl.replaceServiceInfoName copies name (grouped), clusters, hosts,
+        // lastRefTime and cacheMillis into a new ServiceInfo: no groupName, which JacksonUtils (NON_NULL) leaves out.
         var listAnswer = JsonOutput.ToBytes(writer =>
-            InstanceListWriter.WriteServiceInfo(writer, service, clusters, hosts, _options, nowMillis));
+            InstanceListWriter.WriteServiceInfo(writer, service, clusters, hosts, _options, nowMillis, includeGroupName: false));
         var lastRefTime = NextLastRefTime();
         var datagram = JsonOutput.ToBytes(writer =>
         {
@@ -264,7 +275,17 @@ internal sealed class UdpPushService : IDisposable
                 return;
             }
 
-            HandleAck(buffer.AsSpan(0, received.ReceivedBytes), (IPEndPoint)received.RemoteEndPoint);
+            try
+            {
+                HandleAck(buffer.AsSpan(0, received.ReceivedBytes), (IPEndPoint)received.RemoteEndPoint);
+            }
+#pragma warning disable CA1031 // No datagram may end the ack receiver.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+                Interlocked.Increment(ref _unmatchedPackets);
+                Log.UnexpectedUdpPacket(_logger, received.RemoteEndPoint.ToString() ?? "(unknown)", "(unreadable)");
+            }
         }
     }
 
@@ -282,18 +303,26 @@ internal sealed class UdpPushService : IDisposable
                 type = typeElement.GetString();
             }
 
-            if (root.TryGetProperty("lastRefTime", out var refElement) && refElement.ValueKind == JsonValueKind.Number)
+            // AckPacket.lastRefTime is a long read by Jackson, which also takes the string form ("123").
+            if (root.TryGetProperty("lastRefTime", out var refElement))
             {
-                refElement.TryGetInt64(out lastRefTime);
+                _ = refElement.ValueKind switch
+                {
+                    JsonValueKind.Number => refElement.TryGetInt64(out lastRefTime),
+                    JsonValueKind.String => long.TryParse(refElement.GetString(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out lastRefTime),
+                    _ => false,
+                };
             }
         }
-        catch (JsonException)
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
         {
+            // Not JSON, or a string that is not UTF-8: an unexpected packet, like any other.
         }
 
         if (!string.Equals(type, "push-ack", StringComparison.Ordinal)
             || !_pending.TryRemove(AckKey(sender, lastRefTime), out var pending))
         {
+            Interlocked.Increment(ref _unmatchedPackets);
             Log.UnexpectedUdpPacket(_logger, sender.ToString(), type ?? "(none)");
             return;
         }
@@ -320,12 +349,14 @@ internal sealed class UdpPushService : IDisposable
     }
 
     /// <summary>
-    /// lastRefTime is unique per emulator, so it alone finds the push; the sender's port must still match,
-    /// but not its address: a client bound to all interfaces answers from loopback when pushed at its LAN address.
+    /// As <c>naming/.../remote/udp/AckEntry.getAckKey(host, port, lastRefTime)</c>: the ack must come from the address
+    /// and port the push went to (<c>UdpConnector</c> builds the key from the ack's sender).
     /// </summary>
     private static string AckKey(IPEndPoint target, long lastRefTime) =>
-        target.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":"
+        Normalize(target.Address) + "," + target.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) + ","
         + lastRefTime.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string Normalize(IPAddress address) => (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
 
     private static byte[] Gzip(byte[] data)
     {

@@ -284,17 +284,17 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
     private void SaveSnapshot(NacosConfigKey key, string content)
     {
         var path = SnapshotPath(key);
-        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllText(temp, content, Encoding.UTF8);
-            File.Move(temp, path, overwrite: true);
+            // Configurations may hold secrets: the folder is private to this user, and refused when another user owns it.
+            if (CheckSnapshotFolder(path))
+            {
+                PrivateSnapshotFolder.Write(path, content);
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             Log.SnapshotWriteFailed(_logger, ex, path);
-            TryDelete(temp);
         }
     }
 
@@ -303,7 +303,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
         var path = SnapshotPath(key);
         try
         {
-            return File.Exists(path) ? File.ReadAllText(path, Encoding.UTF8) : null;
+            return CheckSnapshotFolder(path) && File.Exists(path) ? File.ReadAllText(path, Encoding.UTF8) : null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -312,16 +312,15 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
         }
     }
 
-    private static void TryDelete(string path)
+    private bool CheckSnapshotFolder(string path)
     {
-        try
+        var refused = PrivateSnapshotFolder.Prepare(_options.GetSnapshotPath(), Path.GetDirectoryName(path)!);
+        if (refused is not null)
         {
-            File.Delete(path);
+            Log.SnapshotFolderRefused(_logger, _options.GetSnapshotPath(), refused);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Best effort: a stray temporary file is harmless.
-        }
+
+        return refused is null;
     }
 
     private sealed class ConfigEntry(NacosConfigKey key, NacosListenerOptions listener)

@@ -36,6 +36,24 @@ internal sealed class NacosOptionsValidator(IHostEnvironment? environment = null
             failures.Add($"nacos:Ip must be an IP address; got '{options.Ip}'.");
         }
 
+        if (!string.IsNullOrEmpty(options.UdpHost) && !System.Net.IPAddress.TryParse(options.UdpHost.Trim('[', ']'), out _))
+        {
+            failures.Add($"nacos:UdpHost must be an IP address (the server pushes to exactly this address); got '{options.UdpHost}'.");
+        }
+
+        if (options.UdpPort is < 0 or > 65535)
+        {
+            failures.Add($"nacos:UdpPort must be between 0 (any free port) and 65535; got '{options.UdpPort}'.");
+        }
+
+        foreach (var sender in (options.UdpTrustedSenders ?? string.Empty).Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!System.Net.IPAddress.TryParse(sender, out _))
+            {
+                failures.Add($"nacos:UdpTrustedSenders must be comma-separated IP addresses; got '{sender}' in '{options.UdpTrustedSenders}'.");
+            }
+        }
+
         if (!double.IsFinite(options.Weight) || options.Weight < 0 || options.Weight > NacosRegistrationRules.MaxWeight)
         {
             failures.Add($"nacos:Weight must be a number from 0 to 10000 (the server refuses others); got '{options.Weight}'.");

@@ -1,40 +1,44 @@
 using System.Text;
+using GrayRelease.Nacos.Diagnostics;
+using Microsoft.Extensions.Logging;
 
 namespace GrayRelease.Nacos.Discovery;
 
 /// <summary>
 /// Keeps the last instance-list answer of each service on disk, so a restart while Nacos is unreachable still finds
-/// the instances. Files are replaced atomically (write a temporary file, then move it over the old one).
+/// the instances. Files are replaced atomically (write a temporary file, then move it over the old one), and live in a
+/// folder private to this user (<see cref="PrivateSnapshotFolder"/>); a folder another user owns is never read or written.
 /// </summary>
-internal sealed class InstanceSnapshotStore(string directory)
+internal sealed class InstanceSnapshotStore
 {
-    public string Directory { get; } = directory;
+    private readonly string _root;
+    private readonly ILogger _logger;
+    private readonly object _gate = new();
+    private bool? _usable;
+
+    public InstanceSnapshotStore(string root, string directory, ILogger logger)
+    {
+        _root = root;
+        Directory = directory;
+        _logger = logger;
+    }
+
+    public string Directory { get; }
 
     public string GetPath(string groupedName) => Path.Combine(Directory, Sanitize(groupedName) + ".json");
 
     public void Save(string groupedName, string body)
     {
-        var path = GetPath(groupedName);
-        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        try
+        if (IsUsable())
         {
-            File.WriteAllText(temp, body, Encoding.UTF8);
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
+            PrivateSnapshotFolder.Write(GetPath(groupedName), body);
         }
     }
 
     public string? TryLoad(string groupedName)
     {
         var path = GetPath(groupedName);
-        return File.Exists(path) ? File.ReadAllText(path, Encoding.UTF8) : null;
+        return IsUsable() && File.Exists(path) ? File.ReadAllText(path, Encoding.UTF8) : null;
     }
 
     internal static string Sanitize(string name)
@@ -46,5 +50,27 @@ internal sealed class InstanceSnapshotStore(string directory)
         }
 
         return builder.ToString();
+    }
+
+    /// <summary>Checks the folder once (creating it private); a refused folder stays refused, logged once.</summary>
+    private bool IsUsable()
+    {
+        lock (_gate)
+        {
+            if (_usable is { } known)
+            {
+                return known;
+            }
+
+            // IOException / UnauthorizedAccessException propagate to the caller, which logs them; checked again next time.
+            var refused = PrivateSnapshotFolder.Prepare(_root, Directory);
+            if (refused is not null)
+            {
+                Log.SnapshotFolderRefused(_logger, _root, refused);
+            }
+
+            _usable = refused is null;
+            return _usable.Value;
+        }
     }
 }

@@ -1,8 +1,5 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Net;
-using System.Text;
-using System.Text.Json;
 using GrayRelease.Discovery;
 using GrayRelease.Nacos.Diagnostics;
 using GrayRelease.Nacos.Http;
@@ -13,14 +10,25 @@ namespace GrayRelease.Nacos.Discovery;
 
 /// <summary>
 /// Service instances from Nacos: the first lookup of a service fetches and subscribes it; afterwards answers come from
-/// a cache kept fresh by UDP push and by polling at the server's <c>cacheMillis</c>, and backed by an on-disk snapshot.
+/// a cache kept fresh by polling at the server's <c>cacheMillis</c> and by UDP push (a signal to fetch again), and
+/// backed by an on-disk snapshot.
 /// </summary>
-public sealed class NacosServiceInstanceProvider : IServiceInstanceProvider, IAsyncDisposable, IDisposable
+public sealed partial class NacosServiceInstanceProvider : IServiceInstanceProvider, IAsyncDisposable, IDisposable
 {
     private static readonly TimeSpan MinPollInterval = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxPollInterval = TimeSpan.FromMinutes(1);
 
-    private readonly ConcurrentDictionary<string, ServiceEntry> _entries = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>How long "unknown" is remembered for a name Nacos lists no instance of; no loop runs for it.</summary>
+    internal static readonly TimeSpan UnknownServiceTtl = TimeSpan.FromSeconds(10);
+
+    /// <summary>At most this many names are cached as unknown: every host name sent through a gray-aware client is looked up.</summary>
+    internal const int MaxUnknownServices = 1000;
+
+    /// <summary>After this many older answers in a row, the server's clock is taken as behind (a failover) and its answer applied.</summary>
+    private const int MaxStaleInARow = 3;
+
+    // Nacos service names are case-sensitive: "UserApp" and "userapp" are two services.
+    private readonly ConcurrentDictionary<string, ServiceCacheEntry> _entries = new(StringComparer.Ordinal);
     private readonly NacosNamingClient _naming;
     private readonly NacosHttpClient _http;
     private readonly NacosOptions _options;
@@ -29,6 +37,8 @@ public sealed class NacosServiceInstanceProvider : IServiceInstanceProvider, IAs
     private readonly InstanceSnapshotStore _snapshots;
     private readonly CancellationTokenSource _disposed = new();
     private readonly Lazy<UdpPushReceiver?> _push;
+    private int _unknownCount;
+    private int _capLogged;
 
     internal NacosServiceInstanceProvider(NacosNamingClient naming, NacosHttpClient http, NacosOptions options, TimeProvider timeProvider, ILogger<NacosServiceInstanceProvider> logger)
     {
@@ -37,9 +47,10 @@ public sealed class NacosServiceInstanceProvider : IServiceInstanceProvider, IAs
         _options = options;
         _time = timeProvider;
         _logger = logger;
-        _snapshots = new InstanceSnapshotStore(Path.Combine(options.GetSnapshotPath(), "naming", InstanceSnapshotStore.Sanitize(options.NamingNamespace)));
+        var root = options.GetSnapshotPath();
+        _snapshots = new InstanceSnapshotStore(root, Path.Combine(root, "naming", InstanceSnapshotStore.Sanitize(options.NamingNamespace)), logger);
         _push = new Lazy<UdpPushReceiver?>(
-            () => options.UdpPushEnabled ? UdpPushReceiver.TryStart(http.Servers[0], OnPush, logger) : null,
+            () => options.UdpPushEnabled ? UdpPushReceiver.TryStart(options, http.Servers, OnPush, logger) : null,
             LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
@@ -56,14 +67,14 @@ public sealed class NacosServiceInstanceProvider : IServiceInstanceProvider, IAs
             return null;
         }
 
-        var entry = _entries.GetOrAdd(serviceName, static (name, self) => new ServiceEntry(name, self), this);
-        var loaded = entry.Loaded;
+        var entry = GetEntry(serviceName);
+        var loaded = entry.Loaded.Value;
         if (!loaded.IsCompleted)
         {
             await loaded.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        return entry.State.Known ? entry.State.Instances : null;
+        return entry.List.Known ? entry.List.Instances : null;
     }
 
     /// <inheritdoc />
@@ -101,342 +112,122 @@ public sealed class NacosServiceInstanceProvider : IServiceInstanceProvider, IAs
     internal static bool IsAddress(string host) =>
         host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || IPAddress.TryParse(host.Trim('[', ']'), out _);
 
+    internal static ServiceInstance[] Map(string serviceName, IReadOnlyList<NacosHost> hosts) => InstanceListMapper.Map(serviceName, hosts);
+
     internal UdpPushReceiver? PushReceiver => _push.Value;
 
-    private async Task LoadFirstAsync(ServiceEntry entry)
+    /// <summary>Refreshes a service already looked up, as a poll would (tests race it against push).</summary>
+    internal async Task RefreshNowAsync(string serviceName, CancellationToken cancellationToken)
     {
-        var token = _disposed.Token;
-        try
+        if (_entries.TryGetValue(serviceName, out var entry))
         {
-            // Binding the push socket first lets the very first list call subscribe it.
-            _ = await Task.Run(() => _push.Value, token).ConfigureAwait(false);
-            if (!await RefreshAsync(entry, "list", token).ConfigureAwait(false))
-            {
-                LoadSnapshot(entry);
-            }
+            await RefreshAndSaveAsync(entry, "poll", fromPush: false, cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
+    }
+
+    /// <summary>Completes once no push-triggered refresh of the service is pending (for tests).</summary>
+    internal async Task IdleAsync(string serviceName)
+    {
+        if (!_entries.TryGetValue(serviceName, out var entry))
         {
             return;
         }
-#pragma warning disable CA1031 // The first lookup must answer (from the snapshot, or "unknown"), whatever went wrong.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            Log.RefreshFailed(_logger, ex, entry.Name, entry.State.Instances.Count);
-            LoadSnapshot(entry);
-        }
 
-        _ = Task.Run(() => PollAsync(entry, token), CancellationToken.None);
-    }
-
-    private async Task PollAsync(ServiceEntry entry, CancellationToken token)
-    {
-        while (!token.IsCancellationRequested)
+        while (true)
         {
-            try
-            {
-                await Task.Delay(entry.PollInterval, _time, token).ConfigureAwait(false);
-                await RefreshAsync(entry, "poll", token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            var signalled = entry.Signalled;
+            await signalled.ConfigureAwait(false);
+            if (ReferenceEquals(signalled, entry.Signalled))
             {
                 return;
             }
-#pragma warning disable CA1031 // The poll loop must outlive any single bad answer.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                Log.RefreshFailed(_logger, ex, entry.Name, entry.State.Instances.Count);
-            }
         }
     }
 
-    /// <summary>Fetches the list; returns false when no usable answer came (previous list kept, reason logged).</summary>
-    private async Task<bool> RefreshAsync(ServiceEntry entry, string source, CancellationToken token)
-    {
-        var push = _push.IsValueCreated ? _push.Value : null;
-        try
-        {
-            var (info, body) = await _naming.ListAsync(entry.Name, _options.GroupName, push?.Port ?? 0, push?.ClientIp, token).ConfigureAwait(false);
-            if (info is null || !string.Equals(info.BareName, entry.Name, StringComparison.OrdinalIgnoreCase))
-            {
-                Log.MalformedInstanceList(_logger, entry.Name, entry.State.Instances.Count, NacosNamingClient.Truncate(body));
-                return false;
-            }
+    /// <summary>The current poll period of a service looked up before (for tests).</summary>
+    internal TimeSpan? GetPollInterval(string serviceName) => _entries.TryGetValue(serviceName, out var entry) ? entry.PollInterval : null;
 
-            // Nacos was down since this service's last answer (seen by this refresh, a heartbeat or any other call): a
-            // restarted server lists instances only as they re-register, so merge for a while instead of replacing.
-            var outages = _http.OutageCount;
-            if (entry.Unreachable || outages != entry.OutagesSeen)
+    /// <summary>Whether a poll loop runs for the service (for tests).</summary>
+    internal bool IsPolled(string serviceName) => _entries.TryGetValue(serviceName, out var entry) && entry.Polled;
+
+    private ServiceCacheEntry GetEntry(string serviceName)
+    {
+        while (true)
+        {
+            if (_entries.TryGetValue(serviceName, out var existing))
             {
-                entry.Unreachable = false;
-                entry.OutagesSeen = outages;
-                if (_options.RecoveryGrace > TimeSpan.Zero && entry.State.Known)
+                if (!existing.IsUnknown || _time.GetTimestamp() < existing.UnknownUntil)
                 {
-                    entry.RecoveryUntil = _time.GetTimestamp() + (long)(_options.RecoveryGrace.TotalSeconds * _time.TimestampFrequency);
-                    Log.RecoveryStarted(_logger, _options.RecoveryGrace);
-                }
-            }
-
-            Apply(entry, info, body, source);
-            return true;
-        }
-        catch (Exception ex) when (ex is NacosUnavailableException or NacosProtocolException or NacosAuthenticationException)
-        {
-            entry.Unreachable |= ex is NacosUnavailableException;
-            Log.RefreshFailed(_logger, ex, entry.Name, entry.State.Instances.Count);
-            return false;
-        }
-    }
-
-    private void LoadSnapshot(ServiceEntry entry)
-    {
-        var groupedName = NacosNames.Grouped(entry.Name, _options.GroupName);
-        string? body;
-        try
-        {
-            body = _snapshots.TryLoad(groupedName);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            Log.SnapshotReadFailed(_logger, ex, _snapshots.GetPath(groupedName));
-            return;
-        }
-
-        if (body is not null && NacosJson.ParseServiceInfo(body) is { Hosts.Count: > 0 } info && !entry.State.Known)
-        {
-            Log.ServedFromSnapshot(_logger, entry.Name, info.Hosts.Count, _snapshots.GetPath(groupedName));
-            Apply(entry, info, body, "snapshot");
-        }
-    }
-
-    private string? OnPush(NacosPushPacket packet)
-    {
-        if (packet.Type == "dump")
-        {
-            return BuildDump();
-        }
-
-        if (packet.Data is null || NacosJson.ParseServiceInfo(packet.Data) is not { } info)
-        {
-            Log.MalformedPush(_logger, packet.Data?.Length ?? 0, "push data");
-            return null;
-        }
-
-        var group = info.GroupName ?? (info.Name.Contains(NacosNames.Separator, StringComparison.Ordinal) ? info.Name[..info.Name.IndexOf(NacosNames.Separator, StringComparison.Ordinal)] : NacosNames.DefaultGroup);
-        if (info.Clusters.Length == 0 && string.Equals(group, _options.GroupName, StringComparison.Ordinal)
-            && _entries.TryGetValue(info.BareName, out var entry))
-        {
-            Apply(entry, info, packet.Data, "push");
-        }
-
-        return null;
-    }
-
-    private string BuildDump()
-    {
-        var builder = new StringBuilder("{");
-        foreach (var entry in _entries.Values)
-        {
-            if (entry.State.Body is { } body)
-            {
-                if (builder.Length > 1)
-                {
-                    builder.Append(',');
+                    return existing;
                 }
 
-                builder.Append(JsonSerializer.Serialize(NacosNames.Grouped(entry.Name, _options.GroupName))).Append(':').Append(body);
+                // Unknown for a while: forget it, so this lookup asks Nacos again.
+                if (_entries.TryRemove(new KeyValuePair<string, ServiceCacheEntry>(serviceName, existing)) && existing.UncountUnknown())
+                {
+                    Interlocked.Decrement(ref _unknownCount);
+                }
+
+                continue;
             }
-        }
 
-        return builder.Append('}').ToString();
-    }
-
-    private void Apply(ServiceEntry entry, NacosServiceInfo info, string body, string source)
-    {
-        ServiceEntryState next;
-        lock (entry)
-        {
-            var current = entry.State;
-            entry.PollInterval = TimeSpan.FromMilliseconds(Math.Clamp(info.CacheMillis, MinPollInterval.TotalMilliseconds, MaxPollInterval.TotalMilliseconds));
-            if (info.Hosts.Count == 0 && current.Instances.Count > 0 && _options.PushEmptyProtection)
+            var entry = NewEntry(serviceName);
+            if (Volatile.Read(ref _unknownCount) >= MaxUnknownServices)
             {
-                Log.EmptyListIgnored(_logger, entry.Name, current.Instances.Count);
-                return;
+                SweepUnknown();
             }
 
-            if (info.Hosts.Count == 0 && !current.Known)
+            if (Volatile.Read(ref _unknownCount) >= MaxUnknownServices)
             {
-                return;
+                // Not cached: asked on every lookup until it turns out known (then it is cached and polled).
+                if (Interlocked.Exchange(ref _capLogged, 1) == 0)
+                {
+                    Log.ServiceCapReached(_logger, serviceName, MaxUnknownServices);
+                }
+
+                entry.Transient = true;
+                return entry;
             }
 
-            var instances = Map(entry.Name, info.Hosts);
-            if (current.Known && _time.GetTimestamp() < entry.RecoveryUntil)
+            if (_entries.TryAdd(serviceName, entry))
             {
-                instances = KeepMissing(entry.Name, current.Instances, instances);
+                return entry;
             }
-
-            var signature = Signature(instances);
-            if (current.Known && signature == current.Signature)
-            {
-                return;
-            }
-
-            next = new ServiceEntryState(instances, signature, Known: true, body);
-            entry.State = next;
-        }
-
-        if (source != "snapshot")
-        {
-            SaveSnapshot(entry, body);
-        }
-
-        Log.InstancesChanged(_logger, entry.Name, next.Instances.Count, source);
-        NacosMetrics.InstancesChanged(entry.Name, source);
-        try
-        {
-            InstancesChanged?.Invoke(this, new ServiceInstancesChangedEventArgs(entry.Name, next.Instances));
-        }
-#pragma warning disable CA1031 // A subscriber's failure must not stop the push / poll loops.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            Log.ChangeHandlerFailed(_logger, ex, entry.Name);
         }
     }
 
-    private void SaveSnapshot(ServiceEntry entry, string body)
+    private ServiceCacheEntry NewEntry(string serviceName)
     {
-        var groupedName = NacosNames.Grouped(entry.Name, _options.GroupName);
-        try
-        {
-            _snapshots.Save(groupedName, body);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            Log.SnapshotWriteFailed(_logger, ex, _snapshots.GetPath(groupedName));
-        }
+        var entry = new ServiceCacheEntry(serviceName);
+        entry.Loaded = new Lazy<Task>(() => StartBackground(() => LoadFirstAsync(entry)), LazyThreadSafetyMode.ExecutionAndPublication);
+        return entry;
     }
 
-    /// <summary>The answer plus the cached instances it does not list (yet), in the same order as <see cref="Map"/>.</summary>
-    private ServiceInstance[] KeepMissing(string serviceName, IReadOnlyList<ServiceInstance> cached, ServiceInstance[] answer)
+    private void SweepUnknown()
     {
-        var listed = new HashSet<(string, int)>();
-        foreach (var instance in answer)
+        var now = _time.GetTimestamp();
+        foreach (var pair in _entries)
         {
-            listed.Add((instance.Host, instance.Port));
-        }
-
-        var kept = new List<ServiceInstance>();
-        foreach (var instance in cached)
-        {
-            if (!listed.Contains((instance.Host, instance.Port)))
+            if (pair.Value.IsUnknown && now >= pair.Value.UnknownUntil && _entries.TryRemove(pair) && pair.Value.UncountUnknown())
             {
-                kept.Add(instance);
+                Interlocked.Decrement(ref _unknownCount);
             }
         }
-
-        if (kept.Count == 0)
-        {
-            return answer;
-        }
-
-        Log.KeptDuringRecovery(_logger, serviceName, kept.Count);
-        ServiceInstance[] merged = [.. answer, .. kept];
-        Array.Sort(merged, static (a, b) =>
-        {
-            var byHost = string.CompareOrdinal(a.Host, b.Host);
-            return byHost != 0 ? byHost : a.Port.CompareTo(b.Port);
-        });
-        return merged;
     }
 
-    internal static ServiceInstance[] Map(string serviceName, IReadOnlyList<NacosHost> hosts)
+    /// <summary>
+    /// Starts work that outlives the caller without its execution context: a poll loop started inside a gray request
+    /// would otherwise carry that request's gray tag, Activity and log scope for the application's lifetime.
+    /// </summary>
+    private static Task StartBackground(Func<Task> work)
     {
-        var instances = new ServiceInstance[hosts.Count];
-        for (var i = 0; i < hosts.Count; i++)
+        if (ExecutionContext.IsFlowSuppressed())
         {
-            var host = hosts[i];
-            var secure = host.Metadata.TryGetValue("secure", out var value) && string.Equals(value, "true", StringComparison.OrdinalIgnoreCase);
-            instances[i] = new ServiceInstance
-            {
-                ServiceName = serviceName,
-                Host = host.Ip,
-                Port = host.Port,
-                Scheme = secure ? "https" : "http",
-                Weight = host.Weight,
-                Healthy = host.Healthy,
-                Enabled = host.Enabled,
-                InstanceId = host.InstanceId,
-                Metadata = host.Metadata,
-            };
+            return Task.Run(work);
         }
 
-        Array.Sort(instances, static (a, b) =>
+        using (ExecutionContext.SuppressFlow())
         {
-            var byHost = string.CompareOrdinal(a.Host, b.Host);
-            return byHost != 0 ? byHost : a.Port.CompareTo(b.Port);
-        });
-        return instances;
-    }
-
-    private static string Signature(ServiceInstance[] instances)
-    {
-        var builder = new StringBuilder();
-        foreach (var instance in instances)
-        {
-            builder.Append(instance.InstanceId).Append('|').Append(instance.Host).Append('|').Append(instance.Port)
-                .Append('|').Append(instance.Weight.ToString("R", CultureInfo.InvariantCulture))
-                .Append('|').Append(instance.Healthy).Append('|').Append(instance.Enabled).Append('|').Append(instance.Scheme);
-            var keys = instance.Metadata.Keys.ToArray();
-            Array.Sort(keys, StringComparer.Ordinal);
-            foreach (var key in keys)
-            {
-                builder.Append('|').Append(key).Append('=').Append(instance.Metadata[key]);
-            }
-
-            builder.Append('\n');
+            return Task.Run(work);
         }
-
-        return builder.ToString();
-    }
-
-    private sealed record ServiceEntryState(IReadOnlyList<ServiceInstance> Instances, string Signature, bool Known, string? Body)
-    {
-        public static readonly ServiceEntryState Unknown = new([], string.Empty, false, null);
-    }
-
-    private sealed class ServiceEntry
-    {
-        private readonly Lazy<Task> _loaded;
-        private volatile ServiceEntryState _state = ServiceEntryState.Unknown;
-
-        public ServiceEntry(string name, NacosServiceInstanceProvider owner)
-        {
-            Name = name;
-            _loaded = new Lazy<Task>(() => Task.Run(() => owner.LoadFirstAsync(this)), LazyThreadSafetyMode.ExecutionAndPublication);
-        }
-
-        public string Name { get; }
-
-        public Task Loaded => _loaded.Value;
-
-        public ServiceEntryState State
-        {
-            get => _state;
-            set => _state = value;
-        }
-
-        public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(10);
-
-        /// <summary><see cref="NacosHttpClient.OutageCount"/> when this service last got an answer.</summary>
-        public long OutagesSeen { get; set; }
-
-        /// <summary>The last refresh could not reach Nacos.</summary>
-        public bool Unreachable { get; set; }
-
-        /// <summary>Until this timestamp answers are merged into the cached list (see <see cref="NacosOptions.RecoveryGrace"/>).</summary>
-        public long RecoveryUntil { get; set; }
     }
 }

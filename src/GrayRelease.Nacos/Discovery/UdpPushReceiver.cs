@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using GrayRelease.Nacos.Diagnostics;
@@ -7,26 +8,37 @@ using Microsoft.Extensions.Logging;
 namespace GrayRelease.Nacos.Discovery;
 
 /// <summary>
-/// Receives Nacos UDP push datagrams (servers 1.x to 3.1) on an ephemeral port of the local address that reaches the
-/// first Nacos server, and answers each one as the server expects (<c>push-ack</c>, <c>dump-ack</c>, <c>unknown-ack</c>).
+/// Receives Nacos UDP push datagrams (servers 1.x to 3.1) on the address chosen by <see cref="PushEndpoint"/>, drops
+/// those that do not come from a Nacos server, and answers the rest as the server expects (<c>push-ack</c>,
+/// <c>dump-ack</c>, <c>unknown-ack</c>). No datagram, however malformed, ends the receive loop.
 /// </summary>
 internal sealed class UdpPushReceiver : IAsyncDisposable
 {
+    private const long UntrustedLogInterval = 10_000;
     private readonly UdpClient _udp;
+    private readonly PushEndpoint _endpoint;
     private readonly Func<NacosPushPacket, string?> _onPush;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
+    private long _untrustedDropped;
+    private long _untrustedLoggedAt = -UntrustedLogInterval;
+    private int _disposed;
 
-    private UdpPushReceiver(UdpClient udp, Func<NacosPushPacket, string?> onPush, ILogger logger)
+    private UdpPushReceiver(UdpClient udp, PushEndpoint endpoint, Func<NacosPushPacket, string?> onPush, ILogger logger)
     {
         _udp = udp;
+        _endpoint = endpoint;
         _onPush = onPush;
         _logger = logger;
-        var local = (IPEndPoint)udp.Client.LocalEndPoint!;
-        ClientIp = local.Address.ToString();
-        Port = local.Port;
-        _loop = Task.Run(ReceiveLoopAsync);
+        ClientIp = endpoint.ClientIp.ToString();
+        Port = ((IPEndPoint)udp.Client.LocalEndPoint!).Port;
+
+        // A loop that lives as long as the application must not keep the first caller's gray tag, Activity or scope.
+        using (ExecutionContext.SuppressFlow())
+        {
+            _loop = Task.Run(ReceiveLoopAsync);
+        }
     }
 
     /// <summary>The address sent as <c>clientIP</c>.</summary>
@@ -35,18 +47,27 @@ internal sealed class UdpPushReceiver : IAsyncDisposable
     /// <summary>The port sent as <c>udpPort</c>.</summary>
     public int Port { get; }
 
+    /// <summary>A receiver for one server with default options (tests).</summary>
+    public static UdpPushReceiver? TryStart(Uri server, Func<NacosPushPacket, string?> onPush, ILogger logger) =>
+        TryStart(new NacosOptions(), [server], onPush, logger);
+
     /// <summary>
     /// Binds a receiver, or returns <see langword="null"/> (logged) when no socket can be bound.
     /// <paramref name="onPush"/> handles a <c>dom</c>/<c>service</c> packet, or returns the dump data for a <c>dump</c> packet.
     /// </summary>
-    public static UdpPushReceiver? TryStart(Uri server, Func<NacosPushPacket, string?> onPush, ILogger logger)
+    public static UdpPushReceiver? TryStart(NacosOptions options, IReadOnlyList<Uri> servers, Func<NacosPushPacket, string?> onPush, ILogger logger)
     {
         try
         {
-            var local = FindLocalAddress(server);
-            var udp = new UdpClient(new IPEndPoint(local, 0));
-            var receiver = new UdpPushReceiver(udp, onPush, logger);
-            Log.PushListening(logger, receiver.ClientIp + ":" + receiver.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var endpoint = PushEndpoint.Choose(options, servers, logger);
+            var udp = new UdpClient(new IPEndPoint(endpoint.Bind, endpoint.Port));
+            var receiver = new UdpPushReceiver(udp, endpoint, onPush, logger);
+            Log.PushListening(logger, receiver.ClientIp + ":" + receiver.Port.ToString(CultureInfo.InvariantCulture));
+            if (!endpoint.Bind.Equals(endpoint.ClientIp))
+            {
+                Log.PushAddressChosen(logger, endpoint.Bind.ToString(), receiver.ClientIp, receiver.Port);
+            }
+
             return receiver;
         }
 #pragma warning disable CA1031 // Push is an optimisation: whatever stops it, polling still works.
@@ -59,26 +80,24 @@ internal sealed class UdpPushReceiver : IAsyncDisposable
     }
 
     /// <summary>The local address the OS would use to reach <paramref name="server"/> (no packet is sent).</summary>
-    internal static IPAddress FindLocalAddress(Uri server)
-    {
-        var remote = IPAddress.TryParse(server.Host.Trim('[', ']'), out var literal)
-            ? literal
-            : Array.Find(Dns.GetHostAddresses(server.Host), a => a.AddressFamily == AddressFamily.InterNetwork)
-              ?? Dns.GetHostAddresses(server.Host)[0];
-        using var probe = new Socket(remote.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        probe.Connect(new IPEndPoint(remote, server.Port));
-        return ((IPEndPoint)probe.LocalEndPoint!).Address;
-    }
+    internal static IPAddress FindLocalAddress(Uri server) => PushEndpoint.FindLocalAddress(server);
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         _udp.Dispose();
         try
         {
             await _loop.ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+#pragma warning disable CA1031 // Disposal never rethrows a loop's fault (the loop logs its own failures).
+        catch (Exception)
+#pragma warning restore CA1031
         {
         }
 
@@ -104,6 +123,13 @@ internal sealed class UdpPushReceiver : IAsyncDisposable
                 // An ICMP "port unreachable" for an earlier ack surfaces here on some platforms; keep listening.
                 continue;
             }
+#pragma warning disable CA1031 // Nothing but our own stop ends the loop.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.PushReceiveFailed(_logger, ex);
+                continue;
+            }
 
             try
             {
@@ -113,27 +139,37 @@ internal sealed class UdpPushReceiver : IAsyncDisposable
                     await _udp.SendAsync(ack, datagram.RemoteEndPoint, token).ConfigureAwait(false);
                 }
             }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+            catch (Exception) when (token.IsCancellationRequested)
             {
-                if (token.IsCancellationRequested)
-                {
-                    return;
-                }
+                return;
+            }
+#pragma warning disable CA1031 // One datagram (or one failing handler) must not end push for good.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.PushHandlingFailed(_logger, ex, datagram.RemoteEndPoint.ToString());
             }
         }
     }
 
     internal byte[]? Handle(UdpReceiveResult datagram)
     {
-        var sender = datagram.RemoteEndPoint.ToString();
-        var packet = NacosJson.ParsePushPacket(datagram.Buffer);
-        if (packet is null)
+        var sender = datagram.RemoteEndPoint;
+        if (!_endpoint.IsTrusted(sender.Address))
         {
-            Log.MalformedPush(_logger, datagram.Buffer.Length, sender);
+            // Dropped unanswered: anyone may send here, and a dump answer is ~1000x larger than its request.
+            DroppedUntrusted(sender);
             return null;
         }
 
-        Log.PushReceived(_logger, packet.Type, sender);
+        var packet = NacosPushPacket.TryParse(datagram.Buffer);
+        if (packet is null)
+        {
+            Log.MalformedPush(_logger, datagram.Buffer.Length, sender.ToString());
+            return null;
+        }
+
+        Log.PushReceived(_logger, packet.Type, sender.ToString());
         NacosMetrics.PushReceived(packet.Type);
         return BuildAnswer(packet, _onPush);
     }
@@ -149,5 +185,18 @@ internal sealed class UdpPushReceiver : IAsyncDisposable
     {
         onPush(packet);
         return NacosJson.BuildAck(type, packet.LastRefTimeRaw, string.Empty);
+    }
+
+    /// <summary>Counts dropped datagrams and logs at most every 10 s, so a flood cannot flood the log too.</summary>
+    private void DroppedUntrusted(IPEndPoint sender)
+    {
+        var dropped = Interlocked.Increment(ref _untrustedDropped);
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _untrustedLoggedAt);
+        if (now - last >= UntrustedLogInterval && Interlocked.CompareExchange(ref _untrustedLoggedAt, now, last) == last)
+        {
+            Interlocked.Exchange(ref _untrustedDropped, 0);
+            Log.PushFromUntrustedSender(_logger, dropped, sender.ToString());
+        }
     }
 }

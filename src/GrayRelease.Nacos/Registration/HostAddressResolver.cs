@@ -111,7 +111,7 @@ internal static class HostAddressResolver
     }
 
     /// <summary>Addresses of the interfaces that are up; those with a default gateway first, so a container bridge loses.</summary>
-    private static List<IPAddress> GetLocalAddresses()
+    internal static List<IPAddress> GetLocalAddresses()
     {
         var result = new List<IPAddress>();
         var withoutGateway = new List<IPAddress>();

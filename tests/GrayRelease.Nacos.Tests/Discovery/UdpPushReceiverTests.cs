@@ -34,12 +34,11 @@ public class UdpPushReceiverTests
             return null;
         }, new FakeLogger());
         Assert.NotNull(receiver);
-        Assert.Equal("127.0.0.1", receiver.ClientIp);
         using var server = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
         var push = Fixtures.Read("udp-push.json");
 
         var datagram = gzip ? Gzip(push) : Encoding.UTF8.GetBytes(push);
-        await server.SendAsync(datagram, new IPEndPoint(IPAddress.Loopback, receiver.Port), cts.Token);
+        await server.SendAsync(datagram, new IPEndPoint(IPAddress.Parse(receiver.ClientIp), receiver.Port), cts.Token);
         var ack = await server.ReceiveAsync(cts.Token);
 
         var packet = await TestSupport.WithTimeout(received.Task, "the push to be handed over");
@@ -56,7 +55,7 @@ public class UdpPushReceiverTests
         var logs = new FakeLogCollector();
         await using var receiver = UdpPushReceiver.TryStart(new Uri("http://127.0.0.1:8848/nacos/"), _ => null, new FakeLogger(logs));
         using var server = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-        var target = new IPEndPoint(IPAddress.Loopback, receiver!.Port);
+        var target = new IPEndPoint(IPAddress.Parse(receiver!.ClientIp), receiver.Port);
 
         await server.SendAsync(new byte[] { 0x1f, 0x8b, 1, 2, 3 }, target, cts.Token);
         await server.SendAsync(Encoding.UTF8.GetBytes("{\"type\":\"what\",\"lastRefTime\":7,\"data\":\"\"}"), target, cts.Token);
@@ -64,5 +63,55 @@ public class UdpPushReceiverTests
 
         Assert.Contains("unknown-ack", Encoding.UTF8.GetString(ack.Buffer), StringComparison.Ordinal);
         Assert.Contains(logs.GetSnapshot(), r => r.Id.Id == 49);
+    }
+
+    [Fact]
+    public async Task No_malformed_datagram_ends_the_receive_loop_and_dispose_never_throws()
+    {
+        using var cts = TestSupport.Timeout();
+        var logs = new FakeLogCollector();
+        var handled = 0;
+        var receiver = UdpPushReceiver.TryStart(new Uri("http://127.0.0.1:8848/nacos/"), p =>
+        {
+            // A failing handler is one more kind of bad input.
+            if (Interlocked.Increment(ref handled) == 1)
+            {
+                throw new InvalidOperationException("handler failed");
+            }
+
+            return null;
+        }, new FakeLogger(logs));
+        using var server = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var target = new IPEndPoint(IPAddress.Parse(receiver!.ClientIp), receiver.Port);
+        byte[][] malformed =
+        [
+            [.. "{\"type\":\"dom\",\"lastRefTime\":1,\"data\":\""u8, 0xff, 0xfe, .. "\"}"u8],
+            [.. "{\"type\":\""u8, 0xc3, 0x28, .. "\",\"lastRefTime\":1}"u8],
+            [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0xff],
+            Gzip("not json"),
+            "{\"type\":\"dom\""u8.ToArray(),
+            "[1,2,3]"u8.ToArray(),
+            "{\"type\":7,\"lastRefTime\":{\"a\":1},\"data\":[]}"u8.ToArray(),
+            "{\"type\":\"dom\",\"lastRefTime\":1,\"data\":\"{\\\"hosts\\\":7}\"}"u8.ToArray(),
+            "{\"type\":\"dom\",\"lastRefTime\":1,\"data\":\"{}\"}"u8.ToArray(),
+            [],
+        ];
+
+        foreach (var datagram in malformed)
+        {
+            await server.SendAsync(datagram, target, cts.Token);
+        }
+
+        await server.SendAsync("{\"type\":\"what\",\"lastRefTime\":7,\"data\":\"\"}"u8.ToArray(), target, cts.Token);
+        string last;
+        do
+        {
+            last = Encoding.UTF8.GetString((await server.ReceiveAsync(cts.Token)).Buffer);
+        }
+        while (!last.Contains("\"lastRefTime\":7", StringComparison.Ordinal));
+
+        Assert.Contains("unknown-ack", last, StringComparison.Ordinal);
+        Assert.Contains(logs.GetSnapshot(), r => r.Id.Id == 49);
+        await receiver.DisposeAsync();
     }
 }

@@ -82,11 +82,13 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsync
     }
 
     [Fact]
-    public async Task Push_makes_a_registry_change_visible_within_a_second()
+    public async Task Push_makes_a_registry_change_visible_before_any_poll()
     {
         using var cts = TestSupport.Timeout();
 
-        // Polling every minute cannot explain a change seen within a second: only the UDP push can.
+        // Polling every minute cannot explain a change seen within half a minute: only the UDP push (a signal that
+        // makes the client fetch the list) can. The latency itself is printed, not asserted: a loaded CI machine
+        // once took 1.2 s.
         var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 60_000 });
         using var changes = new MetricCollector<long>(null, "GrayRelease.Nacos", "grayrelease.nacos.instances.changes");
         nacos.RegisterInstance("push-app", "127.0.0.1", 7201, Version("V1"));
@@ -97,7 +99,7 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsync
         var latency = await MeasureChangeAsync(provider, () => nacos.RegisterInstance("push-app", "127.0.0.1", 7202, Version("V2")), instances => instances.Count == 2);
 
         output.WriteLine($"push on: registry change -> InstancesChanged in {latency.TotalMilliseconds:F1} ms");
-        Assert.True(latency < TimeSpan.FromSeconds(1), $"push took {latency}");
+        Assert.True(latency < TimeSpan.FromSeconds(30), $"push took {latency}");
         Assert.Contains(changes.GetMeasurementSnapshot(), m => m.Tags["service"] as string == "push-app" && m.Tags["source"] as string == "push");
     }
 
@@ -111,7 +113,7 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsync
         await provider.GetInstancesAsync("user-app", cts.Token);
         using var server = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
 
-        await server.SendAsync("{\"type\":\"dump\",\"lastRefTime\":5,\"data\":\"\"}"u8.ToArray(), new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, provider.PushReceiver!.Port), cts.Token);
+        await server.SendAsync("{\"type\":\"dump\",\"lastRefTime\":5,\"data\":\"\"}"u8.ToArray(), new System.Net.IPEndPoint(System.Net.IPAddress.Parse(provider.PushReceiver!.ClientIp), provider.PushReceiver.Port), cts.Token);
         var answer = await server.ReceiveAsync(cts.Token);
 
         using var json = System.Text.Json.JsonDocument.Parse(answer.Buffer);

@@ -1,0 +1,169 @@
+using GrayRelease.Nacos.Diagnostics;
+using GrayRelease.Nacos.Http;
+using GrayRelease.Nacos.Naming;
+
+namespace GrayRelease.Nacos.Discovery;
+
+// Fetching over HTTP: the first list, the poll loop, and the refresh every transport ends in.
+public sealed partial class NacosServiceInstanceProvider
+{
+    private async Task LoadFirstAsync(ServiceCacheEntry entry)
+    {
+        var token = _disposed.Token;
+        try
+        {
+            // Binding the push socket first lets the very first list call subscribe it.
+            _ = _push.Value;
+            var answered = await RefreshAndSaveAsync(entry, "list", fromPush: false, token).ConfigureAwait(false);
+            if (!answered || !entry.List.Known)
+            {
+                // Unreachable, or an empty answer (which the v1 API gives for an unknown service and for a known one
+                // without instances alike): a snapshot means this name was a service, so it must not fall through.
+                await LoadSnapshotAsync(entry, answered, token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            return;
+        }
+#pragma warning disable CA1031 // The first lookup must answer (from the snapshot, or "unknown"), whatever went wrong.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.RefreshFailed(_logger, ex, entry.Name, entry.List.Instances.Count);
+            try
+            {
+                await LoadSnapshotAsync(entry, answered: false, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+
+        if (entry.List.Known)
+        {
+            EnsurePolled(entry);
+        }
+        else
+        {
+            entry.UnknownUntil = _time.GetTimestamp() + (long)(UnknownServiceTtl.TotalSeconds * _time.TimestampFrequency);
+            if (!entry.Transient)
+            {
+                entry.CountAsUnknown();
+                Interlocked.Increment(ref _unknownCount);
+            }
+        }
+    }
+
+    /// <summary>Starts the poll loop once the service is known (only names the registry knows are polled).</summary>
+    private void EnsurePolled(ServiceCacheEntry entry)
+    {
+        if (entry.UncountUnknown())
+        {
+            Interlocked.Decrement(ref _unknownCount);
+        }
+
+        if (entry.Transient)
+        {
+            // Looked up while the unknown-name cache was full, and known after all: cache it like any other.
+            if (!_entries.TryAdd(entry.Name, entry))
+            {
+                return;
+            }
+
+            entry.Transient = false;
+        }
+
+        if (entry.StartPolling())
+        {
+            _ = StartBackground(() => PollAsync(entry, _disposed.Token));
+        }
+    }
+
+    private async Task PollAsync(ServiceCacheEntry entry, CancellationToken token)
+    {
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(entry.PollInterval, _time, token).ConfigureAwait(false);
+                await RefreshAndSaveAsync(entry, "poll", fromPush: false, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // The poll loop must outlive any single bad answer.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.BackgroundRefreshFailed(_logger, ex, entry.Name);
+            }
+        }
+    }
+
+    /// <summary>A refresh, then the snapshot write it queued (outside the gate, so it never delays ordering).</summary>
+    private async Task<bool> RefreshAndSaveAsync(ServiceCacheEntry entry, string source, bool fromPush, CancellationToken token)
+    {
+        var answered = await RefreshAsync(entry, source, fromPush, token).ConfigureAwait(false);
+        FlushSnapshot(entry);
+        return answered;
+    }
+
+    /// <summary>Fetches the list and applies it, under the service's gate; false when no usable answer came (logged).</summary>
+    private async Task<bool> RefreshAsync(ServiceCacheEntry entry, string source, bool fromPush, CancellationToken token)
+    {
+        await entry.Gate.WaitAsync(token).ConfigureAwait(false);
+        try
+        {
+            if (fromPush)
+            {
+                // From here on, a new push may have been sent after this fetch started: it needs a fetch of its own.
+                entry.ClearPushSignal();
+            }
+
+            var push = _push.IsValueCreated ? _push.Value : null;
+            var (info, body) = await _naming.ListAsync(entry.Name, _options.GroupName, push?.Port ?? 0, push?.ClientIp, token).ConfigureAwait(false);
+            if (info is null || !string.Equals(info.BareName, entry.Name, StringComparison.Ordinal))
+            {
+                Log.MalformedInstanceList(_logger, entry.Name, entry.List.Instances.Count, NacosNamingClient.Truncate(body));
+                return false;
+            }
+
+            // Nacos was down since this service's last answer (seen by this refresh, a heartbeat or any other call): a
+            // restarted server lists instances only as they re-register, so merge for a while instead of replacing.
+            var outages = _http.OutageCount;
+            if (entry.Unreachable || outages != entry.OutagesSeen)
+            {
+                entry.Unreachable = false;
+                entry.OutagesSeen = outages;
+                if (_options.RecoveryGrace > TimeSpan.Zero && entry.List.Known)
+                {
+                    entry.RecoveryUntil = _time.GetTimestamp() + (long)(_options.RecoveryGrace.TotalSeconds * _time.TimestampFrequency);
+                    Log.RecoveryStarted(_logger, _options.RecoveryGrace);
+                }
+            }
+
+            // Only an HTTP answer sets the poll period: a datagram's cacheMillis is never trusted.
+            entry.PollInterval = TimeSpan.FromMilliseconds(Math.Clamp(info.CacheMillis, MinPollInterval.TotalMilliseconds, MaxPollInterval.TotalMilliseconds));
+            if (IsOlderThanApplied(entry, info))
+            {
+                return true;
+            }
+
+            ApplyLocked(entry, info, body, source);
+            return true;
+        }
+        catch (Exception ex) when (ex is NacosUnavailableException or NacosProtocolException or NacosAuthenticationException)
+        {
+            entry.Unreachable |= ex is NacosUnavailableException;
+            Log.RefreshFailed(_logger, ex, entry.Name, entry.List.Instances.Count);
+            return false;
+        }
+        finally
+        {
+            entry.Gate.Release();
+        }
+    }
+}
