@@ -63,6 +63,9 @@ public sealed class NacosOptions
     /// </summary>
     public int GrpcPort { get; set; }
 
+    /// <summary>Client protocol: <see cref="NacosTransport.Auto"/> (default), <see cref="NacosTransport.Grpc"/> or <see cref="NacosTransport.Http"/>.</summary>
+    public NacosTransport Transport { get; set; } = NacosTransport.Auto;
+
     /// <summary>Timeout of one call to Nacos, in milliseconds.</summary>
     public int DefaultTimeOut { get; set; } = 15000;
 

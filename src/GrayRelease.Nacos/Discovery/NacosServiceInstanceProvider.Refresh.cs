@@ -155,7 +155,7 @@ public sealed partial class NacosServiceInstanceProvider
             ApplyLocked(entry, info, body, source);
             return true;
         }
-        catch (Exception ex) when (ex is NacosUnavailableException or NacosProtocolException or NacosAuthenticationException)
+        catch (NacosException ex)
         {
             entry.Unreachable |= ex is NacosUnavailableException;
             Log.RefreshFailed(_logger, ex, entry.Name, entry.List.Instances.Count);

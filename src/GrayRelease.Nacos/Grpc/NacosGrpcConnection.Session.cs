@@ -68,7 +68,7 @@ internal sealed partial class NacosGrpcConnection
             {
                 Log.GrpcConnectFailed(owner._logger, server.ToString(), ex.Message);
                 await session.DisposeAsync().ConfigureAwait(false);
-                if (ex is NacosUnavailableException or NacosProtocolException or NacosGrpcException or NacosAuthenticationException)
+                if (ex is NacosException)
                 {
                     throw;
                 }
@@ -484,7 +484,7 @@ internal sealed partial class NacosGrpcConnection
                         {
                             failure = "no answer within " + settings.HealthCheckTimeout;
                         }
-                        catch (Exception ex) when (ex is NacosGrpcException or NacosUnavailableException or NacosProtocolException or NacosAuthenticationException)
+                        catch (NacosException ex)
                         {
                             failure = ex.Message;
                             if (HasEnded || ex is NacosGrpcException)
