@@ -18,7 +18,7 @@ public sealed class TransportStrictnessTests : EmulatorTestBase
     [Fact]
     public async Task With_the_v1_api_gone_every_v1_call_is_410_with_the_servers_message_and_the_v3_login_works()
     {
-        await using var gone = await NacosEmulator.StartAsync(new NacosEmulatorOptions { V1ApiGone = true, AuthEnabled = true, UserName = "ops", Password = "s3cret" }, Timeout);
+        await using var gone = await NacosEmulator.StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos31, V1ApiGone = true, AuthEnabled = true, UserName = "ops", Password = "s3cret" }, Timeout);
         using var http = new HttpClient { BaseAddress = gone.BaseAddress };
 
         using var login = await http.PostAsync("v3/auth/user/login", Form(("username", "ops"), ("password", "s3cret")), Timeout);

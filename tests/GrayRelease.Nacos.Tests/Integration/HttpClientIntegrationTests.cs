@@ -70,7 +70,7 @@ public class HttpClientIntegrationTests
     public async Task With_auth_on_the_client_logs_in_and_sends_the_token()
     {
         using var cts = TestSupport.Timeout();
-        await using var nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions { AuthEnabled = true, UserName = "nacos", Password = "s3cret-pw" }, cts.Token);
+        await using var nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos31, AuthEnabled = true, UserName = "nacos", Password = "s3cret-pw" }, cts.Token);
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201);
         var options = TestSupport.Options(nacos);
         options.UserName = "nacos";
@@ -94,7 +94,7 @@ public class HttpClientIntegrationTests
     public async Task Wrong_credentials_give_a_clear_error_without_the_password()
     {
         using var cts = TestSupport.Timeout();
-        await using var nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions { AuthEnabled = true, UserName = "nacos", Password = "right" }, cts.Token);
+        await using var nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos31, AuthEnabled = true, UserName = "nacos", Password = "right" }, cts.Token);
         var options = TestSupport.Options(nacos);
         options.UserName = "nacos";
         options.Password = "wrong-pw";
@@ -116,7 +116,7 @@ public class HttpClientIntegrationTests
         using var cts = TestSupport.Timeout();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var nacos = await NacosEmulator.StartAsync(
-            new NacosEmulatorOptions { AuthEnabled = true, TokenTtl = TimeSpan.FromSeconds(100), TimeProvider = time }, cts.Token);
+            new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos31, AuthEnabled = true, TokenTtl = TimeSpan.FromSeconds(100), TimeProvider = time }, cts.Token);
         var options = TestSupport.Options(nacos);
         options.UserName = "nacos";
         options.Password = "nacos";
@@ -141,7 +141,7 @@ public class HttpClientIntegrationTests
         using var cts = TestSupport.Timeout();
         var serverTime = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var nacos = await NacosEmulator.StartAsync(
-            new NacosEmulatorOptions { AuthEnabled = true, Password = "pw-403", TokenTtl = TimeSpan.FromSeconds(100), TimeProvider = serverTime }, cts.Token);
+            new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos31, AuthEnabled = true, Password = "pw-403", TokenTtl = TimeSpan.FromSeconds(100), TimeProvider = serverTime }, cts.Token);
         var options = TestSupport.Options(nacos);
         options.UserName = "nacos";
         options.Password = "pw-403";

@@ -63,7 +63,7 @@ public sealed class TransportHardeningTests : IAsyncLifetime
     public async Task A_410_says_the_v1_api_is_switched_off_not_that_the_password_is_wrong()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartAsync(new NacosEmulatorOptions { AuthEnabled = true, V1ApiGone = true });
+        var nacos = await StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos31, AuthEnabled = true, V1ApiGone = true });
         var http = Http(WithCredentials(TestSupport.Options(nacos)));
 
         var error = await Assert.ThrowsAnyAsync<NacosException>(() => new NacosConfigClient(http).GetAsync(new NacosConfigKey("a.yaml", "DEFAULT_GROUP", string.Empty), cts.Token));
@@ -81,7 +81,7 @@ public sealed class TransportHardeningTests : IAsyncLifetime
     public async Task A_410_on_a_naming_call_without_auth_is_the_same_clear_error()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartAsync(new NacosEmulatorOptions { V1ApiGone = true });
+        var nacos = await StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos31, V1ApiGone = true });
         var http = Http(TestSupport.Options(nacos));
 
         var error = await Assert.ThrowsAnyAsync<NacosException>(() => new Naming.NacosNamingClient(http, TestSupport.Options(nacos)).ListAsync("user-app", "DEFAULT_GROUP", 0, null, cts.Token));
@@ -97,7 +97,7 @@ public sealed class TransportHardeningTests : IAsyncLifetime
     public async Task Login_uses_the_v3_path_first_as_the_official_client_does()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartAsync(new NacosEmulatorOptions { AuthEnabled = true });
+        var nacos = await StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos31, AuthEnabled = true });
         var handler = new RecordingHandler();
         var http = Http(WithCredentials(TestSupport.Options(nacos)), handler);
 
@@ -116,7 +116,7 @@ public sealed class TransportHardeningTests : IAsyncLifetime
     public async Task Login_falls_back_to_the_v1_users_path_when_the_v3_path_is_not_served(int status)
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartAsync(new NacosEmulatorOptions { AuthEnabled = true });
+        var nacos = await StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos31, AuthEnabled = true });
         var handler = new PathStatusHandler("/nacos/v3/auth/user/login", (HttpStatusCode)status);
         var http = Http(WithCredentials(TestSupport.Options(nacos)), handler);
 
@@ -133,7 +133,7 @@ public sealed class TransportHardeningTests : IAsyncLifetime
     public async Task A_user_without_the_permission_gets_one_relogin_then_a_clear_error_and_no_login_loop()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartAsync(new NacosEmulatorOptions { AuthEnabled = true });
+        var nacos = await StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos31, AuthEnabled = true });
         nacos.PublishConfig("secret.yaml", "DEFAULT_GROUP", "a: 1");
         nacos.Faults.PathPrefix = "/nacos/v1/cs/";
         nacos.Faults.PermissionDenied = true;
@@ -166,7 +166,7 @@ public sealed class TransportHardeningTests : IAsyncLifetime
     public async Task After_the_relogin_window_a_403_may_log_in_again_once_so_a_restarted_server_is_survived()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartAsync(new NacosEmulatorOptions { AuthEnabled = true });
+        var nacos = await StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos31, AuthEnabled = true });
         nacos.Faults.PermissionDenied = true;
         var handler = new RecordingHandler();
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
