@@ -15,6 +15,10 @@ internal sealed class ConfigurationServiceInstanceProvider : IServiceInstancePro
     private readonly object _gate = new();
     private Dictionary<string, IReadOnlyList<ServiceInstance>> _services;
 
+    // Configuration keys are case-insensitive, so "user-app" answers a lookup of "User-App" too; the contract is to
+    // report later changes under the name that was asked, so remember each spelling asked for.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _askedNames = new(StringComparer.Ordinal);
+
     public ConfigurationServiceInstanceProvider(IOptionsMonitor<GrayReleaseOptions> options, ILogger<ConfigurationServiceInstanceProvider> logger)
     {
         _logger = logger;
@@ -27,6 +31,7 @@ internal sealed class ConfigurationServiceInstanceProvider : IServiceInstancePro
     public ValueTask<IReadOnlyList<ServiceInstance>?> GetInstancesAsync(string serviceName, CancellationToken cancellationToken = default)
     {
         var services = Volatile.Read(ref _services);
+        _askedNames.TryAdd(serviceName, 0);
         return new ValueTask<IReadOnlyList<ServiceInstance>?>(services.TryGetValue(serviceName, out var instances) ? instances : null);
     }
 
@@ -101,6 +106,13 @@ internal sealed class ConfigurationServiceInstanceProvider : IServiceInstancePro
         {
             Log.ConfiguredInstancesChanged(_logger, change.ServiceName, change.Instances.Count);
             InstancesChanged?.Invoke(this, change);
+            foreach (var (asked, _) in _askedNames)
+            {
+                if (!string.Equals(asked, change.ServiceName, StringComparison.Ordinal) && string.Equals(asked, change.ServiceName, StringComparison.OrdinalIgnoreCase))
+                {
+                    InstancesChanged?.Invoke(this, new ServiceInstancesChangedEventArgs(asked, change.Instances));
+                }
+            }
         }
     }
 
