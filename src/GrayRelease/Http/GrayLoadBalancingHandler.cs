@@ -64,7 +64,7 @@ public sealed class GrayLoadBalancingHandler : DelegatingHandler
     internal string GetServiceName(Uri uri)
     {
         var host = uri.Host;
-        var written = HostAsWritten(uri.OriginalString, host);
+        var written = HostAsWritten(uri, host);
         if (!written.IsEmpty && !written.SequenceEqual(host))
         {
             var last = Volatile.Read(ref _lastSpelling);
@@ -81,6 +81,25 @@ public sealed class GrayLoadBalancingHandler : DelegatingHandler
         // base address (Uri writes the combination lower-cased); the two cannot be told apart, and inside a client
         // whose base address names the service the base address spelling is the one meant.
         return BaseAddress?.Host is { } spelled && string.Equals(spelled, host, StringComparison.OrdinalIgnoreCase) ? spelled : host;
+    }
+
+    /// <summary>The host inside the text <paramref name="uri"/> was made from, or empty when it cannot be located.</summary>
+    private static ReadOnlySpan<char> HostAsWritten(Uri uri, string host)
+    {
+        // Per-request path: the usual text is scheme://host[:port]/..., with the host right after "://".
+        var original = uri.OriginalString;
+        var start = uri.Scheme.Length + 3;
+        var end = start + host.Length;
+        if (original.Length >= end && (original.Length == end || original[end] is ':' or '/' or '?' or '#' or '\\'))
+        {
+            var candidate = original.AsSpan(start, host.Length);
+            if (candidate.Equals(host, StringComparison.OrdinalIgnoreCase))
+            {
+                return candidate;
+            }
+        }
+
+        return HostAsWritten(original, host);
     }
 
     /// <summary>The host inside <paramref name="original"/> (the text a Uri was made from), or empty when it cannot be located.</summary>
