@@ -125,7 +125,16 @@ internal sealed class ServiceInstanceDestinationResolver : IDestinationResolver,
 
         try
         {
-            var instances = await _provider.GetInstancesAsync(service, cancellationToken).ConfigureAwait(false);
+            ValueTask<IReadOnlyList<ServiceInstance>?> lookup;
+
+            // Resolution may run in whatever flow fired the change token; a provider that starts its refresh loop on a
+            // first lookup must not hand that flow's tag, Activity or log scope to the loop.
+            using (ExecutionContext.SuppressFlow())
+            {
+                lookup = _provider.GetInstancesAsync(service, cancellationToken);
+            }
+
+            var instances = await lookup.ConfigureAwait(false);
             if (instances is null)
             {
                 Log.ServiceUnknown(_logger, service);

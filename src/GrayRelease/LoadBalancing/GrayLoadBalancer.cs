@@ -179,7 +179,16 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
         IReadOnlyList<ServiceInstance>? instances;
         try
         {
-            instances = await _provider.GetInstancesAsync(serviceName, cancellationToken).ConfigureAwait(false);
+            ValueTask<IReadOnlyList<ServiceInstance>?> lookup;
+
+            // The first lookup runs inside a request, and a registry provider typically starts its refresh loop right
+            // here: that loop lives for the process and must not carry this request's gray tag, Activity or log scope.
+            using (ExecutionContext.SuppressFlow())
+            {
+                lookup = _provider.GetInstancesAsync(serviceName, cancellationToken);
+            }
+
+            instances = await lookup.ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {

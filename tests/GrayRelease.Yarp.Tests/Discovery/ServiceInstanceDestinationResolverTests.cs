@@ -105,6 +105,30 @@ public class ServiceInstanceDestinationResolverTests
     }
 
     [Fact]
+    public async Task Work_a_provider_starts_during_resolution_carries_no_gray_tag_and_no_activity()
+    {
+        var loopSaw = new TaskCompletionSource<(GrayStatus?, Activity?)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _provider.SetInstances("order-app", Instance("order-app", "10.0.0.1", 7001, "v1"));
+        _provider.FailWith = service =>
+        {
+            // What a naive registry client does: start its poll loop on first use.
+            _ = Task.Run(() => loopSaw.TrySetResult((GrayContext.Current, Activity.Current)));
+            return null;
+        };
+        using var resolver = CreateResolver();
+
+        using (var activity = new Activity("request").Start())
+        using (GrayContext.Begin(GrayStatus.Gray))
+        {
+            await resolver.ResolveDestinationsAsync(new Dictionary<string, DestinationConfig> { ["registry"] = Placeholder }, CancellationToken.None);
+        }
+
+        var (status, current) = await loopSaw.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Null(status);
+        Assert.Null(current);
+    }
+
+    [Fact]
     public async Task Retry_after_a_failed_lookup_fires_without_the_gray_tag_or_activity_of_the_resolving_flow()
     {
         _provider.FailWith = _ => new HttpRequestException("registry down");
