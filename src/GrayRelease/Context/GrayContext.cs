@@ -73,7 +73,12 @@ internal sealed class GrayFrame
 
     public GrayFrame? Parent { get; }
 
-    public static GrayFrame Root(GrayStatus? status) => Roots[status is { } known ? (int)known + 1 : 0];
+    public static GrayFrame Root(GrayStatus? status) => status switch
+    {
+        null => Roots[0],
+        { } known when (uint)known <= (uint)GrayStatus.Gray => Roots[(int)known + 1],
+        _ => new GrayFrame(status, null),
+    };
 }
 
 /// <summary>Restores the previous gray status when disposed. Returned by <see cref="GrayContext.Begin"/>.</summary>

@@ -31,8 +31,14 @@ internal sealed class ConfigurationServiceInstanceProvider : IServiceInstancePro
     public ValueTask<IReadOnlyList<ServiceInstance>?> GetInstancesAsync(string serviceName, CancellationToken cancellationToken = default)
     {
         var services = Volatile.Read(ref _services);
+        if (!services.TryGetValue(serviceName, out var instances))
+        {
+            // Not remembered: any host name reaches here, and an unknown one is asked again later anyway.
+            return new ValueTask<IReadOnlyList<ServiceInstance>?>((IReadOnlyList<ServiceInstance>?)null);
+        }
+
         _askedNames.TryAdd(serviceName, 0);
-        return new ValueTask<IReadOnlyList<ServiceInstance>?>(services.TryGetValue(serviceName, out var instances) ? instances : null);
+        return new ValueTask<IReadOnlyList<ServiceInstance>?>(instances);
     }
 
     public void Dispose() => _subscription?.Dispose();
