@@ -63,4 +63,11 @@ public sealed class GrayGatewayOptions
     /// the client address taken from <c>X-Forwarded-For</c> (or <c>X-Real-IP</c>); otherwise those headers are ignored.
     /// </summary>
     public List<string> TrustedProxies { get; set; } = [];
+
+    /// <summary>
+    /// Forwarding headers read for the client address behind a <see cref="TrustedProxies">trusted proxy</see>, comma
+    /// separated, in order (<c>X-Forwarded-For</c>, <c>X-Real-IP</c>); the first one present decides, empty reads none.
+    /// Name only headers your proxies set or append themselves: one they pass through unchanged is chosen by the client.
+    /// </summary>
+    public string? ClientAddressHeaders { get; set; } = ClientAddressResolver.DefaultHeaders;
 }

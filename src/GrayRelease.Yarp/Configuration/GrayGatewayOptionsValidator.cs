@@ -32,6 +32,11 @@ internal sealed class GrayGatewayOptionsValidator : IValidateOptions<GrayGateway
             failures.Add($"{Prefix}{nameof(options.GeoIPDatabase)} '{options.GeoIPDatabase}' does not exist.");
         }
 
+        if (!ClientAddressResolver.TryParseHeaders(options.ClientAddressHeaders, out _, out var headersError))
+        {
+            failures.Add($"{Prefix}{nameof(options.ClientAddressHeaders)} '{options.ClientAddressHeaders}' {headersError}.");
+        }
+
         ValidateRanges(options.IpList, $"{Prefix}{nameof(options.IpList)}", failures);
         ValidateRanges(options.TrustedProxies, $"{Prefix}{nameof(options.TrustedProxies)}", failures);
         foreach (var (city, ranges) in options.Cities)

@@ -17,7 +17,17 @@ internal static class ClientAddressResolver
     // Bounds the work an attacker can cause with a long header made of trusted addresses.
     private const int MaxHops = 32;
 
-    public static IPAddress? Resolve(HttpContext context, IPRangeSet trustedProxies)
+    /// <summary>
+    /// The default: only <c>X-Forwarded-For</c>, the header proxies append to. A proxy that sets only <c>X-Real-IP</c>
+    /// usually passes the client's own <c>X-Forwarded-For</c> through, so reading either header by default lets a client
+    /// choose its address behind one kind of proxy or the other; naming the header is the operator's call, and until then
+    /// an <c>X-Real-IP</c>-only proxy yields its own address (rules fail closed) rather than one a client could have sent.
+    /// </summary>
+    public const string DefaultHeaders = ForwardedFor;
+
+    private static readonly ClientAddressHeader[] DefaultOrder = [ClientAddressHeader.ForwardedFor];
+
+    public static IPAddress? Resolve(HttpContext context, IPRangeSet trustedProxies, ClientAddressHeader[]? order = null)
     {
         var current = context.Connection.RemoteIpAddress;
         if (current is null || trustedProxies.IsEmpty || !trustedProxies.Contains(current))
@@ -26,14 +36,64 @@ internal static class ClientAddressResolver
         }
 
         var headers = context.Request.Headers;
-        var forwardedFor = headers[ForwardedFor];
-        if (forwardedFor.Count > 0)
+        foreach (var header in order ?? DefaultOrder)
         {
-            return WalkForwardedFor(forwardedFor, current, trustedProxies);
+            // The first configured header that is present decides, even when it is unusable: falling through to the
+            // next one would let a client pick the header that is read by sending garbage in the other.
+            if (header == ClientAddressHeader.ForwardedFor)
+            {
+                var forwardedFor = headers[ForwardedFor];
+                if (forwardedFor.Count > 0)
+                {
+                    return WalkForwardedFor(forwardedFor, current, trustedProxies);
+                }
+            }
+            else
+            {
+                var realIp = headers[RealIp];
+                if (realIp.Count > 0)
+                {
+                    return realIp.Count == 1 && TryParseAddress(realIp[0], out var address) ? address : current;
+                }
+            }
         }
 
-        var realIp = headers[RealIp];
-        return realIp.Count == 1 && TryParseAddress(realIp[0], out var address) ? address : current;
+        return current;
+    }
+
+    /// <summary>Parses <see cref="GrayGatewayOptions.ClientAddressHeaders"/>: header names separated by commas, in the order they are read.</summary>
+    public static bool TryParseHeaders(string? text, out ClientAddressHeader[] order, out string? error)
+    {
+        var parsed = new List<ClientAddressHeader>(2);
+        error = null;
+        foreach (var part in (text ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            ClientAddressHeader header;
+            if (part.Equals(ForwardedFor, StringComparison.OrdinalIgnoreCase))
+            {
+                header = ClientAddressHeader.ForwardedFor;
+            }
+            else if (part.Equals(RealIp, StringComparison.OrdinalIgnoreCase))
+            {
+                header = ClientAddressHeader.RealIp;
+            }
+            else
+            {
+                error = $"names '{part}'; only {ForwardedFor} and {RealIp} are understood";
+                break;
+            }
+
+            if (parsed.Contains(header))
+            {
+                error = $"names '{part}' twice";
+                break;
+            }
+
+            parsed.Add(header);
+        }
+
+        order = error is null ? [.. parsed] : DefaultOrder;
+        return error is null;
     }
 
     private static IPAddress WalkForwardedFor(StringValues values, IPAddress current, IPRangeSet trustedProxies)
@@ -86,4 +146,11 @@ internal static class ClientAddressResolver
 
         return false;
     }
+}
+
+/// <summary>A forwarding header the client address may be read from.</summary>
+internal enum ClientAddressHeader
+{
+    ForwardedFor,
+    RealIp,
 }

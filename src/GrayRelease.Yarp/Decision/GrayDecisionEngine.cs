@@ -34,7 +34,7 @@ internal sealed class GrayDecisionEngine : IDisposable
 
     private GrayRuleSet Compile(GrayGatewayOptions options)
     {
-        var rules = GrayRuleSet.Compile(options, _customRules, _cityResolver);
+        var rules = GrayRuleSet.Compile(options, _customRules, _cityResolver, _logger);
         Log.GatewayRulesCompiled(_logger, rules.Enabled, rules.Description);
         return rules;
     }

@@ -1,5 +1,7 @@
 using System.Collections.Frozen;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace GrayRelease.Yarp;
 
@@ -12,21 +14,29 @@ internal sealed class GrayRuleSet
     private readonly bool _enabled;
     private readonly IGrayRule[] _rules;
     private readonly GrayDecision[] _grayDecisions;
+    private readonly RuleFailures[] _failures;
+    private readonly ILogger _logger;
     private readonly IPRangeSet _trustedProxies;
+    private readonly ClientAddressHeader[] _clientAddressHeaders;
     private readonly string? _userIdHeader;
     private readonly string? _userIdClaim;
 
-    private GrayRuleSet(GrayGatewayOptions options, IGrayRule[] rules)
+    private GrayRuleSet(GrayGatewayOptions options, IGrayRule[] rules, ILogger logger)
     {
         _enabled = options.Enabled;
         _rules = rules;
+        _logger = logger;
         _grayDecisions = new GrayDecision[rules.Length];
+        _failures = new RuleFailures[rules.Length];
         for (var i = 0; i < rules.Length; i++)
         {
             _grayDecisions[i] = new GrayDecision(GrayStatus.Gray, rules[i].Name ?? rules[i].GetType().Name);
+            _failures[i] = new RuleFailures();
         }
 
         _trustedProxies = IPRangeSet.Create(options.TrustedProxies);
+        // Validation rejects a bad list at start-up and on reload; the default order is only a belt for direct use.
+        _clientAddressHeaders = ClientAddressResolver.TryParseHeaders(options.ClientAddressHeaders, out var order, out _) ? order : [ClientAddressHeader.ForwardedFor];
         _userIdHeader = string.IsNullOrWhiteSpace(options.UserIdHeader) ? null : options.UserIdHeader.Trim();
         _userIdClaim = string.IsNullOrWhiteSpace(options.UserIdClaim) ? null : options.UserIdClaim.Trim();
     }
@@ -39,7 +49,7 @@ internal sealed class GrayRuleSet
 
     public bool Enabled => _enabled;
 
-    public static GrayRuleSet Compile(GrayGatewayOptions options, IEnumerable<IGrayRule> customRules, ICityResolver cityResolver)
+    public static GrayRuleSet Compile(GrayGatewayOptions options, IEnumerable<IGrayRule> customRules, ICityResolver cityResolver, ILogger? logger = null)
     {
         var rules = new List<IGrayRule>();
         if (!string.IsNullOrEmpty(options.HeaderName) && !string.IsNullOrEmpty(options.HeaderValue))
@@ -71,7 +81,7 @@ internal sealed class GrayRuleSet
         }
 
         rules.AddRange(customRules);
-        return new GrayRuleSet(options, [.. rules]);
+        return new GrayRuleSet(options, [.. rules], logger ?? NullLogger.Instance);
     }
 
     public GrayDecision Decide(HttpContext context)
@@ -86,16 +96,33 @@ internal sealed class GrayRuleSet
             return Prod;
         }
 
-        var ruleContext = new GrayRuleContext(context, ClientAddressResolver.Resolve(context, _trustedProxies), GetUserId(context));
+        var ruleContext = new GrayRuleContext(context, ClientAddressResolver.Resolve(context, _trustedProxies, _clientAddressHeaders), GetUserId(context));
         for (var i = 0; i < _rules.Length; i++)
         {
-            if (_rules[i].IsGray(in ruleContext))
+            if (IsGray(i, in ruleContext))
             {
                 return _grayDecisions[i];
             }
         }
 
         return Prod;
+    }
+
+    /// <summary>
+    /// A rule that throws (a custom one, typically) counts as not matched: one broken rule must not turn every request
+    /// into a 500, and "not gray" is the production path, the safe side.
+    /// </summary>
+    private bool IsGray(int index, in GrayRuleContext context)
+    {
+        try
+        {
+            return _rules[index].IsGray(in context);
+        }
+        catch (Exception exception)
+        {
+            _failures[index].Report(_logger, _grayDecisions[index].Rule, exception);
+            return false;
+        }
     }
 
     private string? GetUserId(HttpContext context)
@@ -138,5 +165,30 @@ internal sealed class GrayRuleSet
         }
 
         return trimmed.ToFrozenSet(comparer);
+    }
+
+    /// <summary>
+    /// Rate-limits the warning of one failing rule: the first failure is logged with its exception, then at most one
+    /// line a minute with the count in between. A rule that throws on every request would otherwise write a stack trace
+    /// per request; this keeps the cause and the scale visible without flooding the log.
+    /// </summary>
+    private sealed class RuleFailures
+    {
+        private const long ReportIntervalMilliseconds = 60_000;
+        private long _nextReportAt = long.MinValue;
+        private long _unreported;
+
+        public void Report(ILogger logger, string rule, Exception exception)
+        {
+            Interlocked.Increment(ref _unreported);
+            var now = Environment.TickCount64;
+            var next = Volatile.Read(ref _nextReportAt);
+            if (now < next || Interlocked.CompareExchange(ref _nextReportAt, now + ReportIntervalMilliseconds, next) != next)
+            {
+                return;
+            }
+
+            Log.GrayRuleFailed(logger, rule, Interlocked.Exchange(ref _unreported, 0), exception);
+        }
     }
 }

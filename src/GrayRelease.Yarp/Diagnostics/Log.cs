@@ -37,4 +37,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4011, Level = LogLevel.Warning, Message = "GeoIP lookup failed; the request is treated as from an unknown city.")]
     public static partial void GeoIPLookupFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 4012, Level = LogLevel.Error, Message = "A change callback for the destinations of service '{ServiceName}' failed.")]
+    public static partial void ChangeCallbackFailed(ILogger logger, string serviceName, Exception exception);
+
+    [LoggerMessage(EventId = 4013, Level = LogLevel.Warning, Message = "Gray rule '{Rule}' threw; it counts as not matched and the request goes on ({Failures} failure(s) since the last report; next report in a minute at the earliest).")]
+    public static partial void GrayRuleFailed(ILogger logger, string rule, long failures, Exception exception);
 }

@@ -125,7 +125,16 @@ internal sealed class ServiceInstanceDestinationResolver : IDestinationResolver,
 
         try
         {
-            var instances = await _provider.GetInstancesAsync(service, cancellationToken).ConfigureAwait(false);
+            ValueTask<IReadOnlyList<ServiceInstance>?> lookup;
+
+            // Resolution may run in whatever flow fired the change token; a provider that starts its refresh loop on a
+            // first lookup must not hand that flow's tag, Activity or log scope to the loop.
+            using (ExecutionContext.SuppressFlow())
+            {
+                lookup = _provider.GetInstancesAsync(service, cancellationToken);
+            }
+
+            var instances = await lookup.ConfigureAwait(false);
             if (instances is null)
             {
                 Log.ServiceUnknown(_logger, service);
@@ -138,9 +147,16 @@ internal sealed class ServiceInstanceDestinationResolver : IDestinationResolver,
         {
             // Throwing would stop the gateway from starting while the registry is down; resolve to nothing and retry.
             Log.ServiceLookupFailed(_logger, service, RetryDelay, ex);
+            // A timer of a custom TimeProvider may capture the resolving flow (a request's tag, Activity, log scope)
+            // and hand it to YARP's re-resolution: create it with the flow suppressed.
+            CancellationTokenSource retry;
+            using (ExecutionContext.SuppressFlow())
+            {
 #pragma warning disable CA2000 // The source must outlive this method: it fires the retry through the change token.
-            var retry = new CancellationTokenSource(RetryDelay, _timeProvider);
+                retry = new CancellationTokenSource(RetryDelay, _timeProvider);
 #pragma warning restore CA2000
+            }
+
             tokens.Add(new CancellationChangeToken(retry.Token));
             return [];
         }
@@ -165,7 +181,26 @@ internal sealed class ServiceInstanceDestinationResolver : IDestinationResolver,
 
         metadata[GrayReleaseProxy.WeightMetadataKey] = instance.Weight.ToString("R", CultureInfo.InvariantCulture);
 
-        return placeholder with { Address = instance.Address, Metadata = metadata };
+        // The placeholder's host is a service name, not a place to probe: each instance is probed at its own address,
+        // keeping only the path (and query) the placeholder's Health named. Without one, YARP probes the address.
+        var health = placeholder.Health is { } placeholderHealth && Uri.TryCreate(placeholderHealth, UriKind.Absolute, out var healthUri)
+            ? string.Concat(instance.Address, healthUri.PathAndQuery)
+            : null;
+
+        return placeholder with { Address = instance.Address, Health = health, Metadata = metadata };
+    }
+
+    private void Cancel(string service, CancellationTokenSource source)
+    {
+        try
+        {
+            source.Cancel();
+        }
+        catch (AggregateException exception)
+        {
+            // Nothing here may end the thread-pool thread; the next change fires a fresh token.
+            Log.ChangeCallbackFailed(_logger, service, exception);
+        }
     }
 
     private CancellationChangeToken GetChangeToken(string service) =>
@@ -175,7 +210,9 @@ internal sealed class ServiceInstanceDestinationResolver : IDestinationResolver,
     {
         if (_changeSources.TryRemove(e.ServiceName, out var source))
         {
-            source.Cancel();
+            // Cancelling runs YARP's re-resolution (and whatever it starts) inline: never in the flow that raised the
+            // event, which may be a request's (a lookup that refreshed the registry) with its tag, Activity and scope.
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Resolver.Cancel(state.Service, state.Source), (Resolver: this, Service: e.ServiceName, Source: source), preferLocal: false);
         }
     }
 }

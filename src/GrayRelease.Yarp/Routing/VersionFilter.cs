@@ -46,6 +46,7 @@ internal sealed class VersionFilter
 
         var fallback = options.NoInstancePolicy switch
         {
+            // No prod version configured: PROD means any version, so "prod" is every destination (as ServiceRoutingTable).
             NoInstancePolicy.FallbackToProd => options.GetProdVersion(index.ServiceName) is { Length: > 0 } prod ? index.Get(prod) : index.All,
             NoInstancePolicy.FallbackToAll => index.All,
             _ => null,

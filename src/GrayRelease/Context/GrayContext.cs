@@ -6,10 +6,10 @@ namespace GrayRelease;
 /// </summary>
 public static class GrayContext
 {
-    private static readonly AsyncLocal<GrayStatus?> CurrentStatus = new();
+    private static readonly AsyncLocal<GrayFrame?> CurrentFrame = new();
 
     /// <summary>The gray status of the current flow, or <see langword="null"/> when the flow is untagged.</summary>
-    public static GrayStatus? Current => CurrentStatus.Value;
+    public static GrayStatus? Current => CurrentFrame.Value?.Status;
 
     /// <summary>Sets the status for the current flow until the returned scope is disposed, then restores the previous one.</summary>
     public static GrayScope Begin(GrayStatus status) => Set(status);
@@ -18,7 +18,7 @@ public static class GrayContext
     public static GrayScope Suppress() => Set(null);
 
     /// <summary>Captures the current status, to restore it later in work that outlives the request (a queue, a timer, a hosted service).</summary>
-    public static GraySnapshot Capture() => new(CurrentStatus.Value);
+    public static GraySnapshot Capture() => new(Current);
 
     /// <summary>Runs <paramref name="work"/> with no gray status, whatever the caller's status is.</summary>
     public static Task RunUntagged(Func<Task> work)
@@ -33,23 +33,72 @@ public static class GrayContext
 
     internal static GrayScope Set(GrayStatus? status)
     {
-        var previous = CurrentStatus.Value;
-        CurrentStatus.Value = status;
-        return new GrayScope(previous);
+        var parent = CurrentFrame.Value;
+        var frame = parent is null ? GrayFrame.Root(status) : new GrayFrame(status, parent);
+        CurrentFrame.Value = frame;
+        return new GrayScope(frame);
     }
 
-    internal static void Restore(GrayStatus? previous) => CurrentStatus.Value = previous;
+    /// <summary>
+    /// Ends <paramref name="frame"/> and every scope begun inside it, restoring what was current when it began. A frame
+    /// that is no longer on the current chain (ended already, or disposed twice) changes nothing: restoring a value
+    /// saved by position, as a plain "previous" field does, brings back a status whose scope has ended.
+    /// </summary>
+    internal static void End(GrayFrame frame)
+    {
+        for (var current = CurrentFrame.Value; current is not null; current = current.Parent)
+        {
+            if (ReferenceEquals(current, frame))
+            {
+                CurrentFrame.Value = frame.Parent;
+                return;
+            }
+        }
+    }
+}
+
+/// <summary>One begun scope: its status and the scope that was current when it began.</summary>
+internal sealed class GrayFrame
+{
+    // Scopes begun with nothing current (every request's own) share one frame per status, so they allocate nothing.
+    private static readonly GrayFrame[] Roots = [new(null, null), new(GrayStatus.All, null), new(GrayStatus.Prod, null), new(GrayStatus.Gray, null)];
+
+    public GrayFrame(GrayStatus? status, GrayFrame? parent)
+    {
+        Status = status;
+        Parent = parent;
+    }
+
+    public GrayStatus? Status { get; }
+
+    public GrayFrame? Parent { get; }
+
+    public static GrayFrame Root(GrayStatus? status) => status switch
+    {
+        null => Roots[0],
+        { } known when (uint)known <= (uint)GrayStatus.Gray => Roots[(int)known + 1],
+        _ => new GrayFrame(status, null),
+    };
 }
 
 /// <summary>Restores the previous gray status when disposed. Returned by <see cref="GrayContext.Begin"/>.</summary>
 public readonly struct GrayScope : IDisposable
 {
-    private readonly GrayStatus? _previous;
+    private readonly GrayFrame? _frame;
 
-    internal GrayScope(GrayStatus? previous) => _previous = previous;
+    internal GrayScope(GrayFrame frame) => _frame = frame;
 
-    /// <summary>Restores the status that was current when the scope began.</summary>
-    public void Dispose() => GrayContext.Restore(_previous);
+    /// <summary>
+    /// Restores the status that was current when the scope began, ending any scope begun inside it that is still open;
+    /// disposing a scope that has already ended does nothing.
+    /// </summary>
+    public void Dispose()
+    {
+        if (_frame is not null)
+        {
+            GrayContext.End(_frame);
+        }
+    }
 }
 
 /// <summary>A gray status captured by <see cref="GrayContext.Capture"/>, to be restored in other work.</summary>

@@ -15,6 +15,10 @@ internal sealed class ConfigurationServiceInstanceProvider : IServiceInstancePro
     private readonly object _gate = new();
     private Dictionary<string, IReadOnlyList<ServiceInstance>> _services;
 
+    // Configuration keys are case-insensitive, so "user-app" answers a lookup of "User-App" too; the contract is to
+    // report later changes under the name that was asked, so remember each spelling asked for.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _askedNames = new(StringComparer.Ordinal);
+
     public ConfigurationServiceInstanceProvider(IOptionsMonitor<GrayReleaseOptions> options, ILogger<ConfigurationServiceInstanceProvider> logger)
     {
         _logger = logger;
@@ -27,7 +31,14 @@ internal sealed class ConfigurationServiceInstanceProvider : IServiceInstancePro
     public ValueTask<IReadOnlyList<ServiceInstance>?> GetInstancesAsync(string serviceName, CancellationToken cancellationToken = default)
     {
         var services = Volatile.Read(ref _services);
-        return new ValueTask<IReadOnlyList<ServiceInstance>?>(services.TryGetValue(serviceName, out var instances) ? instances : null);
+        if (!services.TryGetValue(serviceName, out var instances))
+        {
+            // Not remembered: any host name reaches here, and an unknown one is asked again later anyway.
+            return new ValueTask<IReadOnlyList<ServiceInstance>?>((IReadOnlyList<ServiceInstance>?)null);
+        }
+
+        _askedNames.TryAdd(serviceName, 0);
+        return new ValueTask<IReadOnlyList<ServiceInstance>?>(instances);
     }
 
     public void Dispose() => _subscription?.Dispose();
@@ -101,6 +112,13 @@ internal sealed class ConfigurationServiceInstanceProvider : IServiceInstancePro
         {
             Log.ConfiguredInstancesChanged(_logger, change.ServiceName, change.Instances.Count);
             InstancesChanged?.Invoke(this, change);
+            foreach (var (asked, _) in _askedNames)
+            {
+                if (!string.Equals(asked, change.ServiceName, StringComparison.Ordinal) && string.Equals(asked, change.ServiceName, StringComparison.OrdinalIgnoreCase))
+                {
+                    InstancesChanged?.Invoke(this, new ServiceInstancesChangedEventArgs(asked, change.Instances));
+                }
+            }
         }
     }
 

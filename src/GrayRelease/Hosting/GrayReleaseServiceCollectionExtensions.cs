@@ -39,6 +39,7 @@ public static class GrayReleaseServiceCollectionExtensions
         services.TryAddSingleton<IGrayLoadBalancer, GrayLoadBalancer>();
         services.TryAddTransient<GrayPropagationHandler>();
         services.TryAddTransient<GrayLoadBalancingHandler>();
+        services.TryAddSingleton<HttpClientServiceNames>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHttpMessageHandlerBuilderFilter, GrayReleaseHandlerOrderFilter>());
 
         return new GrayReleaseBuilder(services, configuration);
@@ -62,6 +63,16 @@ public static class GrayReleaseServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddHttpMessageHandler<GrayPropagationHandler>();
         builder.AddHttpMessageHandler<GrayLoadBalancingHandler>();
+
+        // Post-configured so it runs after every ConfigureHttpClient, whatever the order of the calls: it reads the
+        // base address as finally set, with the service name spelled as the user wrote it.
+        var name = builder.Name;
+        builder.Services.TryAddSingleton<HttpClientServiceNames>();
+        builder.Services.AddOptions<HttpClientFactoryOptions>(name).PostConfigure<HttpClientServiceNames>((options, names) =>
+        {
+            var spelling = names.For(name);
+            options.HttpClientActions.Add(client => spelling.Record(client.BaseAddress));
+        });
         return builder;
     }
 

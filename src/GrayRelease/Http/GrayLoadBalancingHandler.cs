@@ -13,8 +13,15 @@ public sealed class GrayLoadBalancingHandler : DelegatingHandler
 {
     private readonly IGrayLoadBalancer _loadBalancer;
 
+    // The last mixed-case host taken from a request's text: one client mostly calls one service, so after the first
+    // call the name is reused instead of allocated per request.
+    private string? _lastSpelling;
+
     /// <summary>Creates the handler.</summary>
     public GrayLoadBalancingHandler(IGrayLoadBalancer loadBalancer) => _loadBalancer = loadBalancer;
+
+    /// <summary>The spelling of this client's base address host, set when the handler chain is built for a named client.</summary>
+    internal ServiceNameSpelling? BaseAddress { get; set; }
 
     /// <inheritdoc />
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -26,7 +33,7 @@ public sealed class GrayLoadBalancingHandler : DelegatingHandler
             return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
-        var instance = await _loadBalancer.PickAsync(logicalUri.Host, GrayContext.Current, cancellationToken).ConfigureAwait(false);
+        var instance = await _loadBalancer.PickAsync(GetServiceName(logicalUri), GrayContext.Current, cancellationToken).ConfigureAwait(false);
         if (instance is null)
         {
             return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
@@ -47,6 +54,85 @@ public sealed class GrayLoadBalancingHandler : DelegatingHandler
             // A retry that re-sends this same message must be balanced again, not pinned to this instance.
             request.RequestUri = logicalUri;
         }
+    }
+
+    /// <summary>
+    /// The service name as the caller wrote it. <see cref="Uri.Host"/> is lower-cased, but registry names are
+    /// case-sensitive (Nacos: <c>UserApp</c> and <c>userapp</c> are two services), so the spelling is read back from
+    /// the request's own text or, for a request made relative to the client's base address, from that address.
+    /// </summary>
+    internal string GetServiceName(Uri uri)
+    {
+        var host = uri.Host;
+        var written = HostAsWritten(uri, host);
+        if (!written.IsEmpty && !written.SequenceEqual(host))
+        {
+            var last = Volatile.Read(ref _lastSpelling);
+            if (last is null || !written.SequenceEqual(last))
+            {
+                last = written.ToString();
+                Volatile.Write(ref _lastSpelling, last);
+            }
+
+            return last;
+        }
+
+        // A lower-case text is either what the caller wrote or the result of combining a relative request with the
+        // base address (Uri writes the combination lower-cased); the two cannot be told apart, and inside a client
+        // whose base address names the service the base address spelling is the one meant.
+        return BaseAddress?.Host is { } spelled && string.Equals(spelled, host, StringComparison.OrdinalIgnoreCase) ? spelled : host;
+    }
+
+    /// <summary>The host inside the text <paramref name="uri"/> was made from, or empty when it cannot be located.</summary>
+    private static ReadOnlySpan<char> HostAsWritten(Uri uri, string host)
+    {
+        // Per-request path: the usual text is scheme://host[:port]/..., with the host right after "://".
+        var original = uri.OriginalString;
+        var start = uri.Scheme.Length + 3;
+        var end = start + host.Length;
+        if (original.Length >= end && (original.Length == end || original[end] is ':' or '/' or '?' or '#' or '\\'))
+        {
+            var candidate = original.AsSpan(start, host.Length);
+            if (candidate.Equals(host, StringComparison.OrdinalIgnoreCase))
+            {
+                return candidate;
+            }
+        }
+
+        return HostAsWritten(original, host);
+    }
+
+    /// <summary>The host inside <paramref name="original"/> (the text a Uri was made from), or empty when it cannot be located.</summary>
+    internal static ReadOnlySpan<char> HostAsWritten(string original, string host)
+    {
+        var text = original.AsSpan();
+        var schemeEnd = text.IndexOf("://", StringComparison.Ordinal);
+        if (schemeEnd < 0)
+        {
+            return default;
+        }
+
+        text = text[(schemeEnd + 3)..];
+        var end = text.IndexOfAny("/\\?#");
+        if (end >= 0)
+        {
+            text = text[..end];
+        }
+
+        var at = text.LastIndexOf('@');
+        if (at >= 0)
+        {
+            text = text[(at + 1)..];
+        }
+
+        // Anything Uri rewrote beyond case (escapes, IDN) does not line up: fall back to the parsed host.
+        if (text.Length < host.Length || (text.Length > host.Length && text[host.Length] != ':'))
+        {
+            return default;
+        }
+
+        text = text[..host.Length];
+        return text.Equals(host, StringComparison.OrdinalIgnoreCase) ? text : default;
     }
 
     private static bool IsConnectFailure(HttpRequestException exception) =>

@@ -6,7 +6,7 @@ namespace GrayRelease.Http;
 /// Runs after every other configuration of a client's handler chain and moves the gray handlers into place:
 /// propagation outermost (one header per logical call), load balancing innermost (after any retry handler).
 /// </summary>
-internal sealed class GrayReleaseHandlerOrderFilter : IHttpMessageHandlerBuilderFilter
+internal sealed class GrayReleaseHandlerOrderFilter(HttpClientServiceNames serviceNames) : IHttpMessageHandlerBuilderFilter
 {
     public Action<HttpMessageHandlerBuilder> Configure(Action<HttpMessageHandlerBuilder> next) => builder =>
     {
@@ -25,6 +25,7 @@ internal sealed class GrayReleaseHandlerOrderFilter : IHttpMessageHandlerBuilder
         {
             handlers.Remove(loadBalancing);
             handlers.Add(loadBalancing);
+            ((GrayLoadBalancingHandler)loadBalancing).BaseAddress = serviceNames.For(builder.Name ?? Microsoft.Extensions.Options.Options.DefaultName);
         }
     };
 }

@@ -15,7 +15,8 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
     // A host the provider did not know is asked about again after this long (it may register later).
     private static readonly TimeSpan UnknownServiceRecheck = TimeSpan.FromSeconds(5);
 
-    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.OrdinalIgnoreCase);
+    // Ordinal: registry names are case-sensitive (Nacos), so UserApp and userapp are two services with two tables.
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly IServiceInstanceProvider _provider;
     private readonly TimeProvider _timeProvider;
     private readonly GrayReleaseMetrics _metrics;
@@ -64,21 +65,56 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
     {
         ArgumentNullException.ThrowIfNull(instance);
         var quarantine = Volatile.Read(ref _currentOptions).FailedInstanceQuarantine;
-        if (quarantine <= TimeSpan.Zero || !_entries.TryGetValue(instance.ServiceName, out var entry) || entry.Table is null)
+        if (quarantine <= TimeSpan.Zero)
         {
             return;
         }
 
         var until = _timeProvider.GetTimestamp() + (long)(quarantine.TotalSeconds * _timeProvider.TimestampFrequency);
-        foreach (var known in entry.Table.All.Instances)
+        if (_entries.TryGetValue(instance.ServiceName, out var entry) && entry.Table is { } table && Quarantine(table, instance, until, quarantine))
+        {
+            return;
+        }
+
+        // A provider that matches names case-insensitively (configuration) may answer a lookup spelled differently
+        // from the instances' own ServiceName; a refused connection is rare, so search the other tables for it.
+        foreach (var (_, other) in _entries)
+        {
+            if (other.Table is { } otherTable && !ReferenceEquals(otherTable, entry?.Table) && Contains(otherTable, instance))
+            {
+                Quarantine(otherTable, instance, until, quarantine);
+            }
+        }
+    }
+
+    private static bool Contains(ServiceRoutingTable table, ServiceInstance instance)
+    {
+        foreach (var known in table.All.Instances)
+        {
+            if (ReferenceEquals(known.Instance, instance))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool Quarantine(ServiceRoutingTable table, ServiceInstance instance, long until, TimeSpan quarantine)
+    {
+        var found = false;
+        foreach (var known in table.All.Instances)
         {
             if (ReferenceEquals(known.Instance, instance) || string.Equals(known.Instance.Address, instance.Address, StringComparison.OrdinalIgnoreCase))
             {
                 known.QuarantineUntil(until);
-                entry.Table.ExtendQuarantineHorizon(until);
+                table.ExtendQuarantineHorizon(until);
                 Log.InstanceQuarantined(_logger, instance.ServiceName, instance.Address, quarantine);
+                found = true;
             }
         }
+
+        return found;
     }
 
     public void Dispose()
@@ -143,7 +179,16 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
         IReadOnlyList<ServiceInstance>? instances;
         try
         {
-            instances = await _provider.GetInstancesAsync(serviceName, cancellationToken).ConfigureAwait(false);
+            ValueTask<IReadOnlyList<ServiceInstance>?> lookup;
+
+            // The first lookup runs inside a request, and a registry provider typically starts its refresh loop right
+            // here: that loop lives for the process and must not carry this request's gray tag, Activity or log scope.
+            using (ExecutionContext.SuppressFlow())
+            {
+                lookup = _provider.GetInstancesAsync(serviceName, cancellationToken);
+            }
+
+            instances = await lookup.ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
@@ -153,8 +198,10 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
 
         if (instances is null)
         {
-            var recheckAt = _timeProvider.GetTimestamp() + (long)(UnknownServiceRecheck.TotalSeconds * _timeProvider.TimestampFrequency);
-            _entries[serviceName] = new Entry(null, recheckAt);
+            // A change event that landed during the lookup built a table from a newer list: keep it; the caller's own
+            // request still goes out untouched, as this answer said.
+            var unknown = new Entry(null, _timeProvider.GetTimestamp() + (long)(UnknownServiceRecheck.TotalSeconds * _timeProvider.TimestampFrequency));
+            _entries.AddOrUpdate(serviceName, static (_, unknown) => unknown, static (_, existing, unknown) => existing.Table is not null ? existing : unknown, unknown);
             return null;
         }
 
@@ -184,15 +231,37 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
 
     private ServiceRoutingTable Rebuild(string serviceName, ServiceRoutingTable table, string metadataKey)
     {
+        while (true)
+        {
+            if (!_entries.TryGetValue(serviceName, out var entry) || entry.Table is not { } current)
+            {
+                return Regroup(serviceName, table, metadataKey);
+            }
+
+            if (string.Equals(current.MetadataKey, metadataKey, StringComparison.Ordinal))
+            {
+                return current;
+            }
+
+            // Replace only the entry that was regrouped: a change event may have stored a newer list meanwhile, and
+            // then that list is the one to regroup.
+            var rebuilt = Regroup(serviceName, current, metadataKey);
+            if (_entries.TryUpdate(serviceName, new Entry(rebuilt, 0), entry))
+            {
+                return rebuilt;
+            }
+        }
+    }
+
+    private static ServiceRoutingTable Regroup(string serviceName, ServiceRoutingTable table, string metadataKey)
+    {
         var instances = new ServiceInstance[table.All.Count];
         for (var i = 0; i < instances.Length; i++)
         {
             instances[i] = table.All.Instances[i].Instance;
         }
 
-        var rebuilt = ServiceRoutingTable.Build(serviceName, instances, metadataKey, null);
-        _entries[serviceName] = new Entry(rebuilt, 0);
-        return rebuilt;
+        return ServiceRoutingTable.Build(serviceName, instances, metadataKey, null);
     }
 
     private ServiceRoutingTable BuildTable(string serviceName, IReadOnlyList<ServiceInstance> instances, ServiceRoutingTable? previous)
@@ -206,5 +275,11 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
         return table;
     }
 
-    private sealed record Entry(ServiceRoutingTable? Table, long RecheckAt);
+    // A class, not a record: TryUpdate must compare entries by identity, never by value.
+    private sealed class Entry(ServiceRoutingTable? table, long recheckAt)
+    {
+        public ServiceRoutingTable? Table { get; } = table;
+
+        public long RecheckAt { get; } = recheckAt;
+    }
 }

@@ -92,7 +92,9 @@ internal sealed class ServiceRoutingTable
             {
                 group = options.NoInstancePolicy switch
                 {
-                    NoInstancePolicy.FallbackToProd when options.GetProdVersion(ServiceName) is { Length: > 0 } prod => GetGroup(prod),
+                    // PROD with no prod version configured reaches any version (the README's rule), so falling back to
+                    // "prod" then means any routable instance: the same on the gateway (VersionFilter) and here.
+                    NoInstancePolicy.FallbackToProd => options.GetProdVersion(ServiceName) is { Length: > 0 } prod ? GetGroup(prod) : All,
                     NoInstancePolicy.FallbackToAll => All,
                     _ => InstanceGroup.Empty,
                 };

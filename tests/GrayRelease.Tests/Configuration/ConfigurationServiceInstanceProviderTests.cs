@@ -52,6 +52,23 @@ public class ConfigurationServiceInstanceProviderTests
     }
 
     [Fact]
+    public async Task Reload_reports_the_change_under_every_spelling_that_was_looked_up()
+    {
+        var source = new ReloadableConfiguration();
+        var initial = new Dictionary<string, string?> { ["GrayRelease:Instances:UserApp:0:Address"] = "http://127.0.0.1:7201" };
+        source.Replace(initial);
+        await using var provider = Build(source);
+        var instances = provider.GetRequiredService<IServiceInstanceProvider>();
+        Assert.NotNull(await instances.GetInstancesAsync("userapp"));
+        var changes = new List<string>();
+        instances.InstancesChanged += (_, change) => changes.Add(change.ServiceName);
+
+        source.Replace(new(initial) { ["GrayRelease:Instances:UserApp:1:Address"] = "http://127.0.0.1:7202" });
+
+        Assert.Equal(["UserApp", "userapp"], changes);
+    }
+
+    [Fact]
     public async Task Removing_a_service_reports_an_empty_list()
     {
         var source = new ReloadableConfiguration();

@@ -23,6 +23,33 @@ public class GrayContextTests
     }
 
     [Fact]
+    public void Scopes_disposed_out_of_order_leave_no_stale_status()
+    {
+        var outer = GrayContext.Begin(GrayStatus.Gray);
+        var inner = GrayContext.Begin(GrayStatus.Prod);
+
+        // The outer scope ends first: its work is over, and so is everything begun inside it.
+        outer.Dispose();
+        Assert.Null(GrayContext.Current);
+        inner.Dispose();
+        Assert.Null(GrayContext.Current);
+    }
+
+    [Fact]
+    public void A_scope_disposed_twice_does_not_end_a_later_scope()
+    {
+        var first = GrayContext.Begin(GrayStatus.Gray);
+        first.Dispose();
+        using (GrayContext.Begin(GrayStatus.Prod))
+        {
+            first.Dispose();
+            Assert.Equal(GrayStatus.Prod, GrayContext.Current);
+        }
+
+        Assert.Null(GrayContext.Current);
+    }
+
+    [Fact]
     public async Task Status_flows_across_await_and_Task_Run()
     {
         using var scope = GrayContext.Begin(GrayStatus.Gray);

@@ -34,6 +34,29 @@ public class GrayLoadBalancingHandlerTests
     }
 
     [Theory]
+    [InlineData("http://UserApp/users/1", "UserApp")]
+    [InlineData("http://UserApp", "UserApp")]
+    [InlineData("https://UserApp:8443/users?id=1", "UserApp")]
+    [InlineData("http://UserApp?x=1", "UserApp")]
+    [InlineData("http://UserApp#top", "UserApp")]
+    [InlineData("http://me:secret@UserApp/x", "UserApp")]
+    [InlineData("http://UserApp@OrderApp/x", "OrderApp")]
+    [InlineData("http://user-app/x", "user-app")]
+    [InlineData("HTTP://User.App.Internal./x", "User.App.Internal.")]
+    public void Service_name_keeps_the_spelling_of_the_request_text(string uri, string expected)
+    {
+        var handler = new GrayLoadBalancingHandler(Mock.Of<IGrayLoadBalancer>());
+
+        var name = handler.GetServiceName(new Uri(uri));
+
+        Assert.Equal(expected, name);
+        if (!string.Equals(name, new Uri(uri).Host, StringComparison.Ordinal))
+        {
+            Assert.Same(name, handler.GetServiceName(new Uri(uri))); // a repeated spelling is reused, not allocated again
+        }
+    }
+
+    [Theory]
     [InlineData("http://127.0.0.1:5000/x")]
     [InlineData("http://[::1]:5000/x")]
     public async Task Ip_literals_pass_through_without_asking_the_balancer(string uri)

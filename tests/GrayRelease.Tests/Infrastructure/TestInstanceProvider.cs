@@ -5,7 +5,15 @@ namespace GrayRelease.Tests.Infrastructure;
 /// <summary>An in-memory instance provider whose lists the test changes at will.</summary>
 internal sealed class TestInstanceProvider : IServiceInstanceProvider
 {
-    private readonly Dictionary<string, IReadOnlyList<ServiceInstance>> _services = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, IReadOnlyList<ServiceInstance>> _services;
+
+    public TestInstanceProvider()
+        : this(StringComparer.OrdinalIgnoreCase)
+    {
+    }
+
+    /// <param name="names">How service names compare: <see cref="StringComparer.Ordinal"/> behaves as Nacos, whose names are case-sensitive.</param>
+    public TestInstanceProvider(StringComparer names) => _services = new(names);
 
     public int Calls { get; private set; }
 

@@ -212,6 +212,15 @@ public sealed class GrayLoadBalancerTests : IDisposable
     }
 
     [Fact]
+    public async Task FallbackToProd_without_a_prod_version_sends_gray_calls_to_any_version_as_the_gateway_does()
+    {
+        // PROD with no prod version configured means any version, so falling back to "prod" means any routable instance.
+        _provider.Set("user-app", Instance("user-app", 7201, "V1"), Instance("user-app", 7203, "V3"));
+        _options.Set(new GrayReleaseOptions { GrayVersion = "V2", NoInstancePolicy = NoInstancePolicy.FallbackToProd });
+        Assert.Equal(new[] { 7201, 7203 }, (await PickPorts(GrayStatus.Gray, 4)).Distinct().Order());
+    }
+
+    [Fact]
     public async Task FallbackToAll_sends_gray_calls_anywhere_when_no_gray_instance_exists()
     {
         _provider.Set("user-app", Instance("user-app", 7201, "V1"), Instance("user-app", 7203, "V3"));

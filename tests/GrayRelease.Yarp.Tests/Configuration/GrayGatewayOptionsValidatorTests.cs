@@ -29,6 +29,27 @@ public class GrayGatewayOptionsValidatorTests
     }
 
     [Theory]
+    [InlineData("Forwarded")]
+    [InlineData("X-Real-IP, X-Real-IP")]
+    [InlineData("X-Forwarded-For; X-Real-IP")]
+    public void Client_address_headers_other_than_the_two_known_ones_once_are_rejected_naming_the_key_and_value(string headers)
+    {
+        var result = Validator.Validate(null, new GrayGatewayOptions { ClientAddressHeaders = headers });
+
+        Assert.True(result.Failed);
+        Assert.Contains($"GrayRelease:Gateway:ClientAddressHeaders '{headers}'", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("X-Real-IP")]
+    [InlineData("X-Real-IP, X-Forwarded-For")]
+    [InlineData("")]
+    public void Client_address_headers_naming_known_headers_are_accepted(string headers)
+    {
+        Assert.True(Validator.Validate(null, new GrayGatewayOptions { ClientAddressHeaders = headers }).Succeeded);
+    }
+
+    [Theory]
     [InlineData(0)]
     [InlineData(0.5)]
     [InlineData(100)]

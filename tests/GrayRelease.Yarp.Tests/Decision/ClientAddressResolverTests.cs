@@ -64,10 +64,40 @@ public class ClientAddressResolverTests
     }
 
     [Fact]
-    public void Real_ip_from_a_trusted_peer_is_used_when_there_is_no_forwarded_for()
+    public void Real_ip_from_a_trusted_peer_is_used_when_configured_after_forwarded_for_and_there_is_none()
     {
-        Assert.Equal(IPAddress.Parse("198.51.100.8"), ClientAddressResolver.Resolve(Request("10.0.0.1", ("X-Real-IP", "198.51.100.8")), Proxies));
-        Assert.Equal(IPAddress.Parse("203.0.113.66"), ClientAddressResolver.Resolve(Request("203.0.113.66", ("X-Real-IP", "198.51.100.8")), Proxies));
+        Assert.True(ClientAddressResolver.TryParseHeaders("X-Forwarded-For, X-Real-IP", out var order, out _));
+        Assert.Equal(IPAddress.Parse("198.51.100.8"), ClientAddressResolver.Resolve(Request("10.0.0.1", ("X-Real-IP", "198.51.100.8")), Proxies, order));
+        Assert.Equal(IPAddress.Parse("198.51.100.7"), ClientAddressResolver.Resolve(Request("10.0.0.1", ("X-Forwarded-For", "198.51.100.7"), ("X-Real-IP", "198.51.100.8")), Proxies, order));
+        Assert.Equal(IPAddress.Parse("203.0.113.66"), ClientAddressResolver.Resolve(Request("203.0.113.66", ("X-Real-IP", "198.51.100.8")), Proxies, order));
+    }
+
+    [Fact]
+    public void By_default_real_ip_is_not_read_because_a_forwarded_for_appending_proxy_passes_it_through()
+    {
+        Assert.Equal(IPAddress.Parse("10.0.0.1"), ClientAddressResolver.Resolve(Request("10.0.0.1", ("X-Real-IP", "198.51.100.8")), Proxies));
+    }
+
+    [Fact]
+    public void Behind_a_proxy_that_sets_only_real_ip_the_client_forwarded_for_is_ignored()
+    {
+        Assert.True(ClientAddressResolver.TryParseHeaders("X-Real-IP", out var order, out _));
+
+        var context = Request("10.0.0.1", ("X-Forwarded-For", "198.51.100.7"), ("X-Real-IP", "203.0.113.9"));
+
+        Assert.Equal(IPAddress.Parse("203.0.113.9"), ClientAddressResolver.Resolve(context, Proxies, order));
+    }
+
+    [Theory]
+    [InlineData("X-Forwarded-For", true)]
+    [InlineData("x-real-ip , X-Forwarded-For", true)]
+    [InlineData("", true)]
+    [InlineData("Forwarded", false)]
+    [InlineData("X-Real-IP, X-Real-IP", false)]
+    public void Header_order_accepts_only_known_headers_once(string text, bool valid)
+    {
+        Assert.Equal(valid, ClientAddressResolver.TryParseHeaders(text, out _, out var error));
+        Assert.Equal(valid, error is null);
     }
 
     [Fact]

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using GrayRelease.Yarp.Tests.Infrastructure;
+using Microsoft.Extensions.Primitives;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Moq;
@@ -40,8 +42,113 @@ public class ServiceInstanceDestinationResolverTests
         Assert.All(destinations, d => Assert.Equal("order-app", d.Metadata![GrayReleaseProxy.ServiceMetadataKey]));
         Assert.All(destinations, d => Assert.Equal("a", d.Metadata!["zone"]));
         Assert.Equal(["1", "2.5"], destinations.Select(d => d.Metadata![GrayReleaseProxy.WeightMetadataKey]));
-        Assert.All(destinations, d => Assert.Equal("http://order-app/health", d.Health));
         Assert.NotNull(resolved.ChangeToken);
+    }
+
+    [Fact]
+    public async Task Each_instance_is_probed_at_its_own_address_not_at_the_placeholder_health_address()
+    {
+        _provider.SetInstances("order-app", Instance("order-app", "10.0.0.1", 7001, "v1"), Instance("order-app", "10.0.0.2", 7002, "v2"));
+        using var resolver = CreateResolver();
+
+        var resolved = await resolver.ResolveDestinationsAsync(
+            new Dictionary<string, DestinationConfig>
+            {
+                ["registry"] = Placeholder,
+                ["no-health"] = Placeholder with { Health = null },
+            },
+            CancellationToken.None);
+
+        var health = resolved.Destinations.Values.Select(d => d.Health ?? "(none)").Order(StringComparer.Ordinal).ToArray();
+
+        // The placeholder's host is a service name, not a place to probe: only its path carries over to each instance.
+        Assert.Equal(["(none)", "(none)", "http://10.0.0.1:7001/health", "http://10.0.0.2:7002/health"], health);
+    }
+
+    [Fact]
+    public async Task Services_whose_names_differ_only_in_case_resolve_and_change_apart()
+    {
+        _provider.SetInstances("OrderApp", Instance("OrderApp", "10.0.0.1", 7001, "v1"));
+        _provider.SetInstances("orderapp", Instance("orderapp", "10.0.0.2", 7002, "v1"));
+        using var resolver = CreateResolver();
+
+        var upper = await resolver.ResolveDestinationsAsync(Registry("OrderApp"), CancellationToken.None);
+        var lower = await resolver.ResolveDestinationsAsync(Registry("orderapp"), CancellationToken.None);
+
+        Assert.Equal("http://10.0.0.1:7001", Assert.Single(upper.Destinations).Value.Address);
+        Assert.Equal("http://10.0.0.2:7002", Assert.Single(lower.Destinations).Value.Address);
+        _provider.SetInstances("OrderApp", Instance("OrderApp", "10.0.0.3", 7003, "v1"));
+        await WaitForChangeAsync(upper.ChangeToken!);
+        Assert.False(lower.ChangeToken!.HasChanged);
+    }
+
+    [Fact]
+    public async Task Change_token_fires_without_the_gray_tag_or_activity_of_the_flow_that_reported_the_change()
+    {
+        _provider.SetInstances("order-app", Instance("order-app", "10.0.0.1", 7001, "v1"));
+        using var resolver = CreateResolver();
+        var resolved = await resolver.ResolveDestinationsAsync(new Dictionary<string, DestinationConfig> { ["registry"] = Placeholder }, CancellationToken.None);
+        var seen = new TaskCompletionSource<(GrayStatus?, Activity?)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        resolved.ChangeToken!.RegisterChangeCallback(_ => seen.TrySetResult((GrayContext.Current, Activity.Current)), null);
+
+        // A provider raising its event from a request's flow (a refresh triggered by a lookup) must not hand that
+        // request's tag and trace to YARP's re-resolution and whatever it starts.
+        using (var activity = new Activity("request").Start())
+        using (GrayContext.Begin(GrayStatus.Gray))
+        {
+            _provider.SetInstances("order-app", Instance("order-app", "10.0.0.2", 7002, "v2"));
+        }
+
+        var (status, current) = await seen.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Null(status);
+        Assert.Null(current);
+    }
+
+    [Fact]
+    public async Task Work_a_provider_starts_during_resolution_carries_no_gray_tag_and_no_activity()
+    {
+        var loopSaw = new TaskCompletionSource<(GrayStatus?, Activity?)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _provider.SetInstances("order-app", Instance("order-app", "10.0.0.1", 7001, "v1"));
+        _provider.FailWith = service =>
+        {
+            // What a naive registry client does: start its poll loop on first use.
+            _ = Task.Run(() => loopSaw.TrySetResult((GrayContext.Current, Activity.Current)));
+            return null;
+        };
+        using var resolver = CreateResolver();
+
+        using (var activity = new Activity("request").Start())
+        using (GrayContext.Begin(GrayStatus.Gray))
+        {
+            await resolver.ResolveDestinationsAsync(new Dictionary<string, DestinationConfig> { ["registry"] = Placeholder }, CancellationToken.None);
+        }
+
+        var (status, current) = await loopSaw.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Null(status);
+        Assert.Null(current);
+    }
+
+    [Fact]
+    public async Task Retry_after_a_failed_lookup_fires_without_the_gray_tag_or_activity_of_the_resolving_flow()
+    {
+        _provider.FailWith = _ => new HttpRequestException("registry down");
+        using var resolver = new ServiceInstanceDestinationResolver(_provider, null, TimeProvider.System, NullLogger<ServiceInstanceDestinationResolver>.Instance)
+        {
+            RetryDelay = TimeSpan.FromMilliseconds(50),
+        };
+        ResolvedDestinationCollection resolved;
+        using (var activity = new Activity("request").Start())
+        using (GrayContext.Begin(GrayStatus.Gray))
+        {
+            resolved = await resolver.ResolveDestinationsAsync(new Dictionary<string, DestinationConfig> { ["registry"] = Placeholder }, CancellationToken.None);
+        }
+
+        var seen = new TaskCompletionSource<(GrayStatus?, Activity?)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        resolved.ChangeToken!.RegisterChangeCallback(_ => seen.TrySetResult((GrayContext.Current, Activity.Current)), null);
+
+        var (status, current) = await seen.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Null(status);
+        Assert.Null(current);
     }
 
     [Fact]
@@ -74,7 +181,7 @@ public class ServiceInstanceDestinationResolverTests
         Assert.False(resolved.ChangeToken!.HasChanged);
 
         _provider.SetInstances("order-app", Instance("order-app", "10.0.0.2", 7002, "v2"));
-        Assert.True(resolved.ChangeToken.HasChanged);
+        await WaitForChangeAsync(resolved.ChangeToken);
     }
 
     [Fact]
@@ -86,7 +193,7 @@ public class ServiceInstanceDestinationResolverTests
 
         Assert.Empty(resolved.Destinations);
         _provider.SetInstances("order-app", Instance("order-app", "10.0.0.1", 7001, "v1"));
-        Assert.True(resolved.ChangeToken!.HasChanged);
+        await WaitForChangeAsync(resolved.ChangeToken!);
     }
 
     [Fact]
@@ -113,6 +220,24 @@ public class ServiceInstanceDestinationResolverTests
 
         Assert.Same(destinations, resolved.Destinations);
         Assert.Equal(0, _provider.Lookups);
+    }
+
+    private static Dictionary<string, DestinationConfig> Registry(string service) => new()
+    {
+        ["registry"] = new DestinationConfig { Address = "http://registry", Metadata = new Dictionary<string, string> { [GrayReleaseProxy.ServiceMetadataKey] = service } },
+    };
+
+    // The token fires from a clean thread-pool work item, not inside the provider's event: wait for it.
+    private static async Task WaitForChangeAsync(IChangeToken token)
+    {
+        var fired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var registration = token.RegisterChangeCallback(_ => fired.TrySetResult(), null);
+        if (token.HasChanged)
+        {
+            return;
+        }
+
+        await fired.Task.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     private ServiceInstanceDestinationResolver CreateResolver(IDestinationResolver? inner = null) =>

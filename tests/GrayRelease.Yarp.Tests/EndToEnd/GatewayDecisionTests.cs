@@ -75,6 +75,46 @@ public sealed class GatewayDecisionTests(BackendsFixture backends) : IClassFixtu
     }
 
     [Fact]
+    public async Task Behind_a_proxy_that_sets_only_X_Real_IP_the_client_cannot_choose_its_address_with_X_Forwarded_For()
+    {
+        await using var gateway = await StartAsync(c => c
+            .Set("GrayRelease:Gateway:IpList:0", "198.51.100.7")
+            .Set("GrayRelease:Gateway:TrustedProxies:0", "127.0.0.1")
+            .Set("GrayRelease:Gateway:ClientAddressHeaders", "X-Real-IP"));
+
+        // The proxy sets X-Real-IP to the address it saw and passes the client's own X-Forwarded-For unchanged.
+        Assert.Equal("PROD", Reply.Parse(await gateway.GetAsync("/orders/1", Token, ("X-Forwarded-For", "198.51.100.7"), ("X-Real-IP", "203.0.113.9"))).Gray);
+        Assert.Equal("GRAY", Reply.Parse(await gateway.GetAsync("/orders/1", Token, ("X-Forwarded-For", "203.0.113.9"), ("X-Real-IP", "198.51.100.7"))).Gray);
+    }
+
+    [Fact]
+    public async Task Custom_rule_that_throws_counts_as_no_match_is_logged_without_flooding_and_the_request_goes_on()
+    {
+        await using var gateway = await StartAsync(configureBuilder: b =>
+        {
+            b.Logging.AddFakeLogging();
+            b.Services.AddSingleton<IGrayRule>(new ThrowingRule());
+            b.Services.AddSingleton<IGrayRule>(new CanaryHeaderRule());
+        });
+
+        for (var i = 0; i < 5; i++)
+        {
+            var (status, body) = await gateway.GetAsync("/orders/1", Token);
+            Assert.Equal(200, status);
+            Assert.Equal(("v1", "PROD"), Select(Reply.Parse((status, body))));
+        }
+
+        // The rule after the failing one is still evaluated.
+        Assert.Equal(("v2", "GRAY"), Select(Reply.Parse(await gateway.GetAsync("/orders/1", Token, ("x-canary", "yes")))));
+
+        var warnings = gateway.Services.GetFakeLogCollector().GetSnapshot().Where(r => r.Id.Id == 4013).ToList();
+        var warning = Assert.Single(warnings);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains("'broken'", warning.Message, StringComparison.Ordinal);
+        Assert.IsType<InvalidOperationException>(warning.Exception);
+    }
+
+    [Fact]
     public async Task Downstream_failures_return_502_and_504_and_leave_no_gray_context_behind()
     {
         var deadPort = GetClosedPort();
@@ -160,6 +200,20 @@ public sealed class GatewayDecisionTests(BackendsFixture backends) : IClassFixtu
     }
 
     public void Dispose() => _timeout.Dispose();
+
+    private sealed class ThrowingRule : IGrayRule
+    {
+        public string Name => "broken";
+
+        public bool IsGray(in GrayRuleContext context) => throw new InvalidOperationException("rule bug");
+    }
+
+    private sealed class CanaryHeaderRule : IGrayRule
+    {
+        public string Name => "canary";
+
+        public bool IsGray(in GrayRuleContext context) => context.HttpContext.Request.Headers["x-canary"] == "yes";
+    }
 
     private static (string, string) Select(Reply reply) => (reply.Version, reply.Gray);
 

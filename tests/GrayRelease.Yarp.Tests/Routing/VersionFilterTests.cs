@@ -70,6 +70,15 @@ public class VersionFilterTests
     }
 
     [Fact]
+    public void Fallback_to_prod_without_a_prod_version_uses_every_destination_as_the_services_do()
+    {
+        (_options.ProdVersion, _options.GrayVersion, _options.NoInstancePolicy) = (null, "v9", NoInstancePolicy.FallbackToProd);
+
+        Assert.Equal(["a1", "b2", "c1", "d"], Ids(Select(GrayStatus.Gray, out var failure)));
+        Assert.Null(failure);
+    }
+
+    [Fact]
     public void Fallback_to_all_uses_every_destination()
     {
         (_options.GrayVersion, _options.NoInstancePolicy) = ("v9", NoInstancePolicy.FallbackToAll);
