@@ -38,7 +38,7 @@ internal sealed class VersionFilter
         var route = table.Resolve(options, status);
         if (route.Group.IsEmpty)
         {
-            failure = table.Fail(status, route);
+            failure = table.Fail(status, null, route);
             Log.NoInstanceOfWantedVersion(_logger, model.Config.ClusterId, failure.Message);
             return null;
         }

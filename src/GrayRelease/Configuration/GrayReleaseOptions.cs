@@ -27,6 +27,18 @@ public sealed class GrayReleaseOptions
     /// <summary>Default gray version of every service.</summary>
     public string? GrayVersion { get; set; }
 
+    /// <summary>Instance metadata key that names an instance's lane; an instance without it belongs to the baseline.</summary>
+    public string LaneMetadataKey { get; set; } = "lane";
+
+    /// <summary>This instance's own lane (published to the registry under <see cref="LaneMetadataKey"/>); none = the baseline.</summary>
+    public string? Lane { get; set; }
+
+    /// <summary>Name of the HTTP header that carries a request's lane between services, beside <see cref="HeaderName"/>.</summary>
+    public string LaneHeaderName { get; set; } = "gray-lane";
+
+    /// <summary>Settings per lane, keyed by lane name; a lane not listed here is <see cref="LaneMode.Permissive"/>.</summary>
+    public Dictionary<string, GrayLaneOptions> Lanes { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Per-service overrides of <see cref="ProdVersion"/> and <see cref="GrayVersion"/>, keyed by service name.</summary>
     public Dictionary<string, GrayServiceOptions> Services { get; } = new(StringComparer.OrdinalIgnoreCase);
 
@@ -79,6 +91,10 @@ public sealed class GrayReleaseOptions
             },
         };
     }
+
+    /// <summary>The mode of <paramref name="lane"/>: its setting, else <see cref="LaneMode.Permissive"/>.</summary>
+    public LaneMode GetLaneMode(string lane) =>
+        Lanes.TryGetValue(lane, out var options) ? options.Mode : LaneMode.Permissive;
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

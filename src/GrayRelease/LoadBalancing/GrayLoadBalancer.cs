@@ -43,14 +43,18 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
         _provider.InstancesChanged += OnInstancesChanged;
     }
 
-    public ValueTask<ServiceInstance?> PickAsync(string serviceName, GrayStatus? status, CancellationToken cancellationToken = default)
+    public ValueTask<ServiceInstance?> PickAsync(string serviceName, GrayStatus? status, CancellationToken cancellationToken = default) =>
+        PickAsync(serviceName, status, null, cancellationToken);
+
+    /// <summary>Picks for a request with <paramref name="status"/> in <paramref name="lane"/> (null: no lane).</summary>
+    internal ValueTask<ServiceInstance?> PickAsync(string serviceName, GrayStatus? status, string? lane, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(serviceName);
         if (_entries.TryGetValue(serviceName, out var entry))
         {
             if (entry.Table is { } table)
             {
-                return new ValueTask<ServiceInstance?>(Pick(table, status));
+                return new ValueTask<ServiceInstance?>(Pick(table, status, lane));
             }
 
             if (_timeProvider.GetTimestamp() < entry.RecheckAt)
@@ -59,7 +63,7 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
             }
         }
 
-        return LoadAndPickAsync(serviceName, status, cancellationToken);
+        return LoadAndPickAsync(serviceName, status, lane, cancellationToken);
     }
 
     public void ReportConnectionFailure(ServiceInstance instance)
@@ -135,20 +139,20 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
     internal ServiceRoutingTable? GetTable(string serviceName) =>
         _entries.TryGetValue(serviceName, out var entry) ? entry.Table : null;
 
-    private ServiceInstance Pick(ServiceRoutingTable table, GrayStatus? status)
+    private ServiceInstance Pick(ServiceRoutingTable table, GrayStatus? status, string? lane)
     {
         var options = Volatile.Read(ref _currentOptions);
-        if (!string.Equals(table.MetadataKey, options.MetadataKey, StringComparison.Ordinal))
+        if (!table.IsGroupedFor(options))
         {
-            // The metadata key was reconfigured: regroup once, then continue on the fast path.
-            table = Rebuild(table.ServiceName, table, options.MetadataKey);
+            // A metadata key was reconfigured: regroup once, then continue on the fast path.
+            table = Rebuild(table.ServiceName, table, options);
         }
 
-        var route = table.GetRoute(options, status);
+        var route = table.GetRoute(options, status, lane);
         if (route.Group.IsEmpty)
         {
             _metrics.NoInstance(table.ServiceName, status);
-            var failure = table.Fail(status, route);
+            var failure = table.Fail(status, lane, route);
             Log.NoAvailableInstance(_logger, failure.Message);
             throw new NoAvailableInstanceException(failure);
         }
@@ -175,7 +179,7 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
         return picked.Instance;
     }
 
-    private async ValueTask<ServiceInstance?> LoadAndPickAsync(string serviceName, GrayStatus? status, CancellationToken cancellationToken)
+    private async ValueTask<ServiceInstance?> LoadAndPickAsync(string serviceName, GrayStatus? status, string? lane, CancellationToken cancellationToken)
     {
         IReadOnlyList<ServiceInstance>? instances;
         try
@@ -212,7 +216,7 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
             static (name, state) => new Entry(state.Balancer.BuildTable(name, state.Instances, null), 0),
             static (name, existing, state) => existing.Table is not null ? existing : new Entry(state.Balancer.BuildTable(name, state.Instances, null), 0),
             (Balancer: this, Instances: instances));
-        return Pick(entry.Table!, status);
+        return Pick(entry.Table!, status, lane);
     }
 
     private void OnInstancesChanged(object? sender, ServiceInstancesChangedEventArgs change)
@@ -230,23 +234,23 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
         }
     }
 
-    private ServiceRoutingTable Rebuild(string serviceName, ServiceRoutingTable table, string metadataKey)
+    private ServiceRoutingTable Rebuild(string serviceName, ServiceRoutingTable table, GrayReleaseOptions options)
     {
         while (true)
         {
             if (!_entries.TryGetValue(serviceName, out var entry) || entry.Table is not { } current)
             {
-                return Regroup(serviceName, table, metadataKey);
+                return Regroup(serviceName, table, options);
             }
 
-            if (string.Equals(current.MetadataKey, metadataKey, StringComparison.Ordinal))
+            if (current.IsGroupedFor(options))
             {
                 return current;
             }
 
             // Replace only the entry that was regrouped: a change event may have stored a newer list meanwhile, and
             // then that list is the one to regroup.
-            var rebuilt = Regroup(serviceName, current, metadataKey);
+            var rebuilt = Regroup(serviceName, current, options);
             if (_entries.TryUpdate(serviceName, new Entry(rebuilt, 0), entry))
             {
                 return rebuilt;
@@ -254,7 +258,7 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
         }
     }
 
-    private static ServiceRoutingTable Regroup(string serviceName, ServiceRoutingTable table, string metadataKey)
+    private static ServiceRoutingTable Regroup(string serviceName, ServiceRoutingTable table, GrayReleaseOptions options)
     {
         var instances = new ServiceInstance[table.All.Count];
         for (var i = 0; i < instances.Length; i++)
@@ -262,12 +266,13 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
             instances[i] = table.All.Instances[i].Instance;
         }
 
-        return ServiceRoutingTable.Build(serviceName, instances, metadataKey, null);
+        return ServiceRoutingTable.Build(serviceName, instances, options.MetadataKey, null, options.LaneMetadataKey);
     }
 
     private ServiceRoutingTable BuildTable(string serviceName, IReadOnlyList<ServiceInstance> instances, ServiceRoutingTable? previous)
     {
-        var table = ServiceRoutingTable.Build(serviceName, instances, Volatile.Read(ref _currentOptions).MetadataKey, previous);
+        var options = Volatile.Read(ref _currentOptions);
+        var table = ServiceRoutingTable.Build(serviceName, instances, options.MetadataKey, previous, options.LaneMetadataKey);
         if (_logger.IsEnabled(LogLevel.Debug))
         {
             Log.RoutingTableRebuilt(_logger, serviceName, table.InstanceCount, table.All.Count, string.Join(", ", table.AvailableVersions));

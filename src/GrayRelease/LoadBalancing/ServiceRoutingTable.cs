@@ -15,9 +15,10 @@ internal sealed class ServiceRoutingTable
     private readonly RoutingTable<ServiceInstance> _routing;
     private long _quarantineHorizon;
 
-    private ServiceRoutingTable(string metadataKey, int instanceCount, RoutingTable<ServiceInstance> routing)
+    private ServiceRoutingTable(string metadataKey, string laneMetadataKey, int instanceCount, RoutingTable<ServiceInstance> routing)
     {
         MetadataKey = metadataKey;
+        LaneMetadataKey = laneMetadataKey;
         InstanceCount = instanceCount;
         _routing = routing;
     }
@@ -26,14 +27,24 @@ internal sealed class ServiceRoutingTable
 
     public string MetadataKey { get; }
 
+    public string LaneMetadataKey { get; }
+
+    /// <summary>Whether the instances were grouped by the metadata keys <paramref name="options"/> name.</summary>
+    public bool IsGroupedFor(GrayReleaseOptions options) =>
+        string.Equals(MetadataKey, options.MetadataKey, StringComparison.Ordinal)
+        && string.Equals(LaneMetadataKey, options.LaneMetadataKey, StringComparison.Ordinal);
+
     /// <summary>Every instance the provider reported, routable or not.</summary>
     public int InstanceCount { get; }
 
     /// <summary>Every routable instance, whatever its version.</summary>
     public WeightedRotation<ServiceInstance> All => _routing.All;
 
-    /// <summary>Versions that have at least one routable instance, sorted.</summary>
+    /// <summary>Baseline versions that have at least one routable instance, sorted.</summary>
     public IReadOnlyCollection<string> AvailableVersions => _routing.AvailableVersions;
+
+    /// <summary>Lanes that have at least one routable instance, sorted.</summary>
+    public IReadOnlyCollection<string> AvailableLanes => _routing.AvailableLanes;
 
     /// <summary>
     /// Timestamp at which the last quarantine of any instance ends, or 0 when none is active; while 0 a pick need
@@ -60,16 +71,16 @@ internal sealed class ServiceRoutingTable
     public void ClearQuarantineHorizon(long expired) => Interlocked.CompareExchange(ref _quarantineHorizon, 0, expired);
 
     /// <inheritdoc cref="RoutingTable{T}.GetRoute" />
-    public Route<ServiceInstance> GetRoute(GrayReleaseOptions options, GrayStatus? status) => _routing.GetRoute(options, status);
+    public Route<ServiceInstance> GetRoute(GrayReleaseOptions options, GrayStatus? status, string? lane) => _routing.GetRoute(options, status, lane);
 
     /// <inheritdoc cref="RoutingTable{T}.Fail" />
-    public RouteFailure Fail(GrayStatus? status, in Route<ServiceInstance> route) => _routing.Fail(status, route);
+    public RouteFailure Fail(GrayStatus? status, string? lane, in Route<ServiceInstance> route) => _routing.Fail(status, lane, route);
 
     /// <summary>Builds a table, carrying the passive-health state of instances that were already known.</summary>
-    public static ServiceRoutingTable Build(string serviceName, IReadOnlyList<ServiceInstance> instances, string metadataKey, ServiceRoutingTable? previous)
+    public static ServiceRoutingTable Build(string serviceName, IReadOnlyList<ServiceInstance> instances, string metadataKey, ServiceRoutingTable? previous, string laneMetadataKey = "lane")
     {
         Dictionary<string, RouteMember<ServiceInstance>>? previousByAddress = null;
-        if (previous is not null && previous.MetadataKey == metadataKey)
+        if (previous is not null && previous.MetadataKey == metadataKey && previous.LaneMetadataKey == laneMetadataKey)
         {
             previousByAddress = new Dictionary<string, RouteMember<ServiceInstance>>(StringComparer.OrdinalIgnoreCase);
             foreach (var known in previous.All.Instances)
@@ -87,7 +98,7 @@ internal sealed class ServiceRoutingTable
                 continue;
             }
 
-            var member = new RouteMember<ServiceInstance>(instance, instance.GetMetadata(metadataKey) ?? string.Empty, instance.Weight);
+            var member = new RouteMember<ServiceInstance>(instance, instance.GetMetadata(metadataKey) ?? string.Empty, instance.Weight, instance.GetMetadata(laneMetadataKey) ?? string.Empty);
             if (previousByAddress is not null && previousByAddress.TryGetValue(instance.Address, out var known))
             {
                 member.QuarantineUntil(known.QuarantinedUntil);
@@ -97,7 +108,7 @@ internal sealed class ServiceRoutingTable
             members.Add(member);
         }
 
-        var table = new ServiceRoutingTable(metadataKey, instances.Count, RoutingTable<ServiceInstance>.Build(serviceName, members, NewGroup));
+        var table = new ServiceRoutingTable(metadataKey, laneMetadataKey, instances.Count, RoutingTable<ServiceInstance>.Build(serviceName, members, NewGroup));
         table.ExtendQuarantineHorizon(quarantineHorizon);
         return table;
     }

@@ -2,9 +2,9 @@ namespace GrayRelease.Routing;
 
 /// <summary>
 /// One routable target inside a routing table (a registry instance for the load balancer, a YARP destination for the
-/// gateway), with its version, weight and passive-health state.
+/// gateway), with its version, lane, weight and passive-health state.
 /// </summary>
-internal sealed class RouteMember<T>(T instance, string version, double weight)
+internal sealed class RouteMember<T>(T instance, string version, double weight, string lane = "")
     where T : class
 {
     private long _quarantinedUntil;
@@ -13,6 +13,9 @@ internal sealed class RouteMember<T>(T instance, string version, double weight)
 
     /// <summary>The member's version, or the empty string when it has none.</summary>
     public string Version { get; } = version;
+
+    /// <summary>The member's lane, or the empty string for the baseline.</summary>
+    public string Lane { get; } = lane;
 
     /// <summary>Relative weight; always positive (non-positive weights are left out when the table is built).</summary>
     public double Weight { get; } = weight;
