@@ -1,0 +1,68 @@
+using System.Diagnostics.Metrics;
+using BenchmarkDotNet.Attributes;
+using GrayRelease.Diagnostics;
+using GrayRelease.Discovery;
+using GrayRelease.LoadBalancing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace GrayRelease.Benchmarks;
+
+/// <summary>
+/// One pick among 1,000 instances spread over the baseline and 0 / 5 / 20 lanes, each with two versions: a GRAY request
+/// in a lane (or without one when there are no lanes). The cost must not grow with the number of lanes.
+/// </summary>
+[MemoryDiagnoser]
+public class LaneLoadBalancerBenchmarks
+{
+    private GrayLoadBalancer _balancer = null!;
+    private ServiceProvider _services = null!;
+    private string? _lane;
+
+    [Params(0, 5, 20)]
+    public int Lanes { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var instances = Enumerable.Range(0, 1000).Select(i =>
+        {
+            var metadata = new Dictionary<string, string> { ["version"] = i % 2 == 0 ? "V2" : "V1" };
+            var lane = Lanes == 0 ? -1 : (i / 2) % (Lanes + 1) - 1;
+            if (lane >= 0)
+            {
+                metadata["lane"] = "lane-" + lane;
+            }
+
+            return new ServiceInstance { ServiceName = "user-app", Host = "10.0." + (i / 250) + "." + (i % 250), Port = 7000 + i, Metadata = metadata };
+        }).ToArray();
+
+        var options = new StaticOptionsMonitor(new GrayReleaseOptions { ProdVersion = "V1", GrayVersion = "V2" });
+        _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        _balancer = new GrayLoadBalancer(new StaticProvider(instances), options, TimeProvider.System, new GrayReleaseMetrics(_services.GetRequiredService<IMeterFactory>()), NullLogger<GrayLoadBalancer>.Instance);
+        _lane = Lanes == 0 ? null : "lane-" + (Lanes - 1);
+        _ = _balancer.PickAsync("user-app", GrayStatus.Gray, _lane).AsTask().GetAwaiter().GetResult();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _balancer.Dispose();
+        _services.Dispose();
+    }
+
+    [Benchmark(Description = "pick in a lane")]
+    public ServiceInstance? Pick()
+    {
+        var pick = _balancer.PickAsync("user-app", GrayStatus.Gray, _lane);
+        return pick.IsCompletedSuccessfully ? pick.Result : null;
+    }
+
+    private sealed class StaticProvider(IReadOnlyList<ServiceInstance> instances) : IServiceInstanceProvider
+    {
+        public event EventHandler<ServiceInstancesChangedEventArgs>? InstancesChanged { add { } remove { } }
+
+        public ValueTask<IReadOnlyList<ServiceInstance>?> GetInstancesAsync(string serviceName, CancellationToken cancellationToken = default) =>
+            new(instances);
+    }
+}
