@@ -41,7 +41,7 @@ public class LaneLoadBalancerBenchmarks
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         _balancer = new GrayLoadBalancer(new StaticProvider(instances), options, TimeProvider.System, new GrayReleaseMetrics(_services.GetRequiredService<IMeterFactory>()), NullLogger<GrayLoadBalancer>.Instance);
         _lane = Lanes == 0 ? null : "lane-" + (Lanes - 1);
-        _ = _balancer.PickAsync("user-app", GrayStatus.Gray, _lane).AsTask().GetAwaiter().GetResult();
+        _ = _balancer.PickInLaneAsync("user-app", GrayStatus.Gray, _lane).AsTask().GetAwaiter().GetResult();
     }
 
     [GlobalCleanup]
@@ -54,7 +54,7 @@ public class LaneLoadBalancerBenchmarks
     [Benchmark(Description = "pick in a lane")]
     public ServiceInstance? Pick()
     {
-        var pick = _balancer.PickAsync("user-app", GrayStatus.Gray, _lane);
+        var pick = _balancer.PickInLaneAsync("user-app", GrayStatus.Gray, _lane);
         return pick.IsCompletedSuccessfully ? pick.Result : null;
     }
 

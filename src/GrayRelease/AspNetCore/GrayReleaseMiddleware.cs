@@ -18,6 +18,11 @@ internal sealed class GrayReleaseMiddleware
 {
     internal const string ActivityTagName = "gray.status";
 
+    internal const string LaneActivityTagName = "gray.lane";
+
+    // A lane name is a short token: it is echoed into logs, metrics and the next hop's headers.
+    internal const int MaxLaneLength = 64;
+
     private readonly RequestDelegate _next;
     private readonly IOptionsMonitor<GrayReleaseOptions> _options;
     private readonly GrayReleaseMetrics _metrics;
@@ -33,8 +38,15 @@ internal sealed class GrayReleaseMiddleware
 
     public async Task InvokeAsync(HttpContext context)
     {
-        var status = ReadStatus(context.Request.Headers, _options.CurrentValue.HeaderName);
+        var options = _options.CurrentValue;
+        var status = ReadStatus(context.Request.Headers, options.HeaderName);
         _metrics.InboundRequest(status);
+        if (ReadLane(context.Request.Headers, options.LaneHeaderName) is { } lane)
+        {
+            await InvokeInLaneAsync(context, status, lane).ConfigureAwait(false);
+            return;
+        }
+
         if (status is null)
         {
             // No tag of its own: keep whatever an earlier middleware (a gateway decision) may have set.
@@ -48,6 +60,57 @@ internal sealed class GrayReleaseMiddleware
         {
             await InvokeNextAsync(context).ConfigureAwait(false);
         }
+    }
+
+    private async Task InvokeInLaneAsync(HttpContext context, GrayStatus? status, string lane)
+    {
+        var activity = Activity.Current;
+        if (status is { } known)
+        {
+            activity?.SetTag(ActivityTagName, known.ToWireValue());
+        }
+
+        activity?.SetTag(LaneActivityTagName, lane);
+
+        // Without a status of its own the request keeps whatever an earlier middleware (a gateway decision) set.
+        using (GrayContext.Set(status ?? GrayContext.Current, lane))
+        using (status is { } tagged ? _logger.BeginScope(GrayLogScope.For(tagged)) : null)
+        using (_logger.BeginScope(new GrayLaneLogScope(lane)))
+        {
+            await InvokeNextAsync(context).ConfigureAwait(false);
+        }
+    }
+
+    internal string? ReadLane(IHeaderDictionary headers, string headerName)
+    {
+        if (!headers.TryGetValue(headerName, out var values) || StringValues.IsNullOrEmpty(values))
+        {
+            return null;
+        }
+
+        if (values.Count != 1 || values[0]?.Contains(',', StringComparison.Ordinal) == true)
+        {
+            Log.IgnoredGrayHeader(_logger, headerName, "repeated header");
+            return null;
+        }
+
+        var value = values[0];
+        if (value is null || value.Length > MaxLaneLength)
+        {
+            Log.IgnoredGrayHeader(_logger, headerName, "value too long");
+            return null;
+        }
+
+        foreach (var c in value)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('-' or '_' or '.'))
+            {
+                Log.IgnoredGrayHeader(_logger, headerName, "a lane name is letters, digits, '-', '_' and '.'");
+                return null;
+            }
+        }
+
+        return value;
     }
 
     internal GrayStatus? ReadStatus(IHeaderDictionary headers, string headerName)

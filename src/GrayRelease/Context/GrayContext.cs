@@ -11,14 +11,24 @@ public static class GrayContext
     /// <summary>The gray status of the current flow, or <see langword="null"/> when the flow is untagged.</summary>
     public static GrayStatus? Current => CurrentFrame.Value?.Status;
 
-    /// <summary>Sets the status for the current flow until the returned scope is disposed, then restores the previous one.</summary>
-    public static GrayScope Begin(GrayStatus status) => Set(status);
+    /// <summary>The lane of the current flow, or <see langword="null"/> when it has none (the baseline).</summary>
+    public static string? CurrentLane => CurrentFrame.Value?.Lane;
 
-    /// <summary>Clears the status for the current flow until the returned scope is disposed (work that must not inherit the tag).</summary>
-    public static GrayScope Suppress() => Set(null);
+    /// <summary>Sets the status for the current flow until the returned scope is disposed, then restores the previous one; the lane is kept.</summary>
+    public static GrayScope Begin(GrayStatus status) => Set(status, CurrentLane);
 
-    /// <summary>Captures the current status, to restore it later in work that outlives the request (a queue, a timer, a hosted service).</summary>
-    public static GraySnapshot Capture() => new(Current);
+    /// <summary>Sets the lane for the current flow until the returned scope is disposed, then restores the previous one; the status is kept.</summary>
+    public static GrayScope BeginLane(string lane)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(lane);
+        return Set(Current, lane);
+    }
+
+    /// <summary>Clears the status and the lane for the current flow until the returned scope is disposed (work that must not inherit the tag).</summary>
+    public static GrayScope Suppress() => Set(null, null);
+
+    /// <summary>Captures the current status and lane, to restore them later in work that outlives the request (a queue, a timer, a hosted service).</summary>
+    public static GraySnapshot Capture() => new(Current) { Lane = CurrentLane };
 
     /// <summary>Runs <paramref name="work"/> with no gray status, whatever the caller's status is.</summary>
     public static Task RunUntagged(Func<Task> work)
@@ -31,10 +41,10 @@ public static class GrayContext
         }
     }
 
-    internal static GrayScope Set(GrayStatus? status)
+    internal static GrayScope Set(GrayStatus? status, string? lane = null)
     {
         var parent = CurrentFrame.Value;
-        var frame = parent is null ? GrayFrame.Root(status) : new GrayFrame(status, parent);
+        var frame = parent is null && lane is null ? GrayFrame.Root(status) : new GrayFrame(status, parent, lane);
         CurrentFrame.Value = frame;
         return new GrayScope(frame);
     }
@@ -57,19 +67,22 @@ public static class GrayContext
     }
 }
 
-/// <summary>One begun scope: its status and the scope that was current when it began.</summary>
+/// <summary>One begun scope: its status, its lane and the scope that was current when it began.</summary>
 internal sealed class GrayFrame
 {
     // Scopes begun with nothing current (every request's own) share one frame per status, so they allocate nothing.
     private static readonly GrayFrame[] Roots = [new(null, null), new(GrayStatus.All, null), new(GrayStatus.Prod, null), new(GrayStatus.Gray, null)];
 
-    public GrayFrame(GrayStatus? status, GrayFrame? parent)
+    public GrayFrame(GrayStatus? status, GrayFrame? parent, string? lane = null)
     {
         Status = status;
         Parent = parent;
+        Lane = lane;
     }
 
     public GrayStatus? Status { get; }
+
+    public string? Lane { get; }
 
     public GrayFrame? Parent { get; }
 
@@ -101,9 +114,12 @@ public readonly struct GrayScope : IDisposable
     }
 }
 
-/// <summary>A gray status captured by <see cref="GrayContext.Capture"/>, to be restored in other work.</summary>
+/// <summary>A gray status (and lane) captured by <see cref="GrayContext.Capture"/>, to be restored in other work.</summary>
 public readonly record struct GraySnapshot(GrayStatus? Status)
 {
-    /// <summary>Makes the captured status current until the returned scope is disposed.</summary>
-    public GrayScope Restore() => GrayContext.Set(Status);
+    /// <summary>The captured lane, or <see langword="null"/> when the flow had none.</summary>
+    public string? Lane { get; init; }
+
+    /// <summary>Makes the captured status and lane current until the returned scope is disposed.</summary>
+    public GrayScope Restore() => GrayContext.Set(Status, Lane);
 }

@@ -19,17 +19,19 @@ internal sealed class GrayReleaseMetrics
         _inbound = meter.CreateCounter<long>("grayrelease.requests", "{request}", "Inbound requests by gray status.");
     }
 
-    public void InstancePicked(string serviceName, string version)
+    // lane: the picked instance's lane, the empty string for the baseline.
+    public void InstancePicked(string serviceName, string version, string lane = "")
     {
         if (_picks.Enabled)
         {
-            _picks.Add(1, new KeyValuePair<string, object?>("service", serviceName), new KeyValuePair<string, object?>("version", version));
+            _picks.Add(1, new KeyValuePair<string, object?>("service", serviceName), new KeyValuePair<string, object?>("version", version), new KeyValuePair<string, object?>("lane", lane));
         }
     }
 
-    public void NoInstance(string serviceName, GrayStatus? status)
+    // lane: the request's lane, the empty string when it has none.
+    public void NoInstance(string serviceName, GrayStatus? status, string? lane = null)
     {
-        _noInstance.Add(1, new KeyValuePair<string, object?>("service", serviceName), new KeyValuePair<string, object?>("status", StatusTag(status)));
+        _noInstance.Add(1, new KeyValuePair<string, object?>("service", serviceName), new KeyValuePair<string, object?>("status", StatusTag(status)), new KeyValuePair<string, object?>("lane", lane ?? string.Empty));
     }
 
     public void InboundRequest(GrayStatus? status)

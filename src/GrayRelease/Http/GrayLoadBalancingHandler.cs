@@ -33,7 +33,12 @@ public sealed class GrayLoadBalancingHandler : DelegatingHandler
             return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
-        var instance = await _loadBalancer.PickAsync(GetServiceName(logicalUri), GrayContext.Current, cancellationToken).ConfigureAwait(false);
+        var lane = GrayContext.CurrentLane;
+
+        // Without a lane, the original method: a user's own balancer that predates lanes keeps working unchanged.
+        var instance = lane is null
+            ? await _loadBalancer.PickAsync(GetServiceName(logicalUri), GrayContext.Current, cancellationToken).ConfigureAwait(false)
+            : await _loadBalancer.PickInLaneAsync(GetServiceName(logicalUri), GrayContext.Current, lane, cancellationToken).ConfigureAwait(false);
         if (instance is null)
         {
             return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);

@@ -44,10 +44,9 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
     }
 
     public ValueTask<ServiceInstance?> PickAsync(string serviceName, GrayStatus? status, CancellationToken cancellationToken = default) =>
-        PickAsync(serviceName, status, null, cancellationToken);
+        PickInLaneAsync(serviceName, status, null, cancellationToken);
 
-    /// <summary>Picks for a request with <paramref name="status"/> in <paramref name="lane"/> (null: no lane).</summary>
-    internal ValueTask<ServiceInstance?> PickAsync(string serviceName, GrayStatus? status, string? lane, CancellationToken cancellationToken = default)
+    public ValueTask<ServiceInstance?> PickInLaneAsync(string serviceName, GrayStatus? status, string? lane, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(serviceName);
         if (_entries.TryGetValue(serviceName, out var entry))
@@ -151,7 +150,7 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
         var route = table.GetRoute(options, status, lane);
         if (route.Group.IsEmpty)
         {
-            _metrics.NoInstance(table.ServiceName, status);
+            _metrics.NoInstance(table.ServiceName, status, lane);
             var failure = table.Fail(status, lane, route);
             Log.NoAvailableInstance(_logger, failure.Message);
             throw new NoAvailableInstanceException(failure);
@@ -175,11 +174,11 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
             picked = route.Group.Pick(now);
         }
 
-        _metrics.InstancePicked(table.ServiceName, picked.Version);
+        _metrics.InstancePicked(table.ServiceName, picked.Version, picked.Lane);
         return picked.Instance;
     }
 
-    private async ValueTask<ServiceInstance?> LoadAndPickAsync(string serviceName, GrayStatus? status, string? lane, CancellationToken cancellationToken)
+    private async ValueTask<ServiceInstance?> LoadAndPickAsync(string serviceName, GrayStatus? status, string? lane, CancellationToken cancellationToken = default)
     {
         IReadOnlyList<ServiceInstance>? instances;
         try

@@ -61,7 +61,7 @@ public sealed class LaneRoutingTests : IDisposable
         options.Lanes["feature-c"] = new GrayLaneOptions { Mode = LaneMode.Strict };
         _options.Set(options);
 
-        var exception = await Assert.ThrowsAsync<NoAvailableInstanceException>(() => _balancer.PickAsync("user-app", GrayStatus.Gray, "feature-c").AsTask());
+        var exception = await Assert.ThrowsAsync<NoAvailableInstanceException>(() => _balancer.PickInLaneAsync("user-app", GrayStatus.Gray, "feature-c").AsTask());
 
         Assert.Contains("'user-app' in strict lane 'feature-c'", exception.Message, StringComparison.Ordinal);
         Assert.Contains("lanes with instances: feature-a, feature-b; baseline versions: V1, V2", exception.Message, StringComparison.Ordinal);
@@ -129,7 +129,7 @@ public sealed class LaneRoutingTests : IDisposable
 
     private void PickSynchronously(string lane)
     {
-        var pick = _balancer.PickAsync("user-app", GrayStatus.Gray, lane);
+        var pick = _balancer.PickInLaneAsync("user-app", GrayStatus.Gray, lane);
         Assert.True(pick.IsCompletedSuccessfully);
     }
 
@@ -138,7 +138,7 @@ public sealed class LaneRoutingTests : IDisposable
         var ports = new List<int>();
         for (var i = 0; i < 8; i++)
         {
-            ports.Add((await _balancer.PickAsync("user-app", status, lane))!.Port);
+            ports.Add((await _balancer.PickInLaneAsync("user-app", status, lane))!.Port);
         }
 
         return ports;
