@@ -11,11 +11,12 @@ internal sealed class DestinationIndex
 {
     private static readonly Func<RouteMember<DestinationState>[], WeightedRotation<DestinationState>> NewSet = static members => new DestinationSet(members);
 
-    public DestinationIndex(IReadOnlyList<DestinationState> source, ClusterModel cluster, string metadataKey)
+    public DestinationIndex(IReadOnlyList<DestinationState> source, ClusterModel cluster, string metadataKey, string laneMetadataKey = "lane")
     {
         Source = source;
         Cluster = cluster;
         MetadataKey = metadataKey;
+        LaneMetadataKey = laneMetadataKey;
 
         var members = new List<RouteMember<DestinationState>>(source.Count);
         string? serviceFromDestination = null;
@@ -31,7 +32,8 @@ internal sealed class DestinationIndex
 
             var metadata = destination.Model?.Config.Metadata;
             var version = metadata is not null && metadata.TryGetValue(metadataKey, out var value) ? value : null;
-            members.Add(new RouteMember<DestinationState>(destination, version ?? string.Empty, weight));
+            var lane = metadata is not null && metadata.TryGetValue(laneMetadataKey, out var laneValue) ? laneValue : null;
+            members.Add(new RouteMember<DestinationState>(destination, version ?? string.Empty, weight, lane ?? string.Empty));
 
             if (serviceFromDestination is null && metadata is not null
                 && metadata.TryGetValue(GrayReleaseProxy.ServiceMetadataKey, out var service) && !string.IsNullOrEmpty(service))
@@ -54,9 +56,12 @@ internal sealed class DestinationIndex
 
     public string MetadataKey { get; }
 
+    public string LaneMetadataKey { get; }
+
     /// <summary>The destinations grouped by the core; its service name (cluster metadata, else destination metadata, else the cluster id) selects the per-service versions.</summary>
     public RoutingTable<DestinationState> Routing { get; }
 
-    public bool IsFor(IReadOnlyList<DestinationState> source, ClusterModel cluster, string metadataKey) =>
-        ReferenceEquals(source, Source) && ReferenceEquals(cluster, Cluster) && string.Equals(metadataKey, MetadataKey, StringComparison.Ordinal);
+    public bool IsFor(IReadOnlyList<DestinationState> source, ClusterModel cluster, string metadataKey, string laneMetadataKey) =>
+        ReferenceEquals(source, Source) && ReferenceEquals(cluster, Cluster)
+        && string.Equals(metadataKey, MetadataKey, StringComparison.Ordinal) && string.Equals(laneMetadataKey, LaneMetadataKey, StringComparison.Ordinal);
 }

@@ -33,12 +33,13 @@ internal sealed class VersionFilter
 
         // Resolved per request, not memoised per options instance: the gateway's options may be a shared instance.
         var options = _options.CurrentValue;
-        var table = GetIndex(cluster, model, available, options.MetadataKey).Routing;
+        var table = GetIndex(cluster, model, available, options).Routing;
         var status = GrayContext.Current;
-        var route = table.Resolve(options, status);
+        var lane = GrayContext.CurrentLane;
+        var route = table.Resolve(options, status, lane);
         if (route.Group.IsEmpty)
         {
-            failure = table.Fail(status, null, route);
+            failure = table.Fail(status, lane, route);
             Log.NoInstanceOfWantedVersion(_logger, model.Config.ClusterId, failure.Message);
             return null;
         }
@@ -60,14 +61,14 @@ internal sealed class VersionFilter
         }
     }
 
-    private DestinationIndex GetIndex(ClusterState cluster, ClusterModel model, IReadOnlyList<DestinationState> available, string metadataKey)
+    private DestinationIndex GetIndex(ClusterState cluster, ClusterModel model, IReadOnlyList<DestinationState> available, GrayReleaseOptions options)
     {
         var holder = _indexes.GetValue(cluster, static _ => new IndexHolder());
         var index = Volatile.Read(ref holder.Index);
-        if (index is null || !index.IsFor(available, model, metadataKey))
+        if (index is null || !index.IsFor(available, model, options.MetadataKey, options.LaneMetadataKey))
         {
             // Racing builders produce equal indexes; the last write wins and nothing is lost.
-            index = new DestinationIndex(available, model, metadataKey);
+            index = new DestinationIndex(available, model, options.MetadataKey, options.LaneMetadataKey);
             Volatile.Write(ref holder.Index, index);
         }
 

@@ -43,9 +43,16 @@ public sealed class SharedRoutingTests
         new("weight 0 is never picked", Options(), [I(1, "V1"), I(3, "V1", weight: 0), I(5, "V2", weight: 0)], GrayStatus.Prod, Reach: [1]),
         new("weights are honoured", Options(), [I(1, "V1", weight: 1), I(2, "V1", weight: 2.5), I(3, "V1", weight: 0.5)], GrayStatus.Prod, Reach: [1, 2, 3], Shares: [200, 500, 100]),
         new("a failed instance is skipped", Options(), [I(1, "V1"), I(3, "V1"), I(5, "V1")], GrayStatus.Prod, Reach: [1, 5], Failed: 3),
+        new("a lane request reaches the lane's instances", Options(), Laned, GrayStatus.Prod, Reach: [11, 12], Lane: "feature-a"),
+        new("a permissive lane without instances falls back to the baseline by status", Options(), Laned, GrayStatus.Gray, Reach: [2], Lane: "feature-x"),
+        new("a strict lane without instances fails naming the lane", Options(o => o.Lanes["feature-x"] = new GrayLaneOptions { Mode = LaneMode.Strict }), Laned, GrayStatus.Gray, Fails: "'user-app' in strict lane 'feature-x' (lanes with instances: feature-a; baseline versions: V1, V2)", Lane: "feature-x"),
+        new("a request without a lane never reaches a lane instance", Options(), Laned, GrayStatus.All, Reach: [1, 2]),
+        new("a lane serving baseline traffic gets requests without a lane", Options(o => o.Lanes["feature-a"] = new GrayLaneOptions { ServeBaselineTraffic = true }), Laned, GrayStatus.Prod, Reach: [1, 11]),
     }.ToDictionary(c => c.Name);
 
     private static Inst[] Mixed => [I(1, "V1"), I(2, "V2"), I(3, "V1"), I(4, "V2")];
+
+    private static Inst[] Laned => [I(1, "V1"), I(2, "V2"), I(11, "V1", lane: "feature-a"), I(12, "V2", lane: "feature-a")];
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -56,8 +63,8 @@ public sealed class SharedRoutingTests
         var gateway = new GatewayAdapter(routingCase);
         var picks = routingCase.Shares is null ? 12 : 800;
 
-        var fromBalancer = await balancer.PickAsync(routingCase.Status, picks);
-        var fromGateway = gateway.Pick(routingCase.Status, picks);
+        var fromBalancer = await balancer.PickAsync(routingCase.Status, routingCase.Lane, picks);
+        var fromGateway = gateway.Pick(routingCase.Status, routingCase.Lane, picks);
 
         foreach (var (adapter, outcome) in new[] { ("load balancer", fromBalancer), ("gateway", fromGateway) })
         {
@@ -93,11 +100,11 @@ public sealed class SharedRoutingTests
         return options;
     }
 
-    private static Inst I(int port, string version, double weight = 1) => new(port, version, weight);
+    private static Inst I(int port, string version, double weight = 1, string? lane = null) => new(port, version, weight, lane);
 
-    internal sealed record Inst(int Port, string Version, double Weight);
+    internal sealed record Inst(int Port, string Version, double Weight, string? Lane);
 
-    internal sealed record RoutingCase(string Name, GrayReleaseOptions Options, Inst[] Instances, GrayStatus? Status, int[]? Reach = null, string? Fails = null, int[]? Shares = null, int? Failed = null);
+    internal sealed record RoutingCase(string Name, GrayReleaseOptions Options, Inst[] Instances, GrayStatus? Status, int[]? Reach = null, string? Fails = null, int[]? Shares = null, int? Failed = null, string? Lane = null);
 
     internal sealed record Outcome(List<int> Picks, string? Failure);
 
@@ -113,10 +120,21 @@ public sealed class SharedRoutingTests
             _case = routingCase;
             var provider = new TestInstanceProvider();
             _balancer = new GrayLoadBalancer(provider, new StaticOptionsMonitor<GrayReleaseOptions>(routingCase.Options), new FakeTimeProvider(), new GrayReleaseMetrics(_services.GetRequiredService<IMeterFactory>()), NullLogger<GrayLoadBalancer>.Instance);
-            provider.SetInstances(Service, [.. routingCase.Instances.Select(i => TestInstanceProvider.Instance(Service, "127.0.0.1", i.Port, i.Version, weight: i.Weight))]);
+            provider.SetInstances(Service, [.. routingCase.Instances.Select(ToInstance)]);
         }
 
-        public async Task<Outcome> PickAsync(GrayStatus? status, int count)
+        private static ServiceInstance ToInstance(Inst instance)
+        {
+            var metadata = new Dictionary<string, string> { ["version"] = instance.Version };
+            if (instance.Lane is { } lane)
+            {
+                metadata["lane"] = lane;
+            }
+
+            return new ServiceInstance { ServiceName = Service, Host = "127.0.0.1", Port = instance.Port, Weight = instance.Weight, Metadata = metadata };
+        }
+
+        public async Task<Outcome> PickAsync(GrayStatus? status, string? lane, int count)
         {
             var picks = new List<int>();
             try
@@ -128,7 +146,7 @@ public sealed class SharedRoutingTests
 
                 for (var i = 0; i < count; i++)
                 {
-                    picks.Add((await _balancer.PickAsync(Service, status))!.Port);
+                    picks.Add((await _balancer.PickInLaneAsync(Service, status, lane))!.Port);
                 }
             }
             catch (NoAvailableInstanceException exception)
@@ -155,7 +173,7 @@ public sealed class SharedRoutingTests
     {
         private static readonly HttpMessageInvoker Client = new(new SocketsHttpHandler());
 
-        public Outcome Pick(GrayStatus? status, int count)
+        public Outcome Pick(GrayStatus? status, string? lane, int count)
         {
             var cluster = new ClusterState("user-cluster", new ClusterModel(new ClusterConfig { ClusterId = "user-cluster", Metadata = new Dictionary<string, string> { [GrayReleaseProxy.ServiceMetadataKey] = Service } }, Client));
             var filter = new VersionFilter(new StaticOptionsMonitor<GrayReleaseOptions>(routingCase.Options), NullLogger<VersionFilter>.Instance);
@@ -163,6 +181,7 @@ public sealed class SharedRoutingTests
             DestinationState[] available = [.. routingCase.Instances.Where(i => i.Port != routingCase.Failed).Select(Destination)];
 
             using var scope = status is { } known ? GrayContext.Begin(known) : GrayContext.Suppress();
+            using var laneScope = lane is null ? (IDisposable?)null : GrayContext.BeginLane(lane);
             var picks = new List<int>();
             var set = filter.Select(cluster, cluster.Model, available, out var failure);
             if (set is null)
@@ -178,16 +197,21 @@ public sealed class SharedRoutingTests
             return new Outcome(picks, null);
         }
 
-        private static DestinationState Destination(Inst instance) => new(
-            instance.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            new DestinationModel(new DestinationConfig
+        private static DestinationState Destination(Inst instance)
+        {
+            var metadata = new Dictionary<string, string>
             {
-                Address = $"http://127.0.0.1:{instance.Port}",
-                Metadata = new Dictionary<string, string>
-                {
-                    ["version"] = instance.Version,
-                    [GrayReleaseProxy.WeightMetadataKey] = instance.Weight.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-                },
-            }));
+                ["version"] = instance.Version,
+                [GrayReleaseProxy.WeightMetadataKey] = instance.Weight.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            };
+            if (instance.Lane is { } lane)
+            {
+                metadata["lane"] = lane;
+            }
+
+            return new DestinationState(
+                instance.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                new DestinationModel(new DestinationConfig { Address = $"http://127.0.0.1:{instance.Port}", Metadata = metadata }));
+        }
     }
 }
