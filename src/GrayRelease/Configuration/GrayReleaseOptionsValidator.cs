@@ -31,6 +31,34 @@ internal sealed class GrayReleaseOptionsValidator : IValidateOptions<GrayRelease
             failures.Add($"{Section}:UntaggedRequests must be CallerVersion, All or Prod; got '{options.UntaggedRequests}'.");
         }
 
+        if (!IsHttpToken(options.LaneHeaderName) || string.Equals(options.LaneHeaderName, options.HeaderName, StringComparison.OrdinalIgnoreCase))
+        {
+            failures.Add($"{Section}:LaneHeaderName must be a valid HTTP header name other than HeaderName ('{options.HeaderName}'); got '{options.LaneHeaderName}'.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.LaneMetadataKey))
+        {
+            failures.Add($"{Section}:LaneMetadataKey must not be empty (the registry metadata key that names an instance's lane, usually 'lane').");
+        }
+
+        if (options.Lane is { } lane && !IsLaneName(lane))
+        {
+            failures.Add($"{Section}:Lane must be a lane name of at most 64 letters, digits, '-', '_' or '.' (or be left out for the baseline); got '{lane}'.");
+        }
+
+        foreach (var (laneName, settings) in options.Lanes)
+        {
+            if (!IsLaneName(laneName))
+            {
+                failures.Add($"{Section}:Lanes:{laneName} must be named with at most 64 letters, digits, '-', '_' or '.' (the value of the lane header).");
+            }
+
+            if (!Enum.IsDefined(settings.Mode))
+            {
+                failures.Add($"{Section}:Lanes:{laneName}:Mode must be Permissive or Strict; got '{settings.Mode}'.");
+            }
+        }
+
         if (options.FailedInstanceQuarantine < TimeSpan.Zero)
         {
             failures.Add($"{Section}:FailedInstanceQuarantine must not be negative; got '{options.FailedInstanceQuarantine}'.");
@@ -57,6 +85,25 @@ internal sealed class GrayReleaseOptionsValidator : IValidateOptions<GrayRelease
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    // The same rule as the inbound lane header (GrayReleaseMiddleware.ReadLane), so a configured lane can be carried.
+    internal static bool IsLaneName(string value)
+    {
+        if (value.Length is 0 or > 64)
+        {
+            return false;
+        }
+
+        foreach (var c in value)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('-' or '_' or '.'))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool IsHttpToken(string? value)

@@ -57,6 +57,12 @@ public class GrayReleaseOptionsTests
     [InlineData("GrayRelease:Instances:user-app:0:Address", "http://10.0.0.1:80/path", "GrayRelease:Instances:user-app:0:Address")]
     [InlineData("GrayRelease:Instances:user-app:0:Weight", "-1", "GrayRelease:Instances:user-app:0:Weight")]
     [InlineData("GrayRelease:Instances:user-app:0:Weight", "NaN", "GrayRelease:Instances:user-app:0:Weight")]
+    [InlineData("GrayRelease:LaneHeaderName", "gray", "GrayRelease:LaneHeaderName")]
+    [InlineData("GrayRelease:LaneHeaderName", "gray lane", "GrayRelease:LaneHeaderName")]
+    [InlineData("GrayRelease:LaneMetadataKey", " ", "GrayRelease:LaneMetadataKey")]
+    [InlineData("GrayRelease:Lane", "feature a", "GrayRelease:Lane")]
+    [InlineData("GrayRelease:Lanes:feature a:Mode", "Strict", "GrayRelease:Lanes:feature a")]
+    [InlineData("GrayRelease:Lanes:feature-a:Mode", "7", "GrayRelease:Lanes:feature-a:Mode")]
     public void Invalid_values_fail_validation_naming_the_key(string key, string value, string expectedKey)
     {
         var settings = new Dictionary<string, string?> { ["GrayRelease:Instances:user-app:0:Address"] = "http://127.0.0.1:7201", [key] = value };
