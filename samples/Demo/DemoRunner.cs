@@ -55,9 +55,15 @@ internal sealed class DemoRunner(DemoOptions options, TextWriter output)
             string nacosAddress;
             if (options.NacosAddress is null)
             {
-                emulator = await NacosEmulator.StartAsync(new NacosEmulatorOptions(), cancellationToken);
+                var emulatorOptions = new NacosEmulatorOptions();
+                if (options.Profile is { } line)
+                {
+                    emulatorOptions.ServerLine = line;
+                }
+
+                emulator = await NacosEmulator.StartAsync(emulatorOptions, cancellationToken);
                 nacosAddress = emulator.ServerAddress;
-                output.WriteLine($"Nacos emulator started at {nacosAddress} (use --nacos <address> for a real server).");
+                output.WriteLine($"Nacos emulator ({emulator.ServerLine}) started at {nacosAddress} (use --nacos <address> for a real server).");
             }
             else
             {
