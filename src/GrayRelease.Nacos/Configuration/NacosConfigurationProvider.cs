@@ -29,7 +29,11 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
     private readonly DeferredLoggerFactory _loggers = new();
     private readonly ILogger _logger;
     private Task? _listenLoop;
-    private INacosConfigTransport? _transport;
+    private volatile INacosConfigTransport? _transport;
+
+    // Auto fell back to HTTP because no server answered ServerCheck, and no HTTP call has succeeded since: maybe no
+    // 1.x server but every server down at start-up (a 3.2+ server would then never be reached over HTTP).
+    private volatile bool _mayProbeAgain;
 
     public NacosConfigurationProvider(NacosOptions options, TimeProvider timeProvider, ILoggerFactory? loggerFactory, HttpMessageHandler? handler, NacosGrpcSettings? grpcSettings = null)
     {
@@ -160,6 +164,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
 
                 var server = await NacosGrpcConnection.ProbeAsync(_options, settings, _logger, cancellationToken).ConfigureAwait(false);
                 useGrpc = server is not null;
+                _mayProbeAgain = server is null;
                 reason = server is not null
                     ? $"nacos:Transport = Auto and {server} answered ServerCheck (Nacos 2.x / 3.x)"
                     : $"nacos:Transport = Auto and no server answered ServerCheck on its gRPC port ({string.Join(", ", NacosGrpcServer.FromOptions(_options))}): a Nacos 1.x server, or the port is closed; set nacos:Transport = Grpc to insist";
@@ -167,10 +172,36 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
         }
 
         INacosConfigTransport transport = useGrpc
-            ? new GrpcConfigTransport(_options, _time, _loggers.CreateLogger("GrayRelease.Nacos.Grpc"), _http.GetAccessTokenAsync, settings)
+            ? NewGrpcTransport(settings)
             : new HttpConfigTransport(_client, TimeSpan.FromMilliseconds(_options.DefaultTimeOut));
         Log.ConfigTransportChosen(_logger, transport.Name, reason);
         return transport;
+    }
+
+    private GrpcConfigTransport NewGrpcTransport(NacosGrpcSettings settings) =>
+        new(_options, _time, _loggers.CreateLogger("GrayRelease.Nacos.Grpc"), _http.GetAccessTokenAsync, settings);
+
+    /// <summary>
+    /// After an HTTP failure while <see cref="_mayProbeAgain"/>: if a server answers ServerCheck now, the start-up probe
+    /// only met an outage, so switch to gRPC for good (the next listen re-reads what changed, by md5).
+    /// </summary>
+    private async Task ProbeAgainAsync(CancellationToken cancellationToken)
+    {
+        var settings = _grpcSettings ?? NacosGrpcSettings.FromOptions(_options);
+        var server = await NacosGrpcConnection.ProbeAsync(_options, settings, _logger, cancellationToken).ConfigureAwait(false);
+        if (server is null)
+        {
+            return;
+        }
+
+        _mayProbeAgain = false;
+        var old = _transport;
+        _transport = NewGrpcTransport(settings);
+        Log.ConfigTransportChosen(_logger, "gRPC", $"nacos:Transport = Auto, HTTP failed and {server} now answers ServerCheck (no server answered it at start-up)");
+        if (old is not null)
+        {
+            await old.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     private async Task LoadAllAsync(CancellationToken cancellationToken)
@@ -186,6 +217,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
             try
             {
                 content = await _transport!.GetAsync(entry.Key, cancellationToken).ConfigureAwait(false);
+                _mayProbeAgain = false;
                 if (content is not null)
                 {
                     SaveSnapshot(entry.Key, content);
@@ -243,12 +275,11 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
     {
         var initialDelay = TimeSpan.FromMilliseconds(Math.Max(_options.ListenInterval, 1));
         var retryDelay = initialDelay;
-        var transport = _transport!;
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
-                var changed = await transport.WaitForChangesAsync(Array.ConvertAll(_entries, e => (e.Key, e.Md5)), cancellationToken).ConfigureAwait(false);
+                var changed = await _transport!.WaitForChangesAsync(Array.ConvertAll(_entries, e => (e.Key, e.Md5)), cancellationToken).ConfigureAwait(false);
                 var reload = false;
                 var anyNew = false;
                 foreach (var key in changed)
@@ -279,6 +310,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
                 }
 
                 retryDelay = initialDelay;
+                _mayProbeAgain = false;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -291,6 +323,11 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
                 Log.ListenFailed(_logger, ex, retryDelay);
                 try
                 {
+                    if (_mayProbeAgain && ex is NacosException)
+                    {
+                        await ProbeAgainAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
                     await Task.Delay(retryDelay, _time, cancellationToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)

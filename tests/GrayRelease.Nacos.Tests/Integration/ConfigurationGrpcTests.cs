@@ -160,6 +160,30 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
     }
 
     [Fact]
+    public async Task Auto_during_an_outage_at_start_up_serves_the_snapshot_and_moves_to_grpc_when_a_3_2_server_comes_back()
+    {
+        var nacos = await StartAsync(NacosServerLine.Nacos32);
+        nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 1");
+        var first = Options(nacos, NacosTransport.Grpc, new NacosListenerOptions { DataId = "a.yaml" });
+        var earlier = Build(first);
+        Assert.Equal("1", earlier["a"]);
+        ((IDisposable)earlier).Dispose();
+        await nacos.StopAsync();
+        nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 2");
+
+        var options = Options(nacos, NacosTransport.Auto, new NacosListenerOptions { DataId = "a.yaml" });
+        options.SnapshotPath = first.SnapshotPath;
+        var root = Build(options);
+
+        // Nobody answered ServerCheck: HTTP, and the snapshot of the earlier run.
+        Assert.Equal("1", root["a"]);
+        Assert.Equal("HTTP long polling", Provider(root).Transport!.Name);
+        await ChangeAndWaitAsync(root, "a", "2", () => nacos.RestartAsync().GetAwaiter().GetResult());
+        Assert.Equal("gRPC", Provider(root).Transport!.Name);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 450 && r.Message.Contains("now answers ServerCheck", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ConfigUseRpc_means_grpc_for_configuration()
     {
         var nacos = await StartAsync(NacosServerLine.Nacos31);
@@ -171,6 +195,37 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
 
         Assert.Equal("gRPC", Provider(root).Transport!.Name);
         Assert.Contains("ConfigUseRpc", Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 450).Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(NacosServerLine.Nacos31)]
+    [InlineData(NacosServerLine.Nacos32)]
+    public async Task With_auth_on_every_grpc_config_call_carries_the_token_of_the_http_login(NacosServerLine line)
+    {
+        var nacos = await StartAsync(line, auth: true);
+        nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 1");
+        var options = Options(nacos, NacosTransport.Grpc, new NacosListenerOptions { DataId = "a.yaml" });
+        options.UserName = "nacos";
+        options.Password = "nacos";
+
+        var root = Build(options);
+
+        Assert.Equal("1", root["a"]);
+        await WaitListeningAsync(root, NacosTransport.Grpc);
+        await ChangeAndWaitAsync(root, "a", "2", () => nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 2"));
+        Assert.DoesNotContain("nacos:Password", TestSupport.AllText(_logs), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_auth_on_and_no_credentials_a_required_config_fails_with_the_servers_refusal()
+    {
+        var nacos = await StartAsync(NacosServerLine.Nacos32, auth: true);
+        nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 1");
+
+        var error = Assert.Throws<InvalidOperationException>(() => Build(Options(nacos, NacosTransport.Grpc, new NacosListenerOptions { DataId = "a.yaml" })));
+
+        Assert.Contains("a.yaml", error.Message, StringComparison.Ordinal);
+        Assert.IsAssignableFrom<NacosException>(error.InnerException);
     }
 
     [Fact]
@@ -278,9 +333,9 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
         }
     }
 
-    private async Task<NacosEmulator> StartAsync(NacosServerLine line)
+    private async Task<NacosEmulator> StartAsync(NacosServerLine line, bool auth = false)
     {
-        var nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions { ServerLine = line });
+        var nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions { ServerLine = line, AuthEnabled = auth });
         _emulators.Add(nacos);
         return nacos;
     }
