@@ -82,7 +82,15 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
             // A failed first load ends the build and nobody disposes this provider: the gRPC connection must not outlive it.
             var transport = _transport;
             _transport = null;
-            Task.Run(() => transport.DisposeAsync().AsTask()).Wait(TimeSpan.FromSeconds(5));
+            try
+            {
+                Task.Run(() => transport.DisposeAsync().AsTask()).Wait(TimeSpan.FromSeconds(5));
+            }
+            catch (AggregateException)
+            {
+                // The load's own error is the one to report.
+            }
+
             throw;
         }
 

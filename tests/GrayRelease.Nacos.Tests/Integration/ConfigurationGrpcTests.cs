@@ -72,6 +72,11 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
         Assert.Contains("missing.yaml", error.Message, StringComparison.Ordinal);
         Assert.Contains("MY_GROUP", error.Message, StringComparison.Ordinal);
         Assert.Contains("does not exist", error.Message, StringComparison.Ordinal);
+        if (transport == NacosTransport.Grpc)
+        {
+            // Nobody disposes a provider whose build threw: its connection must not live on.
+            await TestSupport.WaitUntilAsync(() => nacos.GrpcConnections.Count == 0, "the failed source's gRPC connection is closed");
+        }
 
         var root = Build(Options(nacos, transport, new NacosListenerOptions { DataId = "later.yaml", Optional = true }));
         Assert.Null(root["a"]);
