@@ -189,6 +189,27 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
     }
 
     [Fact]
+    public async Task Over_grpc_with_the_server_down_at_start_up_the_snapshot_serves_and_the_server_is_followed_once_back()
+    {
+        var nacos = await StartAsync(NacosServerLine.Nacos32);
+        nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 1");
+        var first = Options(nacos, NacosTransport.Grpc, new NacosListenerOptions { DataId = "a.yaml" });
+        ((IDisposable)Build(first)).Dispose();
+        await nacos.StopAsync();
+        nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 2");
+
+        var options = Options(nacos, NacosTransport.Grpc, new NacosListenerOptions { DataId = "a.yaml" });
+        options.SnapshotPath = first.SnapshotPath;
+        options.DefaultTimeOut = 1000;
+        var root = Build(options);
+
+        Assert.Equal("1", root["a"]);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 64);
+        await ChangeAndWaitAsync(root, "a", "2", () => nacos.RestartAsync().GetAwaiter().GetResult());
+        await ChangeAndWaitAsync(root, "a", "3", () => nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 3"));
+    }
+
+    [Fact]
     public async Task ConfigUseRpc_means_grpc_for_configuration()
     {
         var nacos = await StartAsync(NacosServerLine.Nacos31);
