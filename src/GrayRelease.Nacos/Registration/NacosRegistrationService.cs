@@ -43,10 +43,7 @@ internal sealed class NacosRegistrationService(
             Log.RpcNotSupported(logger, nameof(NacosOptions.NamingUseRpc));
         }
 
-        if (_options.ConfigUseRpc)
-        {
-            Log.RpcNotSupported(logger, nameof(NacosOptions.ConfigUseRpc));
-        }
+        // ConfigUseRpc is honoured by the configuration source (gRPC for config when nacos:Transport = Auto).
 
         return Task.CompletedTask;
     }

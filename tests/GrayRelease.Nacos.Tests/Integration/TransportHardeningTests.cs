@@ -270,6 +270,9 @@ public sealed class TransportHardeningTests : IAsyncLifetime
         options.ServerAddresses = [nacos.ServerAddress + "/not-nacos"];
         options.Listeners = [new NacosListenerOptions { DataId = "a.yaml" }];
 
+        // A foreign 404 is an HTTP-path answer; gRPC has no context path (Auto would pick it on this server line).
+        options.Transport = NacosTransport.Http;
+
         var error = Assert.Throws<InvalidOperationException>(() => Track(new ConfigurationBuilder().AddNacosConfiguration(options).Build()));
 
         Assert.DoesNotContain("Publish it", error.Message, StringComparison.Ordinal);
@@ -287,6 +290,9 @@ public sealed class TransportHardeningTests : IAsyncLifetime
         await down.StopAsync(cts.Token);
         var options = TestSupport.Options(down, up);
         options.Listeners = [new NacosListenerOptions { DataId = "a.yaml" }];
+
+        // The HTTP client's failover messages (events 1, 3) and the long poll's 503: the HTTP transport, pinned.
+        options.Transport = NacosTransport.Http;
         var root = Track(new ConfigurationBuilder().AddNacosConfiguration(options).Build());
         Assert.Equal("1", root["a"]);
 
