@@ -161,9 +161,18 @@ internal sealed class GrpcNamingTransport : INacosNamingTransport, IDisposable
         if (!answer.Success)
         {
             // A typed failure (param check 400, auth 403 is mapped by the connection): the server refused this request.
-            throw new NacosProtocolException($"Nacos refused to {what}: resultCode {answer.ResultCode}, errorCode {answer.ErrorCode}: {NacosGrpcCodec.Shorten(answer.Message)}");
+            throw new NacosProtocolException($"Nacos refused to {what}: resultCode {answer.ResultCode}, errorCode {answer.ErrorCode}: {Printable(NacosNamingClient.Truncate(answer.Message ?? string.Empty))}");
         }
     }
+
+    /// <summary>Server text in a log line: no control characters (no forged log lines).</summary>
+    private static string Printable(string text) => string.Create(text.Length, text, static (span, source) =>
+    {
+        for (var i = 0; i < source.Length; i++)
+        {
+            span[i] = char.IsControl(source[i]) ? '?' : source[i];
+        }
+    });
 
     private static async Task<TResponse> CallAsync<TResponse>(INacosGrpcRequester requester, NacosGrpcRequest request, CancellationToken cancellationToken)
         where TResponse : NacosGrpcResponse
@@ -174,8 +183,10 @@ internal sealed class GrpcNamingTransport : INacosNamingTransport, IDisposable
         }
         catch (NacosGrpcException ex) when (ex.ErrorCode is 400 or 500 or 302)
         {
-            // ErrorResponse from the handler (e.g. 400 "Instance 'clusterName' should be ..."): a refusal, not an outage.
-            throw new NacosProtocolException(ex.Message, ex);
+            // ErrorResponse from the handler (e.g. 400 "Instance 'clusterName' should be ..."): a refusal, not an outage;
+            // the server's reason as long as over HTTP (the connection's own message keeps only its start).
+            throw new NacosProtocolException(
+                $"Nacos refused {ex.RequestType}: errorCode {ex.ErrorCode}: {Printable(NacosNamingClient.Truncate(ex.ServerMessage ?? string.Empty))}", ex);
         }
     }
 
