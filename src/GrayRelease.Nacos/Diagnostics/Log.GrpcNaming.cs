@@ -20,6 +20,9 @@ internal static partial class Log
     [LoggerMessage(404, LogLevel.Debug, "Unsubscribing from {ServiceName} (unknown to Nacos) failed")]
     public static partial void GrpcUnsubscribeFailed(ILogger logger, Exception exception, string serviceName);
 
+    [LoggerMessage(406, LogLevel.Warning, "No Nacos server answered (gRPC or HTTP) to choose the naming transport (nacos:Transport is Auto); choosing again on the next call")]
+    public static partial void NamingTransportUndecided(ILogger logger);
+
     [LoggerMessage(405, LogLevel.Information, "Recovery window for {ServiceName} over; fetching its full list from Nacos")]
     public static partial void RecoveryRefresh(ILogger logger, string serviceName);
 }

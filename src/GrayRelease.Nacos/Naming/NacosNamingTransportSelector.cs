@@ -36,6 +36,14 @@ internal sealed class NacosNamingTransportSelector : IDisposable
                 var server = await NacosGrpcConnection.ProbeAsync(options, NacosGrpcSettings.FromOptions(options), logger, cancellationToken).ConfigureAwait(false);
                 if (server is null)
                 {
+                    // No gRPC answer: a 1.x server or a closed port only if the server answers HTTP. A server that is
+                    // down (e.g. starting after the application) must not pin HTTP for the application's life.
+                    if (!await AnswersHttpAsync(http, cancellationToken).ConfigureAwait(false))
+                    {
+                        Log.NamingTransportUndecided(logger);
+                        throw new NacosUnavailableException("No Nacos server answered, over gRPC or HTTP, to choose the naming transport (nacos:Transport is Auto); trying again on the next call.");
+                    }
+
                     Log.NamingTransportChosen(logger, "HTTP (v1 Open API)", "nacos:Transport is Auto and no server answered ServerCheck on its gRPC port (a 1.x server, or the port is closed)");
                     return new HttpNamingTransport(naming, http, options.GroupName);
                 }
@@ -48,6 +56,27 @@ internal sealed class NacosNamingTransportSelector : IDisposable
             _grpc = grpc;
             return grpc;
         };
+    }
+
+    /// <summary>Whether a server answers HTTP at all (any status, a refused login included).</summary>
+    private static async Task<bool> AnswersHttpAsync(NacosHttpClient http, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // An unknown service's list: a harmless read every line answers (1.x-3.1: 200, 3.2: 404).
+            await http.SendAsync(
+                new NacosRequest(HttpMethod.Get, "v1/ns/instance/list").WithQuery("serviceName", "DEFAULT_GROUP@@grayrelease-transport-probe"),
+                cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (NacosUnavailableException)
+        {
+            return false;
+        }
+        catch (NacosException)
+        {
+            return true;
+        }
     }
 
     /// <summary>A selector that always answers <paramref name="transport"/> (tests, and the HTTP-only constructors).</summary>

@@ -208,9 +208,8 @@ internal sealed class NacosRegistrationService(
 
     private async Task BeatLoopAsync(NacosRegistration registration, CancellationToken cancellationToken)
     {
-        var transport = await transports.GetAsync(cancellationToken).ConfigureAwait(false);
-        _transport = transport;
         await RegisterWithRetryAsync(registration, cancellationToken).ConfigureAwait(false);
+        var transport = _transport!;
 
         // gRPC: no beats, the instance lives with the connection, whose redo registers it again after a reconnect
         // (client/.../naming/remote/gprc/redo/NamingGrpcRedoService.java).
@@ -290,7 +289,9 @@ internal sealed class NacosRegistrationService(
         {
             try
             {
-                await _transport!.RegisterAsync(registration, cancellationToken).ConfigureAwait(false);
+                // Chosen here, inside the retry: with nacos:Transport Auto and Nacos down, the choice waits for it.
+                var transport = _transport ??= await transports.GetAsync(cancellationToken).ConfigureAwait(false);
+                await transport.RegisterAsync(registration, cancellationToken).ConfigureAwait(false);
                 Log.Registered(logger, registration.ToString());
                 return;
             }

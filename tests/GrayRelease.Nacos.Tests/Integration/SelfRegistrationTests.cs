@@ -181,6 +181,10 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
         await _nacos.RestartAsync(cts.Token);
 
         await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app registers after Nacos came up");
+
+        // nacos:Transport Auto: a server down at start-up does not pin HTTP; the choice waits for it (gRPC on 2.x).
+        var chosen = Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 400);
+        Assert.Contains("uses gRPC", chosen.Message, StringComparison.Ordinal);
         await app.StopAsync(CancellationToken.None);
     }
 
