@@ -133,6 +133,21 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task With_auth_on_the_grpc_calls_carry_the_token_of_the_http_login()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos32, GrpcPushDelay = TimeSpan.FromMilliseconds(20), AuthEnabled = true, UserName = "nacos", Password = "s3cret-pw" });
+        _disposables.Add(nacos);
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
+        var app = await StartAppAsync(nacos, new() { ["nacos:UserName"] = "nacos", ["nacos:Password"] = "s3cret-pw" });
+
+        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered with a token");
+        var provider = app.Services.GetRequiredService<NacosServiceInstanceProvider>();
+        Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
+        Assert.DoesNotContain(_logs.GetSnapshot(), r => (r.Message + r.Exception).Contains("s3cret-pw", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_push_carries_no_gray_tag_or_activity_of_the_first_caller()
     {
         using var cts = TestSupport.Timeout();
