@@ -102,6 +102,12 @@ public sealed partial class NacosServiceInstanceProvider
             try
             {
                 await Task.Delay(entry.PollInterval, _time, token).ConfigureAwait(false);
+                if (_transport is { PushesLists: true })
+                {
+                    // Started before the transport was chosen (Nacos down at the first lookup); gRPC pushes instead.
+                    return;
+                }
+
                 await RefreshAndSaveAsync(entry, "poll", fromPush: false, token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)

@@ -15,6 +15,8 @@ namespace GrayRelease.Nacos.Naming;
 /// </summary>
 internal sealed class GrpcNamingTransport : INacosNamingTransport, IDisposable
 {
+    private static readonly TimeSpan DisconnectedWait = TimeSpan.FromSeconds(3);
+
     private readonly NacosGrpcConnection _connection;
     private readonly NacosOptions _options;
     private readonly ILogger _logger;
@@ -80,7 +82,13 @@ internal sealed class GrpcNamingTransport : INacosNamingTransport, IDisposable
         // Recorded first: if the connection is down now, the redo after the reconnect subscribes it and hands the list
         // to the list handler.
         _subscriptions[serviceName] = 0;
-        var answer = await CallAsync<SubscribeServiceResponse>(_connection, Subscribe(serviceName, true), cancellationToken).ConfigureAwait(false);
+
+        // Not connected: wait briefly (a first connect takes milliseconds), not the whole request timeout, so that a
+        // first lookup while Nacos is down falls back to the snapshot quickly, as over HTTP; the redo delivers the
+        // list once connected.
+        var answer = _connection.State == NacosGrpcConnectionState.Connected
+            ? await CallAsync<SubscribeServiceResponse>(_connection, Subscribe(serviceName, true), cancellationToken).ConfigureAwait(false)
+            : await CallAsync<SubscribeServiceResponse>(new Limited(_connection, DisconnectedWait), Subscribe(serviceName, true), cancellationToken).ConfigureAwait(false);
         EnsureSuccess(answer, "subscribe to " + serviceName);
         return Convert(answer.ServiceInfo, out var reason) is { } info
             ? (info, Serialize(answer.ServiceInfo!))
@@ -188,6 +196,13 @@ internal sealed class GrpcNamingTransport : INacosNamingTransport, IDisposable
             throw new NacosProtocolException(
                 $"Nacos refused {ex.RequestType}: errorCode {ex.ErrorCode}: {Printable(NacosNamingClient.Truncate(ex.ServerMessage ?? string.Empty))}", ex);
         }
+    }
+
+    /// <summary>The connection with a shorter time limit per request.</summary>
+    private sealed class Limited(NacosGrpcConnection connection, TimeSpan limit) : INacosGrpcRequester
+    {
+        public Task<TResponse> RequestAsync<TResponse>(NacosGrpcRequest request, CancellationToken cancellationToken)
+            where TResponse : NacosGrpcResponse => connection.RequestAsync<TResponse>(request, limit, cancellationToken);
     }
 
     private SubscribeServiceRequest Subscribe(string serviceName, bool subscribe) => new()

@@ -148,6 +148,34 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_lookup_while_nacos_is_down_falls_back_quickly_and_the_list_arrives_once_it_is_back()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartNacosAsync(NacosServerLine.Nacos32);
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
+        await nacos.StopAsync(cts.Token);
+        var app = await StartAppAsync(nacos, new() { ["nacos:Transport"] = "Grpc", ["nacos:RegisterEnabled"] = "false", ["nacos:DefaultTimeOut"] = "15000" });
+        var provider = app.Services.GetRequiredService<NacosServiceInstanceProvider>();
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        provider.InstancesChanged += (_, e) =>
+        {
+            if (e.ServiceName == "user-app" && e.Instances.Count == 1)
+            {
+                arrived.TrySetResult();
+            }
+        };
+
+        var watch = Stopwatch.StartNew();
+        Assert.Null(await provider.GetInstancesAsync("user-app", cts.Token));
+        output.WriteLine($"first lookup with Nacos down answered in {watch.ElapsedMilliseconds} ms");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"the first lookup waited {watch.Elapsed} (the whole request timeout) for a connection");
+
+        // The subscription was kept: the redo after the connect delivers the list without another lookup.
+        await nacos.RestartAsync(cts.Token);
+        await TestSupport.WithTimeout(arrived.Task.ContinueWith(_ => true, TaskScheduler.Default), "the list once Nacos is back");
+    }
+
+    [Fact]
     public async Task A_push_carries_no_gray_tag_or_activity_of_the_first_caller()
     {
         using var cts = TestSupport.Timeout();
