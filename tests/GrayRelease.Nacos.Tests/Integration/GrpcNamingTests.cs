@@ -250,6 +250,33 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 403);
     }
 
+    [Fact]
+    public async Task After_a_reconnect_instances_are_registered_then_services_subscribed_before_any_other_request()
+    {
+        using var cts = TestSupport.Timeout();
+        await using var server = await FakeNacosGrpcServer.StartAsync();
+        var options = new NacosOptions { ServerAddresses = [server.ServerAddress], SnapshotPath = TestSupport.NewSnapshotPath(), DefaultTimeOut = 5000 };
+        var logger = new FakeLogger<NacosServiceInstanceProvider>(_logs);
+        await using var connection = new NacosGrpcConnection(options, logger);
+        using var transport = new GrpcNamingTransport(connection, options, logger);
+        var registration = new NacosRegistration("order-app", "DEFAULT_GROUP", "DEFAULT", "10.0.0.8", 7300, 1, Enabled: false, Ephemeral: true, new Dictionary<string, string> { ["version"] = "V2" });
+        await transport.RegisterAsync(registration, cts.Token);
+        await transport.SubscribeAsync("user-app", 0, null, cts.Token);
+        var first = await server.WaitForStreamAsync();
+
+        first.Drop();
+        var second = await server.WaitForStreamAsync(s => s.Connection != first.Connection);
+        await connection.RequestAsync<QueryServiceResponse>(new ServiceQueryRequest { Namespace = "public", GroupName = "DEFAULT_GROUP", ServiceName = "user-app", Cluster = string.Empty }, cts.Token);
+
+        var onSecond = server.Requests.Where(r => r.Connection == second.Connection && r.Message is not ServerCheckRequest and not HealthCheckRequest).Select(r => r.Message).ToList();
+        Assert.True(onSecond.Count >= 3, string.Join(", ", onSecond.Select(m => m.GetType().Name)));
+        var redone = Assert.IsType<InstanceRequest>(onSecond[0]);
+        Assert.Equal((InstanceRequest.Register, "10.0.0.8", 7300, false), (redone.Type, redone.Instance!.Ip, redone.Instance.Port, redone.Instance.Enabled));
+        Assert.Equal("V2", redone.Instance.Metadata!["version"]);
+        Assert.Equal("user-app", Assert.IsType<SubscribeServiceRequest>(onSecond[1]).ServiceName);
+        Assert.IsType<ServiceQueryRequest>(onSecond[2]);
+    }
+
     private static NotifySubscriberRequest Push(long lastRefTime, params NacosGrpcInstance[] hosts) => new()
     {
         ServiceInfo = new NacosGrpcServiceInfo { Name = "user-app", GroupName = "DEFAULT_GROUP", Clusters = string.Empty, CacheMillis = 10000, LastRefTime = lastRefTime, Hosts = [.. hosts] },
