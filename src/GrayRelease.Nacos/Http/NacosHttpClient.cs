@@ -78,21 +78,6 @@ internal sealed class NacosHttpClient : IDisposable
     /// <summary>How many calls so far found no server answering; a change tells a caller that Nacos was down meanwhile.</summary>
     public long OutageCount => Interlocked.Read(ref _outageCount);
 
-    /// <summary>
-    /// The access token for the gRPC connection (null when auth is off): the HTTP login's, renewed as it ages
-    /// (gRPC has no login call; common/.../remote/client/grpc sends the HTTP-obtained accessToken as a header).
-    /// </summary>
-    internal async ValueTask<string?> GetAccessTokenAsync(CancellationToken cancellationToken)
-    {
-        if (_userName is null)
-        {
-            return null;
-        }
-
-        var token = await GetTokenAsync(_servers[Volatile.Read(ref _preferred) % _servers.Length], null, cancellationToken).ConfigureAwait(false);
-        return token.AccessToken;
-    }
-
     /// <summary>The configured servers, as base URIs ending with the context path.</summary>
     public IReadOnlyList<Uri> Servers => _servers;
 
