@@ -25,6 +25,9 @@ internal sealed class SystemOptions
 
     public bool UdpPush { get; init; } = true;
 
+    /// <summary><c>nacos:Transport</c> of every app; null = the default (Auto: gRPC on the emulator's default line).</summary>
+    public string? Transport { get; init; }
+
     /// <summary>The poll period the emulator tells clients (its <c>cacheMillis</c>).</summary>
     public int CacheMillis { get; init; } = 1000;
 
@@ -292,6 +295,11 @@ internal sealed class GraySystem : IAsyncDisposable
         if (version is not null)
         {
             settings["GrayRelease:Version"] = version;
+        }
+
+        if (Options.Transport is not null)
+        {
+            settings["nacos:Transport"] = Options.Transport;
         }
 
         if (Options.AuthEnabled)
