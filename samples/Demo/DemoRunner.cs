@@ -71,7 +71,7 @@ internal sealed class DemoRunner(DemoOptions options, TextWriter output)
                 output.WriteLine($"Using the Nacos server at {nacosAddress}.");
             }
 
-            _nacos = new NacosOpenApi(nacosAddress, options.UserName, options.Password);
+            _nacos = new NacosOpenApi(nacosAddress, options.UserName, options.Password, emulator);
             await _nacos.PublishConfigAsync("common-config.yaml", CommonConfig, cancellationToken);
             await _nacos.PublishConfigAsync("gateway-app.yaml", GatewayConfig(enabled: false), cancellationToken);
             output.WriteLine("Published common-config.yaml (prod V1, gray V2, FallbackToProd) and gateway-app.yaml (switch off).");

@@ -32,7 +32,7 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
 
     private async Task<NacosEmulator> StartNacosAsync(NacosEmulatorOptions? options = null)
     {
-        var nacos = await NacosEmulator.StartAsync(options ?? new NacosEmulatorOptions(), CancellationToken.None);
+        var nacos = await NacosEmulator.StartAsync(options ?? new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2 }, CancellationToken.None);
         _disposables.Add(nacos);
         return nacos;
     }
@@ -68,7 +68,7 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
     public async Task A_forged_push_from_a_server_address_is_only_a_signal_the_list_comes_over_http()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 60_000 });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 60_000 });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         var handler = new RecordingHandler();
         var options = TestSupport.Options(nacos);
@@ -104,7 +104,7 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
     public async Task Pushes_and_dumps_from_an_address_that_is_no_server_are_dropped_unanswered()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 60_000 });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 60_000 });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         var handler = new RecordingHandler();
         var provider = Provider(TestSupport.Options(nacos), handler);
@@ -132,7 +132,7 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
     public async Task A_sender_listed_in_UdpTrustedSenders_is_answered()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 60_000 });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 60_000 });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         var options = TestSupport.Options(nacos);
 
@@ -153,7 +153,7 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
     {
         const int Rounds = 200;
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 60_000 });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 60_000 });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         var provider = Provider(TestSupport.Options(nacos));
         IReadOnlyList<ServiceInstance>? lastSeen = null;
@@ -213,7 +213,7 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
     public async Task A_background_refresh_never_carries_the_first_callers_gray_tag_or_activity(bool push)
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = push ? 60_000 : 100, PushEnabled = push });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = push ? 60_000 : 100, PushEnabled = push });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         var options = TestSupport.Options(nacos);
         options.UdpPushEnabled = push;
@@ -263,7 +263,7 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
     public async Task UdpHost_and_UdpPort_choose_the_push_address_sent_to_nacos()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 60_000 });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 60_000 });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         int port;
         using (var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
@@ -292,7 +292,7 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
     public async Task With_a_loopback_server_pushes_are_subscribed_on_an_address_a_containerised_server_can_reach()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 60_000 });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 60_000 });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         var provider = Provider(TestSupport.Options(nacos));
         await provider.GetInstancesAsync("user-app", cts.Token);
@@ -312,7 +312,7 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
     public async Task Names_nacos_lists_no_instance_of_get_no_poll_loop()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 100, PushEnabled = false });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 100, PushEnabled = false });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         var handler = new RecordingHandler();
         var options = TestSupport.Options(nacos);
@@ -337,7 +337,7 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
     public async Task A_service_seen_before_never_falls_through_when_its_first_answer_is_empty()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 60_000 });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 60_000 });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         var options = TestSupport.Options(nacos);
         var before = Provider(options);

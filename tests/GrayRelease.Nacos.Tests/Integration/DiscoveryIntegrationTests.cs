@@ -28,7 +28,7 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsync
 
     private async Task<NacosEmulator> StartNacosAsync(NacosEmulatorOptions? options = null)
     {
-        var nacos = await NacosEmulator.StartAsync(options ?? new NacosEmulatorOptions(), CancellationToken.None);
+        var nacos = await NacosEmulator.StartAsync(options ?? new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2 }, CancellationToken.None);
         _disposables.Add(nacos);
         return nacos;
     }
@@ -89,7 +89,7 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsync
         // Polling every minute cannot explain a change seen within half a minute: only the UDP push (a signal that
         // makes the client fetch the list) can. The latency itself is printed, not asserted: a loaded CI machine
         // once took 1.2 s.
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 60_000 });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 60_000 });
         using var changes = new MetricCollector<long>(null, "GrayRelease.Nacos", "grayrelease.nacos.instances.changes");
         nacos.RegisterInstance("push-app", "127.0.0.1", 7201, Version("V1"));
         var provider = Provider(TestSupport.Options(nacos));
@@ -127,7 +127,7 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsync
     public async Task Poll_only_mode_also_converges()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 300 });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 300 });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         var options = TestSupport.Options(nacos);
         options.UdpPushEnabled = false;
@@ -145,7 +145,7 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsync
     public async Task Instances_changed_is_raised_only_when_the_list_really_changed()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 100, PushEnabled = false });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 100, PushEnabled = false });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         var handler = new RecordingHandler();
         var options = TestSupport.Options(nacos);
@@ -170,7 +170,7 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsync
     public async Task An_empty_answer_does_not_wipe_the_cache_unless_protection_is_off()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 100 });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 100 });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         nacos.RegisterInstance("user-app", "127.0.0.1", 7202, Version("V1"), groupName: "OTHER");
         var protectedProvider = Provider(TestSupport.Options(nacos));
@@ -210,7 +210,7 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsync
     public async Task Malformed_and_failing_answers_keep_the_previous_list_and_say_why()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 100, PushEnabled = false });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 100, PushEnabled = false });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         var options = TestSupport.Options(nacos);
         options.UdpPushEnabled = false;
@@ -238,7 +238,7 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsync
     public async Task After_an_outage_partial_lists_are_merged_until_the_recovery_grace_ends()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 200, PushEnabled = false });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 200, PushEnabled = false });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"), ephemeral: true);
         nacos.RegisterInstance("user-app", "127.0.0.1", 7202, Version("V2"), ephemeral: true);
         var options = TestSupport.Options(nacos);

@@ -20,6 +20,7 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
 
     public async Task InitializeAsync() => _nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions
     {
+        ServerLine = NacosServerLine.Nacos2,
         HeartbeatTimeout = TimeSpan.FromSeconds(2),
         DeleteTimeout = TimeSpan.FromSeconds(4),
         HealthCheckInterval = TimeSpan.FromMilliseconds(100),
@@ -233,7 +234,7 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task NamingUseRpc_selects_grpc_for_naming_and_ConfigUseRpc_produces_a_clear_warning()
+    public async Task NamingUseRpc_selects_grpc_for_naming_and_no_rpc_setting_is_ignored_any_more()
     {
         using var cts = TestSupport.Timeout();
         await using var app = BuildApp(new() { ["nacos:NamingUseRpc"] = "true", ["nacos:ConfigUseRpc"] = "true", ["nacos:Transport"] = "Auto" });
@@ -245,9 +246,8 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
         var chosen = Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 400);
         Assert.Contains("gRPC", chosen.Message, StringComparison.Ordinal);
         Assert.Contains("nacos:NamingUseRpc", chosen.Message, StringComparison.Ordinal);
-        var warning = Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 7);
-        Assert.Equal(LogLevel.Warning, warning.Level);
-        Assert.Contains("nacos:ConfigUseRpc", warning.Message, StringComparison.Ordinal);
+        // Both settings are honoured now (ConfigUseRpc by the configuration source): the old "not supported" warning is gone.
+        Assert.DoesNotContain(_logs.GetSnapshot(), r => r.Id.Id == 7);
     }
 
     [Fact]

@@ -35,7 +35,7 @@ public sealed class TransportHardeningTests : IAsyncLifetime
 
     private async Task<NacosEmulator> StartAsync(NacosEmulatorOptions? options = null)
     {
-        var emulator = await NacosEmulator.StartAsync(options ?? new NacosEmulatorOptions());
+        var emulator = await NacosEmulator.StartAsync(options ?? new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2 });
         _emulators.Add(emulator);
         return emulator;
     }

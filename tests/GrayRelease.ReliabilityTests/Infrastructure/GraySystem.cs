@@ -105,6 +105,8 @@ internal sealed class GraySystem : IAsyncDisposable
         var emulator = await NacosEmulator.StartAsync(
             new NacosEmulatorOptions
             {
+                // The HTTP transport needs a line that still serves the v1 API; gRPC runs on the current one.
+                ServerLine = options.Transport == "Http" ? NacosServerLine.Nacos2 : NacosServerLine.Nacos32,
                 CacheMillis = options.CacheMillis,
                 ClientBeatIntervalMillis = 500,
                 HealthCheckInterval = TimeSpan.FromMilliseconds(200),
