@@ -1,72 +1,37 @@
 using System.Collections;
 using System.Globalization;
+using GrayRelease.Routing;
 using Yarp.ReverseProxy.Model;
 
 namespace GrayRelease.Yarp;
 
 /// <summary>
 /// The destinations of one version of a cluster (or all of them), built once per destination change and handed to YARP
-/// as <c>AvailableDestinations</c>. Carries its own rotation, so gray and prod traffic rotate independently, and honours
-/// destination weights (<see cref="GrayReleaseProxy.WeightMetadataKey"/>).
+/// as <c>AvailableDestinations</c>. A group of the routing core, so it rotates with the core's weighted rotation (the
+/// same order as the HttpClient load balancer), and gray and prod traffic rotate independently.
 /// </summary>
-internal sealed class DestinationSet : IReadOnlyList<DestinationState>
+internal sealed class DestinationSet : WeightedRotation<DestinationState>, IReadOnlyList<DestinationState>
 {
-    // Weights are scaled to at most this many slots per destination: 1 % resolution, and a short rotation.
-    private const int MaxSlots = 100;
-
     private readonly DestinationState[] _items;
-    private readonly int[]? _slotEnds;
-    private readonly uint _slotCount;
-    private readonly ulong _stride;
-    private int _position = -1;
 
     public DestinationSet(DestinationState[] items)
+        : this(ToMembers(items))
     {
-        _items = items;
-        if (items.Length < 2)
-        {
-            return;
-        }
+    }
 
-        var weights = new double[items.Length];
-        var max = 0.0;
-        var uniform = true;
-        for (var i = 0; i < items.Length; i++)
+    public DestinationSet(RouteMember<DestinationState>[] members)
+        : base(members)
+    {
+        _items = new DestinationState[members.Length];
+        for (var i = 0; i < members.Length; i++)
         {
-            weights[i] = GetWeight(items[i]);
-            max = Math.Max(max, weights[i]);
-            uniform &= weights[i] == weights[0];
-        }
-
-        if (uniform)
-        {
-            return;
-        }
-
-        _slotEnds = new int[items.Length];
-        var end = 0;
-        for (var i = 0; i < items.Length; i++)
-        {
-            end += Math.Max(1, (int)Math.Round(weights[i] / max * MaxSlots));
-            _slotEnds[i] = end;
-        }
-
-        _slotCount = (uint)end;
-
-        // Walking the slots with a stride coprime to their count visits each slot once per rotation, spread out, so a
-        // heavy destination does not take its whole share in one burst.
-        _stride = (ulong)(end * 0.618) | 1;
-        while (Gcd(_stride, _slotCount) != 1)
-        {
-            _stride += 2;
+            _items[i] = members[i].Instance;
         }
     }
 
-    public int Count => _items.Length;
-
     public DestinationState this[int index] => _items[index];
 
-    /// <summary>Reads a destination's weight; missing or unreadable means 1.</summary>
+    /// <summary>Reads a destination's weight (<see cref="GrayReleaseProxy.WeightMetadataKey"/>); missing or unreadable means 1.</summary>
     public static double GetWeight(DestinationState destination) =>
         destination.Model?.Config.Metadata is { } metadata
         && metadata.TryGetValue(GrayReleaseProxy.WeightMetadataKey, out var text)
@@ -76,33 +41,20 @@ internal sealed class DestinationSet : IReadOnlyList<DestinationState>
             : 1;
 
     /// <summary>The next destination in rotation; the set must not be empty.</summary>
-    public DestinationState Next()
-    {
-        var position = (uint)Interlocked.Increment(ref _position);
-        if (_slotEnds is null)
-        {
-            return _items[position % (uint)_items.Length];
-        }
-
-        var slot = (int)(position * _stride % _slotCount);
-        var index = Array.BinarySearch(_slotEnds, slot);
-
-        // slot s belongs to the first destination whose end is greater than s.
-        index = index < 0 ? ~index : index + 1;
-        return _items[index];
-    }
+    public DestinationState Next() => Pick().Instance;
 
     public IEnumerator<DestinationState> GetEnumerator() => ((IEnumerable<DestinationState>)_items).GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => _items.GetEnumerator();
 
-    private static ulong Gcd(ulong a, ulong b)
+    private static RouteMember<DestinationState>[] ToMembers(DestinationState[] items)
     {
-        while (b != 0)
+        var members = new RouteMember<DestinationState>[items.Length];
+        for (var i = 0; i < items.Length; i++)
         {
-            (a, b) = (b, a % b);
+            members[i] = new RouteMember<DestinationState>(items[i], string.Empty, GetWeight(items[i]));
         }
 
-        return a;
+        return members;
     }
 }

@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using GrayRelease.LoadBalancing;
+using GrayRelease.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Model;
@@ -24,44 +24,40 @@ internal sealed class VersionFilter
     }
 
     /// <summary>
-    /// The destinations the request may use (possibly empty when the cluster has none at all), or <see langword="null"/>
-    /// with <paramref name="failure"/> saying why when the wanted version has no destination and no fallback applies.
+    /// The destinations the request may use, or <see langword="null"/> with <paramref name="failure"/> saying why when
+    /// no destination is routable for it (the wanted version has none and no fallback applies, or the cluster has none).
     /// </summary>
-    public DestinationSet? Select(ClusterState cluster, ClusterModel model, IReadOnlyList<DestinationState> available, out NoAvailableInstanceException? failure)
+    public DestinationSet? Select(ClusterState cluster, ClusterModel model, IReadOnlyList<DestinationState> available, out RouteFailure? failure)
     {
         failure = null;
+
+        // Resolved per request, not memoised per options instance: the gateway's options may be a shared instance.
         var options = _options.CurrentValue;
-        var index = GetIndex(cluster, model, available, options.MetadataKey);
+        var table = GetIndex(cluster, model, available, options.MetadataKey).Routing;
         var status = GrayContext.Current;
-        var wanted = options.GetWantedVersion(index.ServiceName, status);
-        if (wanted is null)
+        var route = table.Resolve(options, status);
+        if (route.Group.IsEmpty)
         {
-            return index.All;
+            failure = table.Fail(status, route);
+            Log.NoInstanceOfWantedVersion(_logger, model.Config.ClusterId, failure.Message);
+            return null;
         }
 
-        if (index.Get(wanted) is { } matching)
+        if (route.FellBack)
         {
-            return matching;
+            LogFallingBack(model.Config.ClusterId, status, route.WantedVersion, options.NoInstancePolicy);
         }
 
-        var fallback = options.NoInstancePolicy switch
-        {
-            // No prod version configured: PROD means any version, so "prod" is every destination (as ServiceRoutingTable).
-            NoInstancePolicy.FallbackToProd => options.GetProdVersion(index.ServiceName) is { Length: > 0 } prod ? index.Get(prod) : index.All,
-            NoInstancePolicy.FallbackToAll => index.All,
-            _ => null,
-        };
+        return (DestinationSet)route.Group;
+    }
 
-        if (fallback is { Count: > 0 })
+    private void LogFallingBack(string clusterId, GrayStatus? status, string? wantedVersion, NoInstancePolicy policy)
+    {
+        if (_logger.IsEnabled(LogLevel.Debug))
         {
-            var mode = status?.ToWireValue() ?? "untagged";
-            Log.FallingBack(_logger, model.Config.ClusterId, mode, wanted, options.NoInstancePolicy);
-            return fallback;
+            var mode = status is { } known ? known.ToWireValue() : "untagged";
+            Log.FallingBack(_logger, clusterId, mode, wantedVersion ?? "any", policy);
         }
-
-        failure = new NoAvailableInstanceException(index.ServiceName, status, wanted, index.Versions);
-        Log.NoInstanceOfWantedVersion(_logger, model.Config.ClusterId, failure.Message);
-        return null;
     }
 
     private DestinationIndex GetIndex(ClusterState cluster, ClusterModel model, IReadOnlyList<DestinationState> available, string metadataKey)

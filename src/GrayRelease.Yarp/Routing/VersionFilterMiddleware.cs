@@ -1,5 +1,5 @@
 using System.Text.Json;
-using GrayRelease.LoadBalancing;
+using GrayRelease.Routing;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Model;
 
@@ -40,7 +40,7 @@ internal sealed class VersionFilterMiddleware
         return _next(context);
     }
 
-    private static Task WriteProblemAsync(HttpContext context, string clusterId, NoAvailableInstanceException failure)
+    private static Task WriteProblemAsync(HttpContext context, string clusterId, RouteFailure failure)
     {
         context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         context.Response.ContentType = "application/problem+json";

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using GrayRelease.Diagnostics;
 using GrayRelease.Discovery;
+using GrayRelease.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -147,13 +148,13 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
         if (route.Group.IsEmpty)
         {
             _metrics.NoInstance(table.ServiceName, status);
-            var exception = new NoAvailableInstanceException(table.ServiceName, status, route.WantedVersion, table.AvailableVersions);
-            Log.NoAvailableInstance(_logger, exception.Message);
-            throw exception;
+            var failure = table.Fail(status, route);
+            Log.NoAvailableInstance(_logger, failure.Message);
+            throw new NoAvailableInstanceException(failure);
         }
 
         // Reading the clock costs as much as the rest of a pick: only do it while some quarantine is running.
-        RoutableInstance picked;
+        RouteMember<ServiceInstance> picked;
         var horizon = table.QuarantineHorizon;
         if (horizon == 0)
         {

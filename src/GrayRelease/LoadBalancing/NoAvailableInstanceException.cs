@@ -1,3 +1,5 @@
+using GrayRelease.Routing;
+
 namespace GrayRelease.LoadBalancing;
 
 /// <summary>
@@ -8,12 +10,21 @@ public sealed class NoAvailableInstanceException : Exception
 {
     /// <summary>Creates the exception with a message that names the service, the mode and the versions.</summary>
     public NoAvailableInstanceException(string serviceName, GrayStatus? status, string? wantedVersion, IReadOnlyCollection<string> availableVersions)
-        : base(BuildMessage(serviceName, status, wantedVersion, availableVersions))
+        : base(RouteFailure.BuildMessage(serviceName, status, wantedVersion, availableVersions))
     {
         ServiceName = serviceName;
         Status = status;
         WantedVersion = wantedVersion;
         AvailableVersions = availableVersions;
+    }
+
+    internal NoAvailableInstanceException(RouteFailure failure)
+        : base(failure.Message)
+    {
+        ServiceName = failure.ServiceName;
+        Status = failure.Status;
+        WantedVersion = failure.WantedVersion;
+        AvailableVersions = failure.AvailableVersions;
     }
 
     /// <summary>The service that had no matching instance.</summary>
@@ -27,15 +38,4 @@ public sealed class NoAvailableInstanceException : Exception
 
     /// <summary>The versions of the service's routable instances.</summary>
     public IReadOnlyCollection<string> AvailableVersions { get; }
-
-    private static string BuildMessage(string serviceName, GrayStatus? status, string? wantedVersion, IReadOnlyCollection<string> availableVersions)
-    {
-        var mode = status?.ToString().ToUpperInvariant() ?? "untagged";
-        var wanted = wantedVersion ?? "any";
-        var available = availableVersions.Count == 0 ? "none" : string.Join(", ", availableVersions);
-        var hint = wantedVersion is null
-            ? "Check that the service's instances are registered, healthy and enabled."
-            : $"Start an instance with version '{wantedVersion}', correct GrayRelease:ProdVersion / GrayVersion (or GrayRelease:Services:{serviceName}), or set GrayRelease:NoInstancePolicy to FallbackToProd or FallbackToAll.";
-        return $"No available instance of service '{serviceName}' for mode {mode} (wanted version: {wanted}; available versions: {available}). {hint}";
-    }
 }

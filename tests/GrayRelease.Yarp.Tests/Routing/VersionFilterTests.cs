@@ -185,7 +185,7 @@ public class VersionFilterTests
         Assert.Null(policy.PickDestination(new Microsoft.AspNetCore.Http.DefaultHttpContext(), _cluster, _destinations));
     }
 
-    private DestinationSet? Select(GrayStatus status, out GrayRelease.LoadBalancing.NoAvailableInstanceException? failure, ClusterState? cluster = null, IReadOnlyList<DestinationState>? destinations = null)
+    private DestinationSet? Select(GrayStatus status, out GrayRelease.Routing.RouteFailure? failure, ClusterState? cluster = null, IReadOnlyList<DestinationState>? destinations = null)
     {
         cluster ??= _cluster;
         using var scope = GrayContext.Begin(status);

@@ -1,59 +1,57 @@
-namespace GrayRelease.LoadBalancing;
+namespace GrayRelease.Routing;
 
 /// <summary>
-/// The routable instances of one version (or of all versions) of a service, with a round-robin cursor.
-/// Built once per instance-list change; a pick is an interlocked increment and an array read.
+/// The one weighted rotation of GrayRelease: the members of one group (a version, or every version) with a cursor.
+/// The weighted order is precomputed when the group is built, so a pick is an interlocked increment and two array
+/// reads, whatever the number of members. The gateway derives its destination list from it.
 /// </summary>
-internal sealed class InstanceGroup
+internal class WeightedRotation<T>
+    where T : class
 {
     /// <summary>Upper bound on the length of a precomputed weighted schedule.</summary>
     internal const int MaxScheduleLength = 1 << 14;
 
-    public static readonly InstanceGroup Empty = new([]);
+    private readonly RouteMember<T>[] _members;
 
-    private readonly RoutableInstance[] _instances;
-
-    // Indices into _instances in smooth weighted order; null when every weight is equal (plain round-robin).
+    // Indices into _members in smooth weighted order; null when every weight is equal (plain round-robin).
     private readonly int[]? _schedule;
     private int _cursor = -1;
 
-    public InstanceGroup(RoutableInstance[] instances)
+    public WeightedRotation(RouteMember<T>[] members)
     {
-        _instances = instances;
-        _schedule = BuildSchedule(instances);
+        _members = members;
+        _schedule = BuildSchedule(members);
     }
 
-    public int Count => _instances.Length;
+    public int Count => _members.Length;
 
-    public bool IsEmpty => _instances.Length == 0;
+    public bool IsEmpty => _members.Length == 0;
 
-    public ReadOnlySpan<RoutableInstance> Instances => _instances;
+    public ReadOnlySpan<RouteMember<T>> Instances => _members;
 
-    internal int[]? Schedule => _schedule;
-
-    /// <summary>Picks the next instance in (weighted) round-robin order.</summary>
-    public RoutableInstance Pick()
+    /// <summary>Picks the next member in (weighted) round-robin order; the group must not be empty.</summary>
+    public RouteMember<T> Pick()
     {
         var schedule = _schedule;
         var next = (uint)Interlocked.Increment(ref _cursor);
         return schedule is null
-            ? _instances[(int)(next % (uint)_instances.Length)]
-            : _instances[schedule[(int)(next % (uint)schedule.Length)]];
+            ? _members[(int)(next % (uint)_members.Length)]
+            : _members[schedule[(int)(next % (uint)schedule.Length)]];
     }
 
-    /// <summary>Picks the next instance, skipping quarantined ones unless every instance is quarantined.</summary>
-    public RoutableInstance Pick(long now)
+    /// <summary>Picks the next member, skipping quarantined ones unless every member is quarantined.</summary>
+    public RouteMember<T> Pick(long now)
     {
-        var instances = _instances;
+        var members = _members;
         var schedule = _schedule;
-        var length = schedule?.Length ?? instances.Length;
+        var length = schedule?.Length ?? members.Length;
         var start = (uint)Interlocked.Increment(ref _cursor);
 
-        RoutableInstance? first = null;
+        RouteMember<T>? first = null;
         for (var attempt = 0u; attempt < (uint)length; attempt++)
         {
             var slot = (int)((start + attempt) % (uint)length);
-            var candidate = instances[schedule is null ? slot : schedule[slot]];
+            var candidate = members[schedule is null ? slot : schedule[slot]];
             if (!candidate.IsQuarantined(now))
             {
                 return candidate;
@@ -67,21 +65,21 @@ internal sealed class InstanceGroup
     }
 
     /// <summary>
-    /// Stride scheduling over integer weights: each instance appears in proportion to its weight, interleaved
+    /// Stride scheduling over integer weights: each member appears in proportion to its weight, interleaved
     /// (for weights 5:1:1 the order is spread out, not five in a row), so a short burst is still fair.
     /// </summary>
-    private static int[]? BuildSchedule(RoutableInstance[] instances)
+    private static int[]? BuildSchedule(RouteMember<T>[] members)
     {
-        if (instances.Length < 2)
+        if (members.Length < 2)
         {
             return null;
         }
 
-        var firstWeight = instances[0].Instance.Weight;
+        var firstWeight = members[0].Weight;
         var allEqual = true;
-        foreach (var instance in instances)
+        foreach (var member in members)
         {
-            if (instance.Instance.Weight != firstWeight)
+            if (member.Weight != firstWeight)
             {
                 allEqual = false;
                 break;
@@ -93,7 +91,7 @@ internal sealed class InstanceGroup
             return null;
         }
 
-        var weights = ToIntegerWeights(instances);
+        var weights = ToIntegerWeights(members);
         var total = 0;
         foreach (var weight in weights)
         {
@@ -101,8 +99,8 @@ internal sealed class InstanceGroup
         }
 
         var schedule = new int[total];
-        var queue = new PriorityQueue<int, (double Pass, int Index)>(instances.Length);
-        for (var i = 0; i < instances.Length; i++)
+        var queue = new PriorityQueue<int, (double Pass, int Index)>(members.Length);
+        for (var i = 0; i < members.Length; i++)
         {
             queue.Enqueue(i, (1.0 / weights[i], i));
         }
@@ -117,15 +115,15 @@ internal sealed class InstanceGroup
         return schedule;
     }
 
-    private static int[] ToIntegerWeights(RoutableInstance[] instances)
+    private static int[] ToIntegerWeights(RouteMember<T>[] members)
     {
         // Two decimals of precision (Nacos weights are doubles such as 2.5), reduced by their common divisor.
-        var weights = new int[instances.Length];
+        var weights = new int[members.Length];
         long total = 0;
         var max = 0.0;
-        foreach (var instance in instances)
+        foreach (var member in members)
         {
-            max = Math.Max(max, instance.Instance.Weight);
+            max = Math.Max(max, member.Weight);
         }
 
         var scale = 100.0;
@@ -135,9 +133,9 @@ internal sealed class InstanceGroup
         }
 
         var divisor = 0;
-        for (var i = 0; i < instances.Length; i++)
+        for (var i = 0; i < members.Length; i++)
         {
-            weights[i] = Math.Max(1, (int)Math.Round(instances[i].Instance.Weight * scale));
+            weights[i] = Math.Max(1, (int)Math.Round(members[i].Weight * scale));
             divisor = divisor == 0 ? weights[i] : Gcd(divisor, weights[i]);
         }
 
@@ -149,7 +147,7 @@ internal sealed class InstanceGroup
 
         if (total > MaxScheduleLength)
         {
-            // Keep the schedule bounded; proportions stay within one slot per instance.
+            // Keep the schedule bounded; proportions stay within one slot per member.
             var shrink = (double)MaxScheduleLength / total;
             for (var i = 0; i < weights.Length; i++)
             {
