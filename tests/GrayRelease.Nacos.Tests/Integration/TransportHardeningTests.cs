@@ -334,10 +334,10 @@ public sealed class TransportHardeningTests : IAsyncLifetime
         }
 
         nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 2");
-        await TestSupport.WaitUntilAsync(() => capture.Records.Any(r => r.EventId == 60), "the listener loop logs the change");
+        // The change is logged just before the data is swapped in: wait for both, not the log line alone.
+        await TestSupport.WaitUntilAsync(() => capture.Records.Any(r => r.EventId == 60) && root["a"] == "2", "the listener loop logs and applies the change");
 
         var changed = capture.Records.First(r => r.EventId == 60);
-        Assert.Equal("2", root["a"]);
         Assert.Null(changed.Gray);
         Assert.Null(changed.ActivityName);
     }
