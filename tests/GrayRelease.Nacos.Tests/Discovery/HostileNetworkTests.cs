@@ -14,40 +14,9 @@ using Xunit.Abstractions;
 namespace GrayRelease.Nacos.Tests.Discovery;
 
 /// <summary>Issue 11: what a hostile local network or a racing refresh must not do to the instance cache.</summary>
-public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class HostileNetworkTests(ITestOutputHelper output) : DiscoveryProviderTestBase
 {
     private const string ForgedHost = "203.0.113.66";
-    private readonly List<IAsyncDisposable> _disposables = [];
-    private readonly FakeLogCollector _logs = new();
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        for (var i = _disposables.Count - 1; i >= 0; i--)
-        {
-            await _disposables[i].DisposeAsync();
-        }
-    }
-
-    private async Task<NacosEmulator> StartNacosAsync(NacosEmulatorOptions? options = null)
-    {
-        var nacos = await NacosEmulator.StartAsync(options ?? new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2 }, CancellationToken.None);
-        _disposables.Add(nacos);
-        return nacos;
-    }
-
-    private NacosServiceInstanceProvider Provider(NacosOptions options, HttpMessageHandler? handler = null)
-    {
-        var logger = new FakeLogger<NacosServiceInstanceProvider>(_logs);
-        var http = new NacosHttpClient(options, TimeProvider.System, logger, handler);
-        var provider = new NacosServiceInstanceProvider(new NacosNamingClient(http, options), http, options, TimeProvider.System, logger);
-        _disposables.Add(provider);
-        _disposables.Add(new DisposeAction(http.Dispose));
-        return provider;
-    }
-
-    private static Dictionary<string, string> Version(string version) => new() { ["version"] = version };
 
     private static byte[] ForgedPush(string type = "dom", long cacheMillis = 100) =>
         Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
@@ -124,7 +93,7 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Contains("unknown-ack", Encoding.UTF8.GetString(answer.Buffer), StringComparison.Ordinal);
         Assert.Equal(0, attacker.Available);
         Assert.Equal(lists, handler.Count("/instance/list"));
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Name == "PushFromUntrustedSender" && r.Message.Contains("127.0.0.2", StringComparison.Ordinal));
+        Assert.Contains(Logs.GetSnapshot(), r => r.Id.Name == "PushFromUntrustedSender" && r.Message.Contains("127.0.0.2", StringComparison.Ordinal));
         output.WriteLine($"forged dump of {dump.Length} bytes from 127.0.0.2: 0 bytes answered");
     }
 
@@ -351,14 +320,5 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
 
         Assert.NotNull(instances);
         Assert.Equal([7201], instances.Select(i => i.Port));
-    }
-
-    private sealed class DisposeAction(Action action) : IAsyncDisposable
-    {
-        public ValueTask DisposeAsync()
-        {
-            action();
-            return ValueTask.CompletedTask;
-        }
     }
 }
