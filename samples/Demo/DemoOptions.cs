@@ -1,3 +1,5 @@
+using GrayRelease.Nacos.Emulator;
+
 namespace GrayRelease.Demo;
 
 /// <summary>Command-line options of the demo.</summary>
@@ -9,6 +11,9 @@ internal sealed record DemoOptions
     public string? UserName { get; init; }
 
     public string? Password { get; init; }
+
+    /// <summary>Server line the built-in emulator plays (<c>--profile nacos-1.4 | nacos-2 | nacos-3.1 | nacos-3.2</c>); null = its default.</summary>
+    public NacosServerLine? Profile { get; init; }
 
     /// <summary>Leave everything running after the scenarios and print curl lines to try by hand.</summary>
     public bool KeepRunning { get; init; }
@@ -32,6 +37,7 @@ internal sealed record DemoOptions
                 "--username" => options with { UserName = Value() },
                 "--password" => options with { Password = Value() },
                 "--keep-running" => options with { KeepRunning = true },
+                "--profile" => options with { Profile = ParseProfile(Value()) },
                 "--help" or "-h" => throw new ArgumentException(Usage),
                 _ => throw new ArgumentException($"Unknown argument '{arg}'.\n{Usage}"),
             };
@@ -42,14 +48,29 @@ internal sealed record DemoOptions
             throw new ArgumentException($"--nacos must be an absolute http(s) address such as http://127.0.0.1:8848; got '{address}'.");
         }
 
+        if (options.Profile is not null && options.NacosAddress is not null)
+        {
+            throw new ArgumentException("--profile chooses the server line of the built-in emulator; it cannot be combined with --nacos.");
+        }
+
         return options;
     }
+
+    private static NacosServerLine ParseProfile(string value) => value.ToUpperInvariant() switch
+    {
+        "NACOS-1.4" => NacosServerLine.Nacos14,
+        "NACOS-2" => NacosServerLine.Nacos2,
+        "NACOS-3.1" => NacosServerLine.Nacos31,
+        "NACOS-3.2" => NacosServerLine.Nacos32,
+        _ => throw new ArgumentException($"--profile must be nacos-1.4, nacos-2, nacos-3.1 or nacos-3.2; got '{value}'."),
+    };
 
     public const string Usage = """
         Usage: dotnet run --project samples/Demo [-- options]
           --nacos <address>     use a real Nacos server (e.g. http://127.0.0.1:8848) instead of the built-in emulator
           --username <name>     Nacos user name (when the server has auth on)
           --password <secret>   Nacos password
+          --profile <line>      server line the built-in emulator plays: nacos-1.4, nacos-2, nacos-3.1, nacos-3.2
           --keep-running        leave the system up after the scenarios and print curl lines to try by hand
         """;
 }

@@ -55,9 +55,15 @@ internal sealed class DemoRunner(DemoOptions options, TextWriter output)
             string nacosAddress;
             if (options.NacosAddress is null)
             {
-                emulator = await NacosEmulator.StartAsync(new NacosEmulatorOptions(), cancellationToken);
+                var emulatorOptions = new NacosEmulatorOptions();
+                if (options.Profile is { } line)
+                {
+                    emulatorOptions.ServerLine = line;
+                }
+
+                emulator = await NacosEmulator.StartAsync(emulatorOptions, cancellationToken);
                 nacosAddress = emulator.ServerAddress;
-                output.WriteLine($"Nacos emulator started at {nacosAddress} (use --nacos <address> for a real server).");
+                output.WriteLine($"Nacos emulator ({emulator.ServerLine}) started at {nacosAddress} (use --nacos <address> for a real server).");
             }
             else
             {
@@ -65,7 +71,7 @@ internal sealed class DemoRunner(DemoOptions options, TextWriter output)
                 output.WriteLine($"Using the Nacos server at {nacosAddress}.");
             }
 
-            _nacos = new NacosOpenApi(nacosAddress, options.UserName, options.Password);
+            _nacos = new NacosOpenApi(nacosAddress, options.UserName, options.Password, emulator);
             await _nacos.PublishConfigAsync("common-config.yaml", CommonConfig, cancellationToken);
             await _nacos.PublishConfigAsync("gateway-app.yaml", GatewayConfig(enabled: false), cancellationToken);
             output.WriteLine("Published common-config.yaml (prod V1, gray V2, FallbackToProd) and gateway-app.yaml (switch off).");

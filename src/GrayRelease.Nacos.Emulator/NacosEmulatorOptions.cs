@@ -63,10 +63,9 @@ public sealed class NacosEmulatorOptions
 
     /// <summary>
     /// The server line to behave as (what is served: gRPC, v1/v2/v3 HTTP, UDP push). Defaults to
-    /// <see cref="NacosServerLine.Nacos2"/> (everything but the v3 client API).
+    /// <see cref="NacosServerLine.Nacos32"/>, the current line: gRPC and the v3 client API, no v1/v2 HTTP, no UDP push.
     /// </summary>
-    // The target default is Nacos32: switch this one line once the client speaks gRPC.
-    public NacosServerLine ServerLine { get; set; } = NacosServerLine.Nacos2;
+    public NacosServerLine ServerLine { get; set; } = NacosServerLine.Nacos32;
 
     /// <summary>
     /// How long after a change (or a first subscription) a gRPC <c>NotifySubscriberRequest</c> is sent; changes

@@ -78,7 +78,7 @@ public sealed class NacosOptions
     /// <summary>Not supported: we speak the HTTP Open API only. True only produces a start-up warning.</summary>
     public bool NamingUseRpc { get; set; }
 
-    /// <summary>Not supported: we speak the HTTP Open API only. True only produces a start-up warning.</summary>
+    /// <summary>Nacos.AspNetCore's switch: true = the configuration source speaks gRPC only (as <c>nacos:Transport = Grpc</c>) while <see cref="Transport"/> is Auto.</summary>
     public bool ConfigUseRpc { get; set; }
 
     /// <summary>Time between deregistering on shutdown and letting the web server stop, so callers' caches catch up.</summary>

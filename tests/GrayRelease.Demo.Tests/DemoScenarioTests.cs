@@ -1,3 +1,4 @@
+using GrayRelease.Nacos.Emulator;
 using Xunit.Abstractions;
 
 namespace GrayRelease.Demo.Tests;
@@ -31,6 +32,8 @@ public class DemoScenarioTests(ITestOutputHelper testOutput)
     [InlineData("--nacos", "not-a-url")]
     [InlineData("--unknown")]
     [InlineData("--nacos")]
+    [InlineData("--profile", "nacos-9")]
+    [InlineData("--profile", "nacos-1.4", "--nacos", "http://127.0.0.1:8848")]
     public void Bad_arguments_are_rejected_with_a_clear_message(params string[] args)
     {
         var exception = Assert.Throws<ArgumentException>(() => DemoOptions.Parse(args));
@@ -42,5 +45,30 @@ public class DemoScenarioTests(ITestOutputHelper testOutput)
     {
         var options = DemoOptions.Parse(["--nacos", "http://127.0.0.1:8848", "--keep-running", "--username", "nacos", "--password", "secret"]);
         Assert.Equal(("http://127.0.0.1:8848", true, "nacos", "secret"), (options.NacosAddress, options.KeepRunning, options.UserName, options.Password));
+        Assert.Equal(NacosServerLine.Nacos14, DemoOptions.Parse(["--profile", "nacos-1.4"]).Profile);
+        Assert.Equal(NacosServerLine.Nacos32, DemoOptions.Parse(["--profile", "NACOS-3.2"]).Profile);
+    }
+
+    [Fact]
+    public async Task The_demo_scenarios_pass_against_a_nacos_1_4_server_line()
+    {
+        var output = new StringWriter();
+        var runner = new DemoRunner(DemoOptions.Parse(["--profile", "nacos-1.4"]), TextWriter.Synchronized(output));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+
+        int exitCode;
+        try
+        {
+            exitCode = await runner.RunAsync(timeout.Token);
+        }
+        finally
+        {
+            testOutput.WriteLine(output.ToString());
+        }
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("Nacos14", output.ToString(), StringComparison.Ordinal);
+        Assert.All(runner.Reports, report => Assert.True(report.Passed, $"scenario {report.Number} failed: {report.Verdict}"));
+        Assert.All(runner.Processes, process => Assert.True(process.HasExited, $"{process.Name} is still running"));
     }
 }

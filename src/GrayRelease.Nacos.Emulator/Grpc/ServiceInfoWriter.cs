@@ -54,16 +54,7 @@ internal static class ServiceInfoWriter
     public static void WriteInstance(Utf8JsonWriter writer, EmulatedInstance host)
     {
         writer.WriteStartObject();
-        writer.WriteString("instanceId", host.InstanceId);
-        writer.WriteString("ip", host.Ip);
-        writer.WriteNumber("port", host.Port);
-        writer.WriteJavaDouble("weight", host.Weight);
-        writer.WriteBoolean("healthy", host.Healthy);
-        writer.WriteBoolean("enabled", host.Enabled);
-        writer.WriteBoolean("ephemeral", host.Ephemeral);
-        writer.WriteString("clusterName", host.ClusterName);
-        writer.WriteString("serviceName", host.ServiceName);
-        writer.WriteStringMap("metadata", host.Metadata);
+        InstanceListWriter.WriteInstanceFields(writer, host);
         writer.WriteNumber("instanceHeartBeatInterval", Preserved(host.Metadata, InstanceTimeouts.HeartBeatInterval, DefaultBeatInterval));
         writer.WriteNumber("instanceHeartBeatTimeOut", Preserved(host.Metadata, InstanceTimeouts.HeartBeatTimeout, DefaultBeatTimeout));
         writer.WriteNumber("ipDeleteTimeout", Preserved(host.Metadata, InstanceTimeouts.IpDeleteTimeout, DefaultIpDeleteTimeout));

@@ -43,6 +43,19 @@ internal static class InstanceListWriter
     {
         var timeouts = InstanceTimeouts.For(host.Metadata, options);
         writer.WriteStartObject();
+        WriteInstanceFields(writer, host);
+        writer.WriteNumber("instanceHeartBeatInterval", timeouts.BeatIntervalMillis);
+        writer.WriteNumber("instanceHeartBeatTimeOut", timeouts.BeatTimeoutMillis);
+        writer.WriteNumber("ipDeleteTimeout", timeouts.DeleteTimeoutMillis);
+        writer.WriteString(
+            "instanceIdGenerator",
+            host.Metadata.TryGetValue(InstanceTimeouts.InstanceIdGenerator, out var generator) ? generator : "simple");
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The fields every server answer writes for an instance (v1 list hosts, gRPC and v3 Instance objects).</summary>
+    internal static void WriteInstanceFields(Utf8JsonWriter writer, EmulatedInstance host)
+    {
         writer.WriteString("instanceId", host.InstanceId);
         writer.WriteString("ip", host.Ip);
         writer.WriteNumber("port", host.Port);
@@ -53,12 +66,5 @@ internal static class InstanceListWriter
         writer.WriteString("clusterName", host.ClusterName);
         writer.WriteString("serviceName", host.ServiceName);
         writer.WriteStringMap("metadata", host.Metadata);
-        writer.WriteNumber("instanceHeartBeatInterval", timeouts.BeatIntervalMillis);
-        writer.WriteNumber("instanceHeartBeatTimeOut", timeouts.BeatTimeoutMillis);
-        writer.WriteNumber("ipDeleteTimeout", timeouts.DeleteTimeoutMillis);
-        writer.WriteString(
-            "instanceIdGenerator",
-            host.Metadata.TryGetValue(InstanceTimeouts.InstanceIdGenerator, out var generator) ? generator : "simple");
-        writer.WriteEndObject();
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using GrayRelease.Nacos.Diagnostics;
 using GrayRelease.Nacos.Discovery;
+using GrayRelease.Nacos.Grpc;
 using GrayRelease.Nacos.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
@@ -9,7 +10,8 @@ namespace GrayRelease.Nacos.Configuration;
 
 /// <summary>
 /// Holds the flattened values of the listed dataIds (later dataIds override earlier ones) and keeps them current
-/// with the Nacos long-poll listener; a change calls <see cref="ConfigurationProvider.OnReload"/>.
+/// through its <see cref="INacosConfigTransport"/> (gRPC push or HTTP long polling, chosen at the first load by
+/// <c>nacos:Transport</c>); a change calls <see cref="ConfigurationProvider.OnReload"/>.
 /// </summary>
 internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDisposable
 {
@@ -19,6 +21,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
     private readonly TimeProvider _time;
     private readonly NacosHttpClient _http;
     private readonly NacosConfigClient _client;
+    private readonly NacosGrpcSettings? _grpcSettings;
     private readonly ConfigEntry[] _entries;
     private readonly string _snapshotDirectory;
     private readonly CancellationTokenSource _disposed = new();
@@ -26,9 +29,15 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
     private readonly DeferredLoggerFactory _loggers = new();
     private readonly ILogger _logger;
     private Task? _listenLoop;
+    private volatile INacosConfigTransport? _transport;
 
-    public NacosConfigurationProvider(NacosOptions options, TimeProvider timeProvider, ILoggerFactory? loggerFactory, HttpMessageHandler? handler)
+    // Auto fell back to HTTP because no server answered ServerCheck, and no HTTP call has succeeded since: maybe no
+    // 1.x server but every server down at start-up (a 3.2+ server would then never be reached over HTTP).
+    private volatile bool _mayProbeAgain;
+
+    public NacosConfigurationProvider(NacosOptions options, TimeProvider timeProvider, ILoggerFactory? loggerFactory, HttpMessageHandler? handler, NacosGrpcSettings? grpcSettings = null)
     {
+        _grpcSettings = grpcSettings;
         _options = options;
         _time = timeProvider;
 
@@ -56,12 +65,35 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
 
     internal Task? ListenLoop => _listenLoop;
 
+    /// <summary>The transport chosen at the first load; null before it.</summary>
+    internal INacosConfigTransport? Transport => _transport;
+
     public override void Load()
     {
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
 
         // IConfigurationProvider.Load is synchronous by contract; Task.Run keeps a caller's synchronization context out.
-        Task.Run(() => LoadAllAsync(_disposed.Token)).GetAwaiter().GetResult();
+        try
+        {
+            Task.Run(() => LoadAllAsync(_disposed.Token)).GetAwaiter().GetResult();
+        }
+        catch when (_listenLoop is null && _transport is not null)
+        {
+            // A failed first load ends the build and nobody disposes this provider: the gRPC connection must not outlive it.
+            var transport = _transport;
+            _transport = null;
+            try
+            {
+                Task.Run(() => transport.DisposeAsync().AsTask()).Wait(TimeSpan.FromSeconds(5));
+            }
+            catch (AggregateException)
+            {
+                // The load's own error is the one to report.
+            }
+
+            throw;
+        }
+
         lock (_gate)
         {
             Data = Merge();
@@ -95,17 +127,105 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
         {
         }
 
+        var transport = _transport;
+        if (transport is not null)
+        {
+            try
+            {
+                // Synchronous by contract; Task.Run keeps a caller's synchronization context out. Never rethrows.
+                Task.Run(() => transport.DisposeAsync().AsTask()).Wait(TimeSpan.FromSeconds(5));
+            }
+            catch (AggregateException)
+            {
+            }
+        }
+
         _http.Dispose();
+    }
+
+    /// <summary>
+    /// <c>nacos:Transport</c>: Http → long polling; Grpc (or Auto with <c>nacos:ConfigUseRpc = true</c>, the
+    /// Nacos.AspNetCore switch) → gRPC only; Auto → gRPC when a server answers ServerCheck on its gRPC port (2.x / 3.x),
+    /// else HTTP (1.x, or the port closed). Logged once, with the reason.
+    /// </summary>
+    private async Task<INacosConfigTransport> SelectTransportAsync(CancellationToken cancellationToken)
+    {
+        var settings = _grpcSettings ?? NacosGrpcSettings.FromOptions(_options);
+        string reason;
+        var useGrpc = false;
+        switch (_options.Transport)
+        {
+            case NacosTransport.Http:
+                reason = "nacos:Transport = Http";
+                break;
+            case NacosTransport.Grpc:
+                useGrpc = true;
+                reason = "nacos:Transport = Grpc";
+                break;
+            default:
+                if (_options.ConfigUseRpc)
+                {
+                    useGrpc = true;
+                    reason = "nacos:ConfigUseRpc = true (nacos:Transport = Auto)";
+                    break;
+                }
+
+                var server = await NacosGrpcConnection.ProbeAsync(_options, settings, _logger, cancellationToken).ConfigureAwait(false);
+                useGrpc = server is not null;
+                _mayProbeAgain = server is null;
+                reason = server is not null
+                    ? $"nacos:Transport = Auto and {server} answered ServerCheck (Nacos 2.x / 3.x)"
+                    : $"nacos:Transport = Auto and no server answered ServerCheck on its gRPC port ({string.Join(", ", NacosGrpcServer.FromOptions(_options))}): a Nacos 1.x server, or the port is closed; set nacos:Transport = Grpc to insist";
+                break;
+        }
+
+        INacosConfigTransport transport = useGrpc
+            ? NewGrpcTransport(settings)
+            : new HttpConfigTransport(_client, TimeSpan.FromMilliseconds(_options.DefaultTimeOut));
+        Log.ConfigTransportChosen(_logger, transport.Name, reason);
+        return transport;
+    }
+
+    private GrpcConfigTransport NewGrpcTransport(NacosGrpcSettings settings) =>
+        new(_options, _time, _loggers.CreateLogger("GrayRelease.Nacos.Grpc"), _http.GetAccessTokenAsync, settings);
+
+    /// <summary>
+    /// After an HTTP failure while <see cref="_mayProbeAgain"/>: if a server answers ServerCheck now, the start-up probe
+    /// only met an outage, so switch to gRPC for good (the next listen re-reads what changed, by md5).
+    /// </summary>
+    private async Task ProbeAgainAsync(CancellationToken cancellationToken)
+    {
+        var settings = _grpcSettings ?? NacosGrpcSettings.FromOptions(_options);
+        var server = await NacosGrpcConnection.ProbeAsync(_options, settings, _logger, cancellationToken).ConfigureAwait(false);
+        if (server is null)
+        {
+            return;
+        }
+
+        _mayProbeAgain = false;
+        var old = _transport;
+        _transport = NewGrpcTransport(settings);
+        Log.ConfigTransportChosen(_logger, "gRPC", $"nacos:Transport = Auto, HTTP failed and {server} now answers ServerCheck (no server answered it at start-up)");
+        if (old is not null)
+        {
+            await old.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     private async Task LoadAllAsync(CancellationToken cancellationToken)
     {
+        if (_transport is null && _entries.Length > 0)
+        {
+            _transport = await SelectTransportAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         foreach (var entry in _entries)
         {
             string? content;
             try
             {
-                content = await _client.GetAsync(entry.Key, cancellationToken).ConfigureAwait(false);
+                content = await _transport!.GetAsync(entry.Key, cancellationToken).ConfigureAwait(false);
+                _mayProbeAgain = false;
                 if (content is not null)
                 {
                     SaveSnapshot(entry.Key, content);
@@ -117,7 +237,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
                 if (content is null && !entry.Listener.Optional)
                 {
                     throw new InvalidOperationException(
-                        $"Could not load the Nacos configuration {entry.Key} from {string.Join(", ", _http.Servers)} and no snapshot exists: {ex.Message} Check nacos:ServerAddresses, or mark it nacos:Listeners:[i]:Optional = true.",
+                        $"Could not load the Nacos configuration {entry.Key} from {string.Join(", ", _http.Servers)} over {_transport!.Name} and no snapshot exists: {ex.Message} Check nacos:ServerAddresses, or mark it nacos:Listeners:[i]:Optional = true.",
                         ex);
                 }
 
@@ -163,12 +283,11 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
     {
         var initialDelay = TimeSpan.FromMilliseconds(Math.Max(_options.ListenInterval, 1));
         var retryDelay = initialDelay;
-        var callTimeout = TimeSpan.FromMilliseconds(_options.DefaultTimeOut);
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
-                var changed = await _client.ListenAsync(Array.ConvertAll(_entries, e => (e.Key, e.Md5)), callTimeout, cancellationToken).ConfigureAwait(false);
+                var changed = await _transport!.WaitForChangesAsync(Array.ConvertAll(_entries, e => (e.Key, e.Md5)), cancellationToken).ConfigureAwait(false);
                 var reload = false;
                 var anyNew = false;
                 foreach (var key in changed)
@@ -199,6 +318,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
                 }
 
                 retryDelay = initialDelay;
+                _mayProbeAgain = false;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -211,6 +331,11 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
                 Log.ListenFailed(_logger, ex, retryDelay);
                 try
                 {
+                    if (_mayProbeAgain && ex is NacosException)
+                    {
+                        await ProbeAgainAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
                     await Task.Delay(retryDelay, _time, cancellationToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
@@ -226,7 +351,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
     /// <summary>Fetches a changed config; returns true when its values changed.</summary>
     private async Task<bool> RefreshAsync(ConfigEntry entry, CancellationToken cancellationToken)
     {
-        var content = await _client.GetAsync(entry.Key, cancellationToken).ConfigureAwait(false);
+        var content = await _transport!.GetAsync(entry.Key, cancellationToken).ConfigureAwait(false);
         if (content is null)
         {
             // Remember the deletion, or the listener would report the same change forever.

@@ -5,7 +5,7 @@ namespace GrayRelease.Nacos.Configuration;
 
 /// <summary>
 /// Loads the Nacos configurations listed in <see cref="NacosOptions.Listeners"/> into <c>IConfiguration</c> and reloads
-/// them when they change in Nacos (long polling). Added by <c>AddNacosConfiguration</c>.
+/// them when they change in Nacos (gRPC push or HTTP long polling, by <c>nacos:Transport</c>). Added by <c>AddNacosConfiguration</c>.
 /// </summary>
 public sealed class NacosConfigurationSource : IConfigurationSource
 {
@@ -20,12 +20,15 @@ public sealed class NacosConfigurationSource : IConfigurationSource
 
     internal HttpMessageHandler? HttpHandler { get; set; }
 
+    /// <summary>Timings of the gRPC transport (tests shorten them); null = the Java client's defaults.</summary>
+    internal Grpc.NacosGrpcSettings? GrpcSettings { get; set; }
+
     /// <inheritdoc />
     public IConfigurationProvider Build(IConfigurationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var options = Options ?? BindFromBuilder(builder);
-        return new NacosConfigurationProvider(options, TimeProvider, LoggerFactory, HttpHandler);
+        return new NacosConfigurationProvider(options, TimeProvider, LoggerFactory, HttpHandler, GrpcSettings);
     }
 
     private NacosOptions BindFromBuilder(IConfigurationBuilder builder)

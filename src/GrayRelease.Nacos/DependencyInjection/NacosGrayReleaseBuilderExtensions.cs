@@ -2,6 +2,7 @@ using GrayRelease.Discovery;
 using GrayRelease.Nacos;
 using GrayRelease.Nacos.Configuration;
 using GrayRelease.Nacos.Discovery;
+using GrayRelease.Nacos.Grpc;
 using GrayRelease.Nacos.Http;
 using GrayRelease.Nacos.Naming;
 using GrayRelease.Nacos.Registration;
@@ -53,14 +54,35 @@ public static class NacosGrayReleaseBuilderExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("GrayRelease.Nacos.Http")));
         services.TryAddSingleton(sp => new NacosNamingClient(sp.GetRequiredService<NacosHttpClient>(), sp.GetRequiredService<IOptions<NacosOptions>>().Value));
-        services.TryAddSingleton(sp => new NacosServiceInstanceProvider(
+        // One gRPC connection per application (started only when a gRPC transport is chosen), labelled module=naming;
+        // its token comes from the HTTP login.
+        services.TryAddSingleton(sp => new NacosGrpcConnection(
+            sp.GetRequiredService<IOptions<NacosOptions>>().Value,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("GrayRelease.Nacos.Grpc"),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<NacosHttpClient>().GetAccessTokenAsync));
+        services.TryAddSingleton(sp => new NacosNamingTransportSelector(
+            sp.GetRequiredService<IOptions<NacosOptions>>().Value,
             sp.GetRequiredService<NacosNamingClient>(),
+            sp.GetRequiredService<NacosHttpClient>(),
+            sp.GetRequiredService<NacosGrpcConnection>,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("GrayRelease.Nacos.Naming")));
+        services.TryAddSingleton(sp => new NacosServiceInstanceProvider(
+            sp.GetRequiredService<NacosNamingTransportSelector>(),
             sp.GetRequiredService<NacosHttpClient>(),
             sp.GetRequiredService<IOptions<NacosOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<NacosServiceInstanceProvider>>()));
         services.Replace(ServiceDescriptor.Singleton<IServiceInstanceProvider>(sp => sp.GetRequiredService<NacosServiceInstanceProvider>()));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, NacosRegistrationService>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, NacosRegistrationService>(sp => new NacosRegistrationService(
+            sp.GetRequiredService<NacosNamingTransportSelector>(),
+            sp.GetRequiredService<NacosNamingClient>(),
+            sp.GetRequiredService<IOptions<NacosOptions>>(),
+            sp.GetRequiredService<IOptionsMonitor<GrayRelease.GrayReleaseOptions>>(),
+            sp,
+            sp.GetRequiredService<IHostEnvironment>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<NacosRegistrationService>>())));
 
         var listeners = new NacosOptions();
         section.Bind(listeners);

@@ -24,9 +24,6 @@ internal static partial class Log
     [LoggerMessage(6, LogLevel.Information, "Nacos server {Server} refused the access token for {Path}; logging in again")]
     public static partial void TokenRejected(ILogger logger, Uri server, string path);
 
-    [LoggerMessage(7, LogLevel.Warning, "nacos:{Key} is true, but GrayRelease.Nacos speaks the Nacos HTTP Open API only (v1 naming, config and auth); gRPC is not used and the setting is ignored")]
-    public static partial void RpcNotSupported(ILogger logger, string key);
-
     // 20-39: self-registration
     [LoggerMessage(20, LogLevel.Information, "Registered {Registration} with Nacos")]
     public static partial void Registered(ILogger logger, string registration);

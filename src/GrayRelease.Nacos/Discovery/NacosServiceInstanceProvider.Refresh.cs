@@ -10,11 +10,17 @@ public sealed partial class NacosServiceInstanceProvider
     private async Task LoadFirstAsync(ServiceCacheEntry entry)
     {
         var token = _disposed.Token;
+        var answered = false;
         try
         {
-            // Binding the push socket first lets the very first list call subscribe it.
-            _ = _push.Value;
-            var answered = await RefreshAndSaveAsync(entry, "list", fromPush: false, token).ConfigureAwait(false);
+            var transport = await GetTransportAsync(token).ConfigureAwait(false);
+            if (transport.Kind == NacosTransport.Http)
+            {
+                // Binding the push socket first lets the very first list call subscribe it.
+                _ = _push.Value;
+            }
+
+            answered = await RefreshAndSaveAsync(entry, "list", fromPush: false, token).ConfigureAwait(false);
             if (!answered || !entry.List.Known)
             {
                 // Unreachable, or an empty answer (which the v1 API gives for an unknown service and for a known one
@@ -47,6 +53,11 @@ public sealed partial class NacosServiceInstanceProvider
         }
         else
         {
+            if (answered)
+            {
+                UnsubscribeUnknown(entry);
+            }
+
             entry.UnknownUntil = _time.GetTimestamp() + (long)(UnknownServiceTtl.TotalSeconds * _time.TimestampFrequency);
             if (!entry.Transient)
             {
@@ -75,7 +86,10 @@ public sealed partial class NacosServiceInstanceProvider
             entry.Transient = false;
         }
 
-        if (entry.StartPolling())
+        // Over gRPC the subscription's pushes keep the list fresh: no poll loop, as the official client
+        // (client/.../naming/core/ServiceInfoUpdateService.java polls only with namingAsyncQuerySubscribeService=true,
+        // default false).
+        if (_transport is not { PushesLists: true } && entry.StartPolling())
         {
             _ = StartBackground(() => PollAsync(entry, _disposed.Token));
         }
@@ -88,6 +102,12 @@ public sealed partial class NacosServiceInstanceProvider
             try
             {
                 await Task.Delay(entry.PollInterval, _time, token).ConfigureAwait(false);
+                if (_transport is { PushesLists: true })
+                {
+                    // Started before the transport was chosen (Nacos down at the first lookup); gRPC pushes instead.
+                    return;
+                }
+
                 await RefreshAndSaveAsync(entry, "poll", fromPush: false, token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -111,6 +131,32 @@ public sealed partial class NacosServiceInstanceProvider
         return answered;
     }
 
+    /// <summary>
+    /// Nacos was down since this service's last answer (seen by this refresh, a heartbeat, any other call, or a lost
+    /// gRPC connection): a restarted server lists instances only as they re-register, so merge for a while instead of
+    /// replacing. The caller holds the entry's gate.
+    /// </summary>
+    private void NoteOutages(ServiceCacheEntry entry, INacosNamingTransport transport)
+    {
+        var outages = transport.OutageCount;
+        if (!entry.Unreachable && outages == entry.OutagesSeen)
+        {
+            return;
+        }
+
+        entry.Unreachable = false;
+        entry.OutagesSeen = outages;
+        if (_options.RecoveryGrace > TimeSpan.Zero && entry.List.Known)
+        {
+            entry.RecoveryUntil = _time.GetTimestamp() + (long)(_options.RecoveryGrace.TotalSeconds * _time.TimestampFrequency);
+            Log.RecoveryStarted(_logger, _options.RecoveryGrace);
+            if (transport.PushesLists)
+            {
+                ScheduleRecoveryRefresh(entry);
+            }
+        }
+    }
+
     /// <summary>Fetches the list and applies it, under the service's gate; false when no usable answer came (logged).</summary>
     private async Task<bool> RefreshAsync(ServiceCacheEntry entry, string source, bool fromPush, CancellationToken token)
     {
@@ -123,27 +169,16 @@ public sealed partial class NacosServiceInstanceProvider
                 entry.ClearPushSignal();
             }
 
+            var transport = await GetTransportAsync(token).ConfigureAwait(false);
             var push = _push.IsValueCreated ? _push.Value : null;
-            var (info, body) = await _naming.ListAsync(entry.Name, _options.GroupName, push?.Port ?? 0, push?.ClientIp, token).ConfigureAwait(false);
+            var (info, body) = await transport.SubscribeAsync(entry.Name, push?.Port ?? 0, push?.ClientIp, token).ConfigureAwait(false);
             if (info is null || !string.Equals(info.BareName, entry.Name, StringComparison.Ordinal))
             {
                 Log.MalformedInstanceList(_logger, entry.Name, entry.List.Instances.Count, NacosNamingClient.Truncate(body));
                 return false;
             }
 
-            // Nacos was down since this service's last answer (seen by this refresh, a heartbeat or any other call): a
-            // restarted server lists instances only as they re-register, so merge for a while instead of replacing.
-            var outages = _http.OutageCount;
-            if (entry.Unreachable || outages != entry.OutagesSeen)
-            {
-                entry.Unreachable = false;
-                entry.OutagesSeen = outages;
-                if (_options.RecoveryGrace > TimeSpan.Zero && entry.List.Known)
-                {
-                    entry.RecoveryUntil = _time.GetTimestamp() + (long)(_options.RecoveryGrace.TotalSeconds * _time.TimestampFrequency);
-                    Log.RecoveryStarted(_logger, _options.RecoveryGrace);
-                }
-            }
+            NoteOutages(entry, transport);
 
             // Only an HTTP answer sets the poll period: a datagram's cacheMillis is never trusted.
             entry.PollInterval = TimeSpan.FromMilliseconds(Math.Clamp(info.CacheMillis, MinPollInterval.TotalMilliseconds, MaxPollInterval.TotalMilliseconds));

@@ -10,8 +10,8 @@ namespace GrayRelease.Nacos.Discovery;
 
 /// <summary>
 /// Service instances from Nacos: the first lookup of a service fetches and subscribes it; afterwards answers come from
-/// a cache kept fresh by polling at the server's <c>cacheMillis</c> and by UDP push (a signal to fetch again), and
-/// backed by an on-disk snapshot.
+/// a cache kept fresh, over HTTP, by polling at the server's <c>cacheMillis</c> and by UDP push (a signal to fetch
+/// again), over gRPC by the server's pushes on the subscription; backed by an on-disk snapshot.
 /// </summary>
 public sealed partial class NacosServiceInstanceProvider : IServiceInstanceProvider, IAsyncDisposable, IDisposable
 {
@@ -29,21 +29,25 @@ public sealed partial class NacosServiceInstanceProvider : IServiceInstanceProvi
 
     // Nacos service names are case-sensitive: "UserApp" and "userapp" are two services.
     private readonly ConcurrentDictionary<string, ServiceCacheEntry> _entries = new(StringComparer.Ordinal);
-    private readonly NacosNamingClient _naming;
-    private readonly NacosHttpClient _http;
+    private readonly NacosNamingTransportSelector _transports;
     private readonly NacosOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly InstanceSnapshotStore _snapshots;
     private readonly CancellationTokenSource _disposed = new();
     private readonly Lazy<UdpPushReceiver?> _push;
+    private volatile INacosNamingTransport? _transport;
     private int _unknownCount;
     private int _capLogged;
 
     internal NacosServiceInstanceProvider(NacosNamingClient naming, NacosHttpClient http, NacosOptions options, TimeProvider timeProvider, ILogger<NacosServiceInstanceProvider> logger)
+        : this(NacosNamingTransportSelector.Fixed(new HttpNamingTransport(naming, http, options.GroupName)), http, options, timeProvider, logger)
     {
-        _naming = naming;
-        _http = http;
+    }
+
+    internal NacosServiceInstanceProvider(NacosNamingTransportSelector transports, NacosHttpClient http, NacosOptions options, TimeProvider timeProvider, ILogger<NacosServiceInstanceProvider> logger)
+    {
+        _transports = transports;
         _options = options;
         _time = timeProvider;
         _logger = logger;
@@ -86,6 +90,7 @@ public sealed partial class NacosServiceInstanceProvider : IServiceInstanceProvi
         }
 
         _disposed.Cancel();
+        _transport?.SetListHandler(null);
         if (_push.IsValueCreated && _push.Value is { } push)
         {
             // DisposeAsync only waits for the receive loop, which ends as soon as the socket is closed.
@@ -102,6 +107,7 @@ public sealed partial class NacosServiceInstanceProvider : IServiceInstanceProvi
         }
 
         await _disposed.CancelAsync().ConfigureAwait(false);
+        _transport?.SetListHandler(null);
         if (_push.IsValueCreated && _push.Value is { } push)
         {
             await push.DisposeAsync().ConfigureAwait(false);

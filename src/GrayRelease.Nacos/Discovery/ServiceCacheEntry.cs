@@ -1,4 +1,5 @@
 using GrayRelease.Discovery;
+using GrayRelease.Nacos.Naming;
 
 namespace GrayRelease.Nacos.Discovery;
 
@@ -16,6 +17,8 @@ internal sealed class ServiceCacheEntry(string name)
     private Task _signalled = Task.CompletedTask;
     private int _polled;
     private int _countedUnknown;
+    private int _recoveryRefresh;
+    private (NacosServiceInfo Info, string Body)? _pendingList;
 
     public string Name { get; } = name;
 
@@ -81,6 +84,28 @@ internal sealed class ServiceCacheEntry(string name)
 
     /// <summary>True for the one caller that must take the entry off the unknown count (removed, or known at last).</summary>
     public bool UncountUnknown() => Interlocked.Exchange(ref _countedUnknown, 0) == 1;
+
+    /// <summary>The newest list the server sent on its own (gRPC push, redo answer), not applied yet.</summary>
+    public (NacosServiceInfo Info, string Body)? PendingList
+    {
+        get { lock (SnapshotLock) { return _pendingList; } }
+        set { lock (SnapshotLock) { _pendingList = value; } }
+    }
+
+    public (NacosServiceInfo Info, string Body)? TakePendingList()
+    {
+        lock (SnapshotLock)
+        {
+            var pending = _pendingList;
+            _pendingList = null;
+            return pending;
+        }
+    }
+
+    /// <summary>True for the one caller that must schedule the refresh at the end of the recovery window.</summary>
+    public bool ScheduleRecoveryRefresh() => Interlocked.Exchange(ref _recoveryRefresh, 1) == 0;
+
+    public void RecoveryRefreshDone() => Volatile.Write(ref _recoveryRefresh, 0);
 
     public void QueueSnapshot(string body) => Volatile.Write(ref _pendingSnapshot, body);
 

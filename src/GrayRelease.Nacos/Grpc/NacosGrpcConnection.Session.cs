@@ -272,7 +272,7 @@ internal sealed partial class NacosGrpcConnection
                 Labels = new Dictionary<string, string>(StringComparer.Ordinal)
                 {
                     ["source"] = "sdk",
-                    ["module"] = "naming",
+                    ["module"] = settings.Module,
                     ["AppName"] = settings.AppName,
                 },
 

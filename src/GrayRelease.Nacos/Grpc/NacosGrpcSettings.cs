@@ -45,6 +45,12 @@ internal sealed record NacosGrpcSettings
     /// <summary>Label <c>AppName</c> of the connection.</summary>
     public string AppName { get; init; } = "unknown";
 
+    /// <summary>
+    /// Label <c>module</c> of the connection: <c>naming</c> (required for naming calls, naming/.../ConnectionBasedClientManager.java)
+    /// or <c>config</c> (the configuration source's own connection, as client/.../config/impl/ClientWorker.java labels it).
+    /// </summary>
+    public string Module { get; init; } = "naming";
+
     /// <summary>Sent as Metadata.clientIp; the server keeps the setup's for the whole connection.</summary>
     public string ClientIp { get; init; } = "127.0.0.1";
 

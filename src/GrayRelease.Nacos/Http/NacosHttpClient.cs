@@ -143,6 +143,37 @@ internal sealed class NacosHttpClient : IDisposable
     }
 
     /// <summary>
+    /// The access token for calls that do not go through <see cref="SendAsync"/> (the gRPC transport's token seam):
+    /// null without <c>nacos:UserName</c>; else the current token, logging in (first server that answers) when there is
+    /// none or it is due for refresh.
+    /// </summary>
+    public async ValueTask<string?> GetAccessTokenAsync(CancellationToken cancellationToken)
+    {
+        if (_userName is null)
+        {
+            return null;
+        }
+
+        Exception? last = null;
+        var start = Volatile.Read(ref _preferred);
+        for (var i = 0; i < _servers.Length; i++)
+        {
+            var server = _servers[(start + i) % _servers.Length];
+            try
+            {
+                return (await GetTokenAsync(server, null, cancellationToken).ConfigureAwait(false)).AccessToken;
+            }
+            catch (Exception ex) when (IsTransient(ex, cancellationToken))
+            {
+                Log.ServerUnreachable(_logger, server, "login", ex.Message);
+                last = ex;
+            }
+        }
+
+        throw new NacosUnavailableException($"No Nacos server answered the login (tried {string.Join(", ", (IEnumerable<Uri>)_servers)}).", last);
+    }
+
+    /// <summary>
     /// Only these mean "this server is down, try the next": a proxy in front of a dead server (502, 504) or a server
     /// that is starting or shedding load (503, naming/.../web/TrafficReviseFilter.java: "server is STARTING now").
     /// </summary>

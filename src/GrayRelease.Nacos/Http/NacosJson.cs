@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using GrayRelease.Nacos.Discovery;
@@ -113,39 +112,6 @@ internal static class NacosJson
         }
     }
 
-    /// <summary>Parses a push datagram, gunzipping it when it starts with the gzip magic bytes.</summary>
-    public static NacosPushPacket? ParsePushPacket(ReadOnlySpan<byte> datagram)
-    {
-        try
-        {
-            byte[]? inflated = null;
-            if (datagram.Length > 2 && datagram[0] == 0x1f && datagram[1] == 0x8b)
-            {
-                using var input = new MemoryStream(datagram.ToArray());
-                using var gzip = new GZipStream(input, CompressionMode.Decompress);
-                using var output = new MemoryStream();
-                gzip.CopyTo(output);
-                inflated = output.ToArray();
-            }
-
-            var reader = new Utf8JsonReader(inflated ?? datagram);
-            using var document = JsonDocument.ParseValue(ref reader);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                return null;
-            }
-
-            var type = GetString(root, "type") ?? string.Empty;
-            var lastRefTime = root.TryGetProperty("lastRefTime", out var value) ? value.GetRawText() : "0";
-            return new NacosPushPacket(type, lastRefTime, GetString(root, "data"));
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidDataException)
-        {
-            return null;
-        }
-    }
-
     /// <summary>Builds the answer to a push: <c>{"type":"push-ack","lastRefTime":&lt;echoed&gt;,"data":""}</c>.</summary>
     public static byte[] BuildAck(string type, string lastRefTimeRaw, string data)
     {
@@ -209,7 +175,16 @@ internal static class NacosJson
 
         if (value.ValueKind == JsonValueKind.Number)
         {
-            return value.TryGetInt64(out var number) ? number : (long)value.GetDouble();
+            if (value.TryGetInt64(out var number))
+            {
+                return number;
+            }
+
+            // A fraction or an exponent ("1e400", "5e9"): only a finite value inside the long range is a number to us;
+            // anything else from the network is treated as absent rather than thrown or wrapped around.
+            return value.TryGetDouble(out var real) && double.IsFinite(real) && real >= long.MinValue && real <= long.MaxValue
+                ? (long)real
+                : null;
         }
 
         return value.ValueKind == JsonValueKind.String && long.TryParse(value.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed)

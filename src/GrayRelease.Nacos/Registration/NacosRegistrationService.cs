@@ -17,6 +17,7 @@ namespace GrayRelease.Nacos.Registration;
 /// drop this instance while Kestrel still serves.
 /// </summary>
 internal sealed class NacosRegistrationService(
+    NacosNamingTransportSelector transports,
     NacosNamingClient naming,
     IOptions<NacosOptions> options,
     IOptionsMonitor<GrayReleaseOptions> grayOptions,
@@ -29,24 +30,31 @@ internal sealed class NacosRegistrationService(
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
 
     private readonly NacosOptions _options = options.Value;
+    private volatile INacosNamingTransport? _transport;
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
     private volatile NacosRegistration? _registration;
+
+    /// <summary>The HTTP-only service (tests): the v1 Open API with heartbeats.</summary>
+    public NacosRegistrationService(
+        NacosNamingClient naming,
+        IOptions<NacosOptions> options,
+        IOptionsMonitor<GrayReleaseOptions> grayOptions,
+        IServiceProvider services,
+        IHostEnvironment environment,
+        TimeProvider timeProvider,
+        ILogger<NacosRegistrationService> logger)
+        : this(NacosNamingTransportSelector.Fixed(new HttpNamingTransport(naming, null, options.Value.GroupName)), naming, options, grayOptions, services, environment, timeProvider, logger)
+    {
+    }
 
     /// <summary>What was (or is being) registered; null before start or when registration is off.</summary>
     internal NacosRegistration? Registration => _registration;
 
     public Task StartingAsync(CancellationToken cancellationToken)
     {
-        if (_options.NamingUseRpc)
-        {
-            Log.RpcNotSupported(logger, nameof(NacosOptions.NamingUseRpc));
-        }
-
-        if (_options.ConfigUseRpc)
-        {
-            Log.RpcNotSupported(logger, nameof(NacosOptions.ConfigUseRpc));
-        }
+        // NamingUseRpc selects gRPC for naming (NacosNamingTransportSelector) and ConfigUseRpc for configuration (the
+        // configuration source); each choice is logged when it is made.
 
         return Task.CompletedTask;
     }
@@ -95,12 +103,14 @@ internal sealed class NacosRegistrationService(
 
         try
         {
-            await naming.DeregisterAsync(registration, cancellationToken).ConfigureAwait(false);
+            var transport = _transport ?? await transports.GetAsync(cancellationToken).ConfigureAwait(false);
+            await transport.DeregisterAsync(registration, cancellationToken).ConfigureAwait(false);
             Log.Deregistered(logger, registration.ToString(), _options.DrainDelay);
         }
         catch (Exception ex)
         {
-            // Never fail the host's shutdown over Nacos: the instance then expires when heartbeats stop.
+            // Never fail the host's shutdown over Nacos: the instance then expires when heartbeats stop (HTTP) or when
+            // the connection closes (gRPC).
             Log.DeregisterFailed(logger, ex, registration.ToString());
             return;
         }
@@ -196,7 +206,11 @@ internal sealed class NacosRegistrationService(
     private async Task BeatLoopAsync(NacosRegistration registration, CancellationToken cancellationToken)
     {
         await RegisterWithRetryAsync(registration, cancellationToken).ConfigureAwait(false);
-        if (!registration.Ephemeral)
+        var transport = _transport!;
+
+        // gRPC: no beats, the instance lives with the connection, whose redo registers it again after a reconnect
+        // (client/.../naming/remote/gprc/redo/NamingGrpcRedoService.java).
+        if (!registration.Ephemeral || !transport.UsesHeartbeats)
         {
             return;
         }
@@ -272,7 +286,9 @@ internal sealed class NacosRegistrationService(
         {
             try
             {
-                await naming.RegisterAsync(registration, cancellationToken).ConfigureAwait(false);
+                // Chosen here, inside the retry: with nacos:Transport Auto and Nacos down, the choice waits for it.
+                var transport = _transport ??= await transports.GetAsync(cancellationToken).ConfigureAwait(false);
+                await transport.RegisterAsync(registration, cancellationToken).ConfigureAwait(false);
                 Log.Registered(logger, registration.ToString());
                 return;
             }

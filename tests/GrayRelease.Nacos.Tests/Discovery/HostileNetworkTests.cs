@@ -14,40 +14,9 @@ using Xunit.Abstractions;
 namespace GrayRelease.Nacos.Tests.Discovery;
 
 /// <summary>Issue 11: what a hostile local network or a racing refresh must not do to the instance cache.</summary>
-public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class HostileNetworkTests(ITestOutputHelper output) : DiscoveryProviderTestBase
 {
     private const string ForgedHost = "203.0.113.66";
-    private readonly List<IAsyncDisposable> _disposables = [];
-    private readonly FakeLogCollector _logs = new();
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        for (var i = _disposables.Count - 1; i >= 0; i--)
-        {
-            await _disposables[i].DisposeAsync();
-        }
-    }
-
-    private async Task<NacosEmulator> StartNacosAsync(NacosEmulatorOptions? options = null)
-    {
-        var nacos = await NacosEmulator.StartAsync(options ?? new NacosEmulatorOptions(), CancellationToken.None);
-        _disposables.Add(nacos);
-        return nacos;
-    }
-
-    private NacosServiceInstanceProvider Provider(NacosOptions options, HttpMessageHandler? handler = null)
-    {
-        var logger = new FakeLogger<NacosServiceInstanceProvider>(_logs);
-        var http = new NacosHttpClient(options, TimeProvider.System, logger, handler);
-        var provider = new NacosServiceInstanceProvider(new NacosNamingClient(http, options), http, options, TimeProvider.System, logger);
-        _disposables.Add(provider);
-        _disposables.Add(new DisposeAction(http.Dispose));
-        return provider;
-    }
-
-    private static Dictionary<string, string> Version(string version) => new() { ["version"] = version };
 
     private static byte[] ForgedPush(string type = "dom", long cacheMillis = 100) =>
         Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
@@ -68,7 +37,7 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
     public async Task A_forged_push_from_a_server_address_is_only_a_signal_the_list_comes_over_http()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 60_000 });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 60_000 });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         var handler = new RecordingHandler();
         var options = TestSupport.Options(nacos);
@@ -104,7 +73,7 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
     public async Task Pushes_and_dumps_from_an_address_that_is_no_server_are_dropped_unanswered()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 60_000 });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 60_000 });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         var handler = new RecordingHandler();
         var provider = Provider(TestSupport.Options(nacos), handler);
@@ -124,7 +93,7 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Contains("unknown-ack", Encoding.UTF8.GetString(answer.Buffer), StringComparison.Ordinal);
         Assert.Equal(0, attacker.Available);
         Assert.Equal(lists, handler.Count("/instance/list"));
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Name == "PushFromUntrustedSender" && r.Message.Contains("127.0.0.2", StringComparison.Ordinal));
+        Assert.Contains(Logs.GetSnapshot(), r => r.Id.Name == "PushFromUntrustedSender" && r.Message.Contains("127.0.0.2", StringComparison.Ordinal));
         output.WriteLine($"forged dump of {dump.Length} bytes from 127.0.0.2: 0 bytes answered");
     }
 
@@ -132,7 +101,7 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
     public async Task A_sender_listed_in_UdpTrustedSenders_is_answered()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 60_000 });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 60_000 });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         var options = TestSupport.Options(nacos);
 
@@ -153,7 +122,7 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
     {
         const int Rounds = 200;
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 60_000 });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 60_000 });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         var provider = Provider(TestSupport.Options(nacos));
         IReadOnlyList<ServiceInstance>? lastSeen = null;
@@ -213,7 +182,7 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
     public async Task A_background_refresh_never_carries_the_first_callers_gray_tag_or_activity(bool push)
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = push ? 60_000 : 100, PushEnabled = push });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = push ? 60_000 : 100, PushEnabled = push });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         var options = TestSupport.Options(nacos);
         options.UdpPushEnabled = push;
@@ -263,7 +232,7 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
     public async Task UdpHost_and_UdpPort_choose_the_push_address_sent_to_nacos()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 60_000 });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 60_000 });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         int port;
         using (var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
@@ -292,7 +261,7 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
     public async Task With_a_loopback_server_pushes_are_subscribed_on_an_address_a_containerised_server_can_reach()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 60_000 });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 60_000 });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         var provider = Provider(TestSupport.Options(nacos));
         await provider.GetInstancesAsync("user-app", cts.Token);
@@ -312,7 +281,7 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
     public async Task Names_nacos_lists_no_instance_of_get_no_poll_loop()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 100, PushEnabled = false });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 100, PushEnabled = false });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         var handler = new RecordingHandler();
         var options = TestSupport.Options(nacos);
@@ -337,7 +306,7 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
     public async Task A_service_seen_before_never_falls_through_when_its_first_answer_is_empty()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 60_000 });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 60_000 });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         var options = TestSupport.Options(nacos);
         var before = Provider(options);
@@ -351,14 +320,5 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : IAsyncLifeti
 
         Assert.NotNull(instances);
         Assert.Equal([7201], instances.Select(i => i.Port));
-    }
-
-    private sealed class DisposeAction(Action action) : IAsyncDisposable
-    {
-        public ValueTask DisposeAsync()
-        {
-            action();
-            return ValueTask.CompletedTask;
-        }
     }
 }

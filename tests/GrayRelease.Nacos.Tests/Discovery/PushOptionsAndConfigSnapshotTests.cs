@@ -34,7 +34,7 @@ public sealed class PushOptionsAndConfigSnapshotTests
             return;
         }
 
-        await using var nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions(), CancellationToken.None);
+        await using var nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2 }, CancellationToken.None);
         nacos.PublishConfig("gray-release.yaml", "DEFAULT_GROUP", "GrayRelease:\n  ProdVersion: V1\n");
         var options = TestSupport.Options(nacos);
         options.Listeners = [new NacosListenerOptions { DataId = "gray-release.yaml" }];

@@ -33,7 +33,7 @@ public sealed class SnapshotSecurityTests
         }
 
         using var cts = TestSupport.Timeout();
-        await using var nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions(), cts.Token);
+        await using var nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2 }, cts.Token);
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201);
         var options = TestSupport.Options(nacos);
         await using (var provider = NewProvider(options, new FakeLogCollector()))

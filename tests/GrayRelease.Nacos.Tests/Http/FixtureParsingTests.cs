@@ -30,6 +30,25 @@ public class FixtureParsingTests
         Assert.Equal("SPRING_CLOUD", v2.Metadata["preserved.register.source"]);
     }
 
+    [Theory]
+    [InlineData("1e400")]
+    [InlineData("-1e400")]
+    [InlineData("1.5e300")]
+    public void Numbers_out_of_range_in_a_list_answer_are_absent_not_an_exception(string odd)
+    {
+        var body = Fixtures.Read("instance-list.json")
+            .Replace("\"cacheMillis\": 10000", "\"cacheMillis\": " + odd, StringComparison.Ordinal)
+            .Replace("\"lastRefTime\": 1732492800123", "\"lastRefTime\": " + odd, StringComparison.Ordinal);
+        Assert.Contains(odd, body, StringComparison.Ordinal);
+
+        var info = NacosJson.ParseServiceInfo(body);
+
+        Assert.NotNull(info);
+        Assert.Equal(10000, info.CacheMillis);
+        Assert.Equal(0, info.LastRefTime);
+        Assert.Equal(2, info.Hosts.Count);
+    }
+
     [Fact]
     public void Instance_list_maps_to_service_instances_under_the_bare_name()
     {
@@ -137,7 +156,7 @@ public class FixtureParsingTests
     [Fact]
     public void Udp_push_is_parsed_and_its_data_is_an_instance_list()
     {
-        var packet = NacosJson.ParsePushPacket(Encoding.UTF8.GetBytes(Fixtures.Read("udp-push.json")));
+        var packet = NacosPushPacket.TryParse(Encoding.UTF8.GetBytes(Fixtures.Read("udp-push.json")));
 
         Assert.NotNull(packet);
         Assert.Equal("dom", packet.Type);
@@ -156,7 +175,7 @@ public class FixtureParsingTests
             gzip.Write(plain);
         }
 
-        var packet = NacosJson.ParsePushPacket(buffer.ToArray());
+        var packet = NacosPushPacket.TryParse(buffer.ToArray());
 
         Assert.Equal("dom", packet?.Type);
         Assert.Equal("user-app", NacosJson.ParseServiceInfo(packet!.Data!)!.BareName);
@@ -165,7 +184,7 @@ public class FixtureParsingTests
     [Fact]
     public void Push_ack_matches_the_fixture_and_echoes_last_ref_time_exactly()
     {
-        var packet = NacosJson.ParsePushPacket(Encoding.UTF8.GetBytes(Fixtures.Read("udp-push.json")))!;
+        var packet = NacosPushPacket.TryParse(Encoding.UTF8.GetBytes(Fixtures.Read("udp-push.json")))!;
 
         var ack = UdpPushReceiver.BuildAnswer(packet, _ => null);
 

@@ -14,7 +14,7 @@ public sealed class ConfigurationIntegrationTests : IAsyncLifetime
     private readonly List<IDisposable> _roots = [];
     private NacosEmulator _nacos = null!;
 
-    public async Task InitializeAsync() => _nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions());
+    public async Task InitializeAsync() => _nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2 });
 
     public async Task DisposeAsync()
     {

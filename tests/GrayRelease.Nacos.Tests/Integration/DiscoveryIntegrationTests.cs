@@ -7,44 +7,13 @@ using GrayRelease.Nacos.Naming;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Testing;
+using GrayRelease.Nacos.Tests.Discovery;
 using Xunit.Abstractions;
 
 namespace GrayRelease.Nacos.Tests.Integration;
 
-public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : DiscoveryProviderTestBase
 {
-    private readonly List<IAsyncDisposable> _disposables = [];
-    private readonly FakeLogCollector _logs = new();
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        for (var i = _disposables.Count - 1; i >= 0; i--)
-        {
-            await _disposables[i].DisposeAsync();
-        }
-    }
-
-    private async Task<NacosEmulator> StartNacosAsync(NacosEmulatorOptions? options = null)
-    {
-        var nacos = await NacosEmulator.StartAsync(options ?? new NacosEmulatorOptions(), CancellationToken.None);
-        _disposables.Add(nacos);
-        return nacos;
-    }
-
-    private NacosServiceInstanceProvider Provider(NacosOptions options, HttpMessageHandler? handler = null)
-    {
-        var logger = new FakeLogger<NacosServiceInstanceProvider>(_logs);
-        var http = new NacosHttpClient(options, TimeProvider.System, logger, handler);
-        var provider = new NacosServiceInstanceProvider(new NacosNamingClient(http, options), http, options, TimeProvider.System, logger);
-        _disposables.Add(provider);
-        _disposables.Add(new DisposeAction(http.Dispose));
-        return provider;
-    }
-
-    private static Dictionary<string, string> Version(string version) => new() { ["version"] = version };
-
     [Fact]
     public async Task First_lookup_fetches_the_instances_and_later_lookups_answer_from_the_cache()
     {
@@ -89,7 +58,7 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsync
         // Polling every minute cannot explain a change seen within half a minute: only the UDP push (a signal that
         // makes the client fetch the list) can. The latency itself is printed, not asserted: a loaded CI machine
         // once took 1.2 s.
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 60_000 });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 60_000 });
         using var changes = new MetricCollector<long>(null, "GrayRelease.Nacos", "grayrelease.nacos.instances.changes");
         nacos.RegisterInstance("push-app", "127.0.0.1", 7201, Version("V1"));
         var provider = Provider(TestSupport.Options(nacos));
@@ -127,7 +96,7 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsync
     public async Task Poll_only_mode_also_converges()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 300 });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 300 });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         var options = TestSupport.Options(nacos);
         options.UdpPushEnabled = false;
@@ -145,7 +114,7 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsync
     public async Task Instances_changed_is_raised_only_when_the_list_really_changed()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 100, PushEnabled = false });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 100, PushEnabled = false });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         var handler = new RecordingHandler();
         var options = TestSupport.Options(nacos);
@@ -170,7 +139,7 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsync
     public async Task An_empty_answer_does_not_wipe_the_cache_unless_protection_is_off()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 100 });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 100 });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         nacos.RegisterInstance("user-app", "127.0.0.1", 7202, Version("V1"), groupName: "OTHER");
         var protectedProvider = Provider(TestSupport.Options(nacos));
@@ -183,7 +152,7 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsync
         nacos.RemoveInstance("user-app", "127.0.0.1", 7201);
 
         await TestSupport.WaitUntilAsync(async () => (await unprotected.GetInstancesAsync("user-app"))!.Count == 0, "the unprotected cache empties");
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 43), "the protected provider ignores the empty answer");
+        await TestSupport.WaitUntilAsync(() => Logs.GetSnapshot().Any(r => r.Id.Id == 43), "the protected provider ignores the empty answer");
         Assert.Single((await protectedProvider.GetInstancesAsync("user-app", cts.Token))!);
     }
 
@@ -203,14 +172,14 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsync
 
         var instance = Assert.Single(instances!);
         Assert.Equal(("127.0.0.1", 7201, "V1"), (instance.Host, instance.Port, instance.GetMetadata("version")));
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 44);
+        Assert.Contains(Logs.GetSnapshot(), r => r.Id.Id == 44);
     }
 
     [Fact]
     public async Task Malformed_and_failing_answers_keep_the_previous_list_and_say_why()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 100, PushEnabled = false });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 100, PushEnabled = false });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         var options = TestSupport.Options(nacos);
         options.UdpPushEnabled = false;
@@ -218,13 +187,13 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsync
         var before = await provider.GetInstancesAsync("user-app", cts.Token);
 
         nacos.Faults.MalformedBodies = true;
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 42), "the malformed answer is logged");
+        await TestSupport.WaitUntilAsync(() => Logs.GetSnapshot().Any(r => r.Id.Id == 42), "the malformed answer is logged");
         nacos.Faults.Reset();
         nacos.Faults.ServerErrors = true;
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 41), "the failing answer is logged");
+        await TestSupport.WaitUntilAsync(() => Logs.GetSnapshot().Any(r => r.Id.Id == 41), "the failing answer is logged");
 
         Assert.Same(before, await provider.GetInstancesAsync("user-app", cts.Token));
-        var malformed = _logs.GetSnapshot().First(r => r.Id.Id == 42);
+        var malformed = Logs.GetSnapshot().First(r => r.Id.Id == 42);
         Assert.Equal(LogLevel.Warning, malformed.Level);
         Assert.Contains("user-app", malformed.Message, StringComparison.Ordinal);
         Assert.Contains("keeping the previous list of 1", malformed.Message, StringComparison.Ordinal);
@@ -238,7 +207,7 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsync
     public async Task After_an_outage_partial_lists_are_merged_until_the_recovery_grace_ends()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartNacosAsync(new NacosEmulatorOptions { CacheMillis = 200, PushEnabled = false });
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, CacheMillis = 200, PushEnabled = false });
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"), ephemeral: true);
         nacos.RegisterInstance("user-app", "127.0.0.1", 7202, Version("V2"), ephemeral: true);
         var options = TestSupport.Options(nacos);
@@ -248,11 +217,11 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsync
         Assert.Equal(2, (await provider.GetInstancesAsync("user-app", cts.Token))!.Count);
 
         await nacos.StopAsync(cts.Token);
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Name == "RefreshFailed"), "a poll notices the outage");
+        await TestSupport.WaitUntilAsync(() => Logs.GetSnapshot().Any(r => r.Id.Name == "RefreshFailed"), "a poll notices the outage");
         await nacos.RestartAsync(cts.Token);
         nacos.RegisterInstance("user-app", "127.0.0.1", 7202, Version("V2"), ephemeral: true); // only V2 is back so far
 
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Name == "KeptDuringRecovery"), "the partial answer is merged");
+        await TestSupport.WaitUntilAsync(() => Logs.GetSnapshot().Any(r => r.Id.Name == "KeptDuringRecovery"), "the partial answer is merged");
         Assert.Equal([7201, 7202], (await provider.GetInstancesAsync("user-app", cts.Token))!.Select(i => i.Port));
 
         // V1 never comes back: once the grace is over, the registry's list is taken as it is.
@@ -276,14 +245,5 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : IAsync
         change();
         var end = await TestSupport.WithTimeout(seen.Task, "InstancesChanged");
         return Stopwatch.GetElapsedTime(start, end);
-    }
-
-    private sealed class DisposeAction(Action action) : IAsyncDisposable
-    {
-        public ValueTask DisposeAsync()
-        {
-            action();
-            return ValueTask.CompletedTask;
-        }
     }
 }

@@ -16,8 +16,8 @@ public class HttpClientIntegrationTests
     public async Task Calls_fail_over_to_the_next_server_and_stay_there()
     {
         using var cts = TestSupport.Timeout();
-        await using var first = await NacosEmulator.StartAsync(new NacosEmulatorOptions(), cts.Token);
-        await using var second = await NacosEmulator.StartAsync(new NacosEmulatorOptions(), cts.Token);
+        await using var first = await NacosEmulator.StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2 }, cts.Token);
+        await using var second = await NacosEmulator.StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2 }, cts.Token);
         second.RegisterInstance("user-app", "127.0.0.1", 7201);
         await first.StopAsync(cts.Token);
         var handler = new RecordingHandler();
@@ -40,8 +40,8 @@ public class HttpClientIntegrationTests
     public async Task Unavailable_answers_and_timeouts_count_as_failures_and_all_failing_is_one_clear_exception()
     {
         using var cts = TestSupport.Timeout();
-        await using var erroring = await NacosEmulator.StartAsync(new NacosEmulatorOptions(), cts.Token);
-        await using var hanging = await NacosEmulator.StartAsync(new NacosEmulatorOptions(), cts.Token);
+        await using var erroring = await NacosEmulator.StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2 }, cts.Token);
+        await using var hanging = await NacosEmulator.StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2 }, cts.Token);
 
         // 503 (a starting or overloaded server), not 500: a 500 is the error of one request, not a server down.
         erroring.Faults.ServerErrorStatusCode = 503;

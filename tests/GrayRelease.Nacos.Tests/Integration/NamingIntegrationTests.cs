@@ -14,7 +14,7 @@ public class NamingIntegrationTests
     public async Task Register_list_and_deregister_round_trip_over_real_http()
     {
         using var cts = TestSupport.Timeout();
-        await using var nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions(), cts.Token);
+        await using var nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2 }, cts.Token);
         var (http, naming) = TestSupport.Clients(TestSupport.Options(nacos));
         using var _ = http;
 
@@ -36,7 +36,7 @@ public class NamingIntegrationTests
     public async Task Heartbeat_is_known_to_the_server_and_carries_the_beat_interval()
     {
         using var cts = TestSupport.Timeout();
-        await using var nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions { ClientBeatIntervalMillis = 1234 }, cts.Token);
+        await using var nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, ClientBeatIntervalMillis = 1234 }, cts.Token);
         var (http, naming) = TestSupport.Clients(TestSupport.Options(nacos));
         using var _ = http;
         await naming.RegisterAsync(Registration(7202), cts.Token);
@@ -55,7 +55,7 @@ public class NamingIntegrationTests
         using var cts = TestSupport.Timeout();
         // The registry's clock is a fake one, so a loaded machine cannot expire the instance before it is looked at.
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions { TimeProvider = clock }, cts.Token);
+        await using var nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, TimeProvider = clock }, cts.Token);
         var (http, naming) = TestSupport.Clients(TestSupport.Options(nacos));
         using var _ = http;
 
@@ -73,7 +73,7 @@ public class NamingIntegrationTests
     public async Task A_beat_after_a_server_restart_brings_the_instance_back()
     {
         using var cts = TestSupport.Timeout();
-        await using var nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions(), cts.Token);
+        await using var nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2 }, cts.Token);
         var (http, naming) = TestSupport.Clients(TestSupport.Options(nacos));
         using var _ = http;
         await naming.RegisterAsync(Registration(7204), cts.Token);

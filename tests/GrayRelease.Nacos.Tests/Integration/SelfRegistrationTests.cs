@@ -20,6 +20,7 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
 
     public async Task InitializeAsync() => _nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions
     {
+        ServerLine = NacosServerLine.Nacos2,
         HeartbeatTimeout = TimeSpan.FromSeconds(2),
         DeleteTimeout = TimeSpan.FromSeconds(4),
         HealthCheckInterval = TimeSpan.FromMilliseconds(100),
@@ -104,6 +105,7 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
         await using var app = BuildApp(new()
         {
             ["nacos:DrainDelay"] = "00:00:00",
+            ["nacos:Transport"] = "Http", // heartbeats are the HTTP path's (gRPC: GrpcNamingTests)
 
             // The instance's own interval (the server echoes it): sub-second beats are the application's choice.
             ["nacos:Metadata:preserved.heart.beat.interval"] = "200",
@@ -130,7 +132,8 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
     public async Task A_disabled_instance_comes_back_disabled_after_the_server_forgets_it()
     {
         using var cts = TestSupport.Timeout();
-        await using var app = BuildApp(new() { ["nacos:DrainDelay"] = "00:00:00", ["nacos:InstanceEnabled"] = "false" });
+        // Heartbeats are the HTTP path's; over gRPC: GrpcNamingTests.A_server_restart_re_registers_...
+        await using var app = BuildApp(new() { ["nacos:DrainDelay"] = "00:00:00", ["nacos:InstanceEnabled"] = "false", ["nacos:Transport"] = "Http" });
         await app.StartAsync(cts.Token);
         await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app is registered");
         Assert.False(_nacos.GetInstances("order-app").Single().Enabled);
@@ -153,7 +156,7 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
     public async Task A_heartbeat_answered_500_registers_the_instance_again()
     {
         using var cts = TestSupport.Timeout();
-        await using var app = BuildApp(new() { ["nacos:DrainDelay"] = "00:00:00" });
+        await using var app = BuildApp(new() { ["nacos:DrainDelay"] = "00:00:00", ["nacos:Transport"] = "Http" });
         await app.StartAsync(cts.Token);
         await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app is registered");
         var port = BoundPort(app);
@@ -179,6 +182,10 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
         await _nacos.RestartAsync(cts.Token);
 
         await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app registers after Nacos came up");
+
+        // nacos:Transport Auto: a server down at start-up does not pin HTTP; the choice waits for it (gRPC on 2.x).
+        var chosen = Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 400);
+        Assert.Contains("uses gRPC", chosen.Message, StringComparison.Ordinal);
         await app.StopAsync(CancellationToken.None);
     }
 
@@ -227,18 +234,20 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Rpc_settings_produce_a_clear_warning()
+    public async Task NamingUseRpc_selects_grpc_for_naming_and_no_rpc_setting_is_ignored_any_more()
     {
         using var cts = TestSupport.Timeout();
-        await using var app = BuildApp(new() { ["nacos:NamingUseRpc"] = "true", ["nacos:RegisterEnabled"] = "false" });
+        await using var app = BuildApp(new() { ["nacos:NamingUseRpc"] = "true", ["nacos:ConfigUseRpc"] = "true", ["nacos:Transport"] = "Auto" });
 
         await app.StartAsync(cts.Token);
+        await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "order-app is registered");
         await app.StopAsync(cts.Token);
 
-        var warning = Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 7);
-        Assert.Equal(LogLevel.Warning, warning.Level);
-        Assert.Contains("nacos:NamingUseRpc", warning.Message, StringComparison.Ordinal);
-        Assert.Empty(_nacos.GetInstances("order-app"));
+        var chosen = Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 400);
+        Assert.Contains("gRPC", chosen.Message, StringComparison.Ordinal);
+        Assert.Contains("nacos:NamingUseRpc", chosen.Message, StringComparison.Ordinal);
+        // Both settings are honoured now (ConfigUseRpc by the configuration source): the old "not supported" warning is gone.
+        Assert.DoesNotContain(_logs.GetSnapshot(), r => r.Id.Id == 7);
     }
 
     [Fact]

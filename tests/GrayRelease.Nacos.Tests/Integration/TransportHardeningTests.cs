@@ -35,7 +35,7 @@ public sealed class TransportHardeningTests : IAsyncLifetime
 
     private async Task<NacosEmulator> StartAsync(NacosEmulatorOptions? options = null)
     {
-        var emulator = await NacosEmulator.StartAsync(options ?? new NacosEmulatorOptions());
+        var emulator = await NacosEmulator.StartAsync(options ?? new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2 });
         _emulators.Add(emulator);
         return emulator;
     }
@@ -270,6 +270,9 @@ public sealed class TransportHardeningTests : IAsyncLifetime
         options.ServerAddresses = [nacos.ServerAddress + "/not-nacos"];
         options.Listeners = [new NacosListenerOptions { DataId = "a.yaml" }];
 
+        // A foreign 404 is an HTTP-path answer; gRPC has no context path (Auto would pick it on this server line).
+        options.Transport = NacosTransport.Http;
+
         var error = Assert.Throws<InvalidOperationException>(() => Track(new ConfigurationBuilder().AddNacosConfiguration(options).Build()));
 
         Assert.DoesNotContain("Publish it", error.Message, StringComparison.Ordinal);
@@ -287,6 +290,9 @@ public sealed class TransportHardeningTests : IAsyncLifetime
         await down.StopAsync(cts.Token);
         var options = TestSupport.Options(down, up);
         options.Listeners = [new NacosListenerOptions { DataId = "a.yaml" }];
+
+        // The HTTP client's failover messages (events 1, 3) and the long poll's 503: the HTTP transport, pinned.
+        options.Transport = NacosTransport.Http;
         var root = Track(new ConfigurationBuilder().AddNacosConfiguration(options).Build());
         Assert.Equal("1", root["a"]);
 
@@ -328,10 +334,10 @@ public sealed class TransportHardeningTests : IAsyncLifetime
         }
 
         nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 2");
-        await TestSupport.WaitUntilAsync(() => capture.Records.Any(r => r.EventId == 60), "the listener loop logs the change");
+        // The change is logged just before the data is swapped in: wait for both, not the log line alone.
+        await TestSupport.WaitUntilAsync(() => capture.Records.Any(r => r.EventId == 60) && root["a"] == "2", "the listener loop logs and applies the change");
 
         var changed = capture.Records.First(r => r.EventId == 60);
-        Assert.Equal("2", root["a"]);
         Assert.Null(changed.Gray);
         Assert.Null(changed.ActivityName);
     }

@@ -94,6 +94,10 @@ internal sealed class AppHost : IAsyncDisposable
         {
             // Expected: every stopping step was cancelled, which is the point.
         }
+
+        // A crashed process's sockets are closed by the OS: over gRPC that is what tells Nacos the instance is gone.
+        // Disposing the container closes them (the gRPC connection among them) without any deregistration call.
+        await App.DisposeAsync();
     }
 
     public async ValueTask DisposeAsync()
@@ -110,6 +114,7 @@ internal sealed class AppHost : IAsyncDisposable
             }
         }
 
+        // Idempotent: a crashed host was disposed already.
         await App.DisposeAsync();
     }
 }

@@ -25,6 +25,9 @@ internal sealed class SystemOptions
 
     public bool UdpPush { get; init; } = true;
 
+    /// <summary><c>nacos:Transport</c> of every app; null = the default (Auto: gRPC on the emulator's default line).</summary>
+    public string? Transport { get; init; }
+
     /// <summary>The poll period the emulator tells clients (its <c>cacheMillis</c>).</summary>
     public int CacheMillis { get; init; } = 1000;
 
@@ -102,6 +105,8 @@ internal sealed class GraySystem : IAsyncDisposable
         var emulator = await NacosEmulator.StartAsync(
             new NacosEmulatorOptions
             {
+                // The HTTP transport needs a line that still serves the v1 API; gRPC runs on the current one.
+                ServerLine = options.Transport == "Http" ? NacosServerLine.Nacos2 : NacosServerLine.Nacos32,
                 CacheMillis = options.CacheMillis,
                 ClientBeatIntervalMillis = 500,
                 HealthCheckInterval = TimeSpan.FromMilliseconds(200),
@@ -292,6 +297,11 @@ internal sealed class GraySystem : IAsyncDisposable
         if (version is not null)
         {
             settings["GrayRelease:Version"] = version;
+        }
+
+        if (Options.Transport is not null)
+        {
+            settings["nacos:Transport"] = Options.Transport;
         }
 
         if (Options.AuthEnabled)

@@ -1,0 +1,128 @@
+using GrayRelease.Nacos.Diagnostics;
+using GrayRelease.Nacos.Grpc;
+using GrayRelease.Nacos.Http;
+using Microsoft.Extensions.Logging;
+
+namespace GrayRelease.Nacos.Naming;
+
+/// <summary>
+/// Chooses the naming protocol once per application (<c>nacos:Transport</c>), shared by registration and discovery:
+/// <c>Http</c>, <c>Grpc</c>, or <c>Auto</c> = gRPC when a server answers ServerCheck on its gRPC port, else HTTP.
+/// The choice and its reason are logged once.
+/// </summary>
+internal sealed class NacosNamingTransportSelector : IDisposable
+{
+    private readonly Func<CancellationToken, Task<INacosNamingTransport>> _select;
+    private readonly object _gate = new();
+    private Task<INacosNamingTransport>? _selected;
+    private GrpcNamingTransport? _grpc;
+
+    private NacosNamingTransportSelector(Func<CancellationToken, Task<INacosNamingTransport>> select) => _select = select;
+
+    public NacosNamingTransportSelector(NacosOptions options, NacosNamingClient naming, NacosHttpClient http, Func<NacosGrpcConnection> connection, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _select = async cancellationToken =>
+        {
+            var (wanted, why) = Wanted(options);
+            if (wanted == NacosTransport.Http)
+            {
+                Log.NamingTransportChosen(logger, "HTTP (v1 Open API)", why);
+                return new HttpNamingTransport(naming, http, options.GroupName);
+            }
+
+            if (wanted == NacosTransport.Auto)
+            {
+                var server = await NacosGrpcConnection.ProbeAsync(options, NacosGrpcSettings.FromOptions(options), logger, cancellationToken).ConfigureAwait(false);
+                if (server is null)
+                {
+                    // No gRPC answer: a 1.x server or a closed port only if the server answers HTTP. A server that is
+                    // down (e.g. starting after the application) must not pin HTTP for the application's life.
+                    if (!await AnswersHttpAsync(http, cancellationToken).ConfigureAwait(false))
+                    {
+                        Log.NamingTransportUndecided(logger);
+                        throw new NacosUnavailableException("No Nacos server answered, over gRPC or HTTP, to choose the naming transport (nacos:Transport is Auto); trying again on the next call.");
+                    }
+
+                    Log.NamingTransportChosen(logger, "HTTP (v1 Open API)", "nacos:Transport is Auto and no server answered ServerCheck on its gRPC port (a 1.x server, or the port is closed)");
+                    return new HttpNamingTransport(naming, http, options.GroupName);
+                }
+
+                why = $"nacos:Transport is Auto and {server} answered ServerCheck";
+            }
+
+            Log.NamingTransportChosen(logger, "gRPC", why);
+            var grpc = new GrpcNamingTransport(connection(), options, logger);
+            _grpc = grpc;
+            return grpc;
+        };
+    }
+
+    /// <summary>Whether a server answers HTTP at all (any status, a refused login included).</summary>
+    private static async Task<bool> AnswersHttpAsync(NacosHttpClient http, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // An unknown service's list: a harmless read every line answers (1.x-3.1: 200, 3.2: 404).
+            await http.SendAsync(
+                new NacosRequest(HttpMethod.Get, "v1/ns/instance/list").WithQuery("serviceName", "DEFAULT_GROUP@@grayrelease-transport-probe"),
+                cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (NacosUnavailableException)
+        {
+            return false;
+        }
+        catch (NacosException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>A selector that always answers <paramref name="transport"/> (tests, and the HTTP-only constructors).</summary>
+    public static NacosNamingTransportSelector Fixed(INacosNamingTransport transport) => new(_ => Task.FromResult(transport));
+
+    /// <summary>The chosen transport; the first call chooses (probing the gRPC port for Auto, at most 3 s per server).</summary>
+    public Task<INacosNamingTransport> GetAsync(CancellationToken cancellationToken)
+    {
+        Task<INacosNamingTransport> selected;
+        lock (_gate)
+        {
+            if (_selected is null || _selected.IsFaulted || _selected.IsCanceled)
+            {
+                // Not the caller's token: the choice is shared, a cancelled first caller must not cancel it for all.
+                using (ExecutionContext.SuppressFlow())
+                {
+                    _selected = Task.Run(() => _select(CancellationToken.None));
+                }
+            }
+
+            selected = _selected;
+        }
+
+        return selected.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>The transport if already chosen, else null.</summary>
+    public INacosNamingTransport? Current
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _selected is { IsCompletedSuccessfully: true } done ? done.Result : null;
+            }
+        }
+    }
+
+    public void Dispose() => _grpc?.Dispose();
+
+    /// <summary>What the options ask for: <c>NamingUseRpc</c> (Nacos.AspNetCore) means gRPC unless Transport says Http.</summary>
+    internal static (NacosTransport Transport, string Why) Wanted(NacosOptions options) => options.Transport switch
+    {
+        NacosTransport.Http => (NacosTransport.Http, "nacos:Transport is Http"),
+        NacosTransport.Grpc => (NacosTransport.Grpc, "nacos:Transport is Grpc"),
+        _ when options.NamingUseRpc => (NacosTransport.Grpc, "nacos:NamingUseRpc is true"),
+        _ => (NacosTransport.Auto, "nacos:Transport is Auto"),
+    };
+}

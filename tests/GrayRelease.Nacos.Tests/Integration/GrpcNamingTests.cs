@@ -1,0 +1,334 @@
+using System.Diagnostics;
+using GrayRelease.Discovery;
+using GrayRelease.Nacos.Discovery;
+using GrayRelease.Nacos.Emulator;
+using GrayRelease.Nacos.Grpc;
+using GrayRelease.Nacos.Grpc.Protocol;
+using GrayRelease.Nacos.Http;
+using GrayRelease.Nacos.Tests.Grpc;
+using GrayRelease.Nacos.Naming;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Xunit.Abstractions;
+
+namespace GrayRelease.Nacos.Tests.Integration;
+
+/// <summary>Registration and discovery over each transport against each emulated server line, over real gRPC / HTTP on loopback.</summary>
+public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly FakeLogCollector _logs = new();
+    private readonly List<IAsyncDisposable> _disposables = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        for (var i = _disposables.Count - 1; i >= 0; i--)
+        {
+            await _disposables[i].DisposeAsync();
+        }
+    }
+
+    [Theory]
+    [InlineData(NacosServerLine.Nacos14, "Http", "HTTP")]
+    [InlineData(NacosServerLine.Nacos14, null, "HTTP")]
+    [InlineData(NacosServerLine.Nacos2, "Http", "HTTP")]
+    [InlineData(NacosServerLine.Nacos2, "Grpc", "gRPC")]
+    [InlineData(NacosServerLine.Nacos2, null, "gRPC")]
+    [InlineData(NacosServerLine.Nacos31, "Http", "HTTP")]
+    [InlineData(NacosServerLine.Nacos31, "Grpc", "gRPC")]
+    [InlineData(NacosServerLine.Nacos31, null, "gRPC")]
+    [InlineData(NacosServerLine.Nacos32, "Grpc", "gRPC")]
+    [InlineData(NacosServerLine.Nacos32, null, "gRPC")]
+    public async Task Registers_discovers_gets_changes_pushed_and_deregisters_on_stop(NacosServerLine line, string? transport, string expected)
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartNacosAsync(line);
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
+        var settings = new Dictionary<string, string?> { ["nacos:DrainDelay"] = "00:00:05" };
+        if (transport is not null)
+        {
+            settings["nacos:Transport"] = transport;
+        }
+
+        var app = await StartAppAsync(nacos, settings);
+        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered");
+        var registered = nacos.GetInstances("order-app").Single();
+        Assert.Equal("V2", registered.Metadata["version"]);
+        Assert.True(registered.Ephemeral);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 400 && r.Message.Contains("uses " + expected, StringComparison.Ordinal));
+
+        var provider = app.Services.GetRequiredService<NacosServiceInstanceProvider>();
+        var changed = new TaskCompletionSource<IReadOnlyList<ServiceInstance>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        provider.InstancesChanged += (_, e) =>
+        {
+            if (e.ServiceName == "user-app" && e.Instances.Count == 2)
+            {
+                changed.TrySetResult(e.Instances);
+            }
+        };
+        Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
+
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7202, Version("V2"));
+        var pushed = await TestSupport.WithTimeout(changed.Task, "the new instance to reach the provider");
+        Assert.Contains(pushed, i => i.Port == 7202);
+        Assert.Equal(expected == "gRPC", !provider.IsPolled("user-app"));
+        if (expected == "gRPC")
+        {
+            // One connection for registration and discovery.
+            Assert.Equal(1, nacos.GrpcConnections.Count);
+        }
+
+        // Deregistered while the web server still drains (before Kestrel stops), on both transports.
+        var stopping = app.StopAsync(CancellationToken.None);
+        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 0, "order-app is deregistered on stop");
+        Assert.False(stopping.IsCompleted, "deregistered before the drain delay ended");
+        await stopping;
+    }
+
+    [Fact]
+    public async Task A_server_restart_re_registers_the_instance_and_re_subscribes_before_anything_else()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartNacosAsync(NacosServerLine.Nacos2);
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"), ephemeral: false);
+        var app = await StartAppAsync(nacos, new() { ["nacos:Transport"] = "Grpc", ["nacos:InstanceEnabled"] = "false" });
+        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered");
+        var provider = app.Services.GetRequiredService<NacosServiceInstanceProvider>();
+        Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
+
+        await nacos.RestartAsync(cts.Token);
+        var back = Stopwatch.StartNew();
+        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered again");
+        output.WriteLine($"re-registered {back.ElapsedMilliseconds} ms after the server was back");
+        Assert.False(nacos.GetInstances("order-app").Single().Enabled);
+
+        await ExpectPushedAsync(nacos, provider, 7202);
+    }
+
+    [Fact]
+    public async Task A_connection_cut_and_a_connect_reset_are_survived()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartNacosAsync(NacosServerLine.Nacos32);
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"), ephemeral: false);
+        var app = await StartAppAsync(nacos, new() { ["nacos:InstanceEnabled"] = "false" });
+        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered");
+        var provider = app.Services.GetRequiredService<NacosServiceInstanceProvider>();
+        Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
+
+        Assert.Equal(1, nacos.Faults.DropGrpcConnections());
+        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1 && nacos.GrpcConnections.Count == 1, "order-app is registered again after the cut");
+        Assert.False(nacos.GetInstances("order-app").Single().Enabled);
+        await ExpectPushedAsync(nacos, provider, 7202);
+
+        Assert.Equal(1, await nacos.Faults.ResetGrpcConnectionsAsync(cts.Token));
+        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1 && nacos.GrpcConnections.Count == 1, "order-app is registered after the reset");
+        await ExpectPushedAsync(nacos, provider, 7203);
+        Assert.Equal(1, nacos.GrpcConnections.Count);
+    }
+
+    [Fact]
+    public async Task With_auth_on_the_grpc_calls_carry_the_token_of_the_http_login()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos32, GrpcPushDelay = TimeSpan.FromMilliseconds(20), AuthEnabled = true, UserName = "nacos", Password = "s3cret-pw" });
+        _disposables.Add(nacos);
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
+        var app = await StartAppAsync(nacos, new() { ["nacos:UserName"] = "nacos", ["nacos:Password"] = "s3cret-pw" });
+
+        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered with a token");
+        var provider = app.Services.GetRequiredService<NacosServiceInstanceProvider>();
+        Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
+        Assert.DoesNotContain(_logs.GetSnapshot(), r => (r.Message + r.Exception).Contains("s3cret-pw", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_lookup_while_nacos_is_down_falls_back_quickly_and_the_list_arrives_once_it_is_back()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartNacosAsync(NacosServerLine.Nacos32);
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
+        await nacos.StopAsync(cts.Token);
+        var app = await StartAppAsync(nacos, new() { ["nacos:Transport"] = "Grpc", ["nacos:RegisterEnabled"] = "false", ["nacos:DefaultTimeOut"] = "15000" });
+        var provider = app.Services.GetRequiredService<NacosServiceInstanceProvider>();
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        provider.InstancesChanged += (_, e) =>
+        {
+            if (e.ServiceName == "user-app" && e.Instances.Count == 1)
+            {
+                arrived.TrySetResult();
+            }
+        };
+
+        var watch = Stopwatch.StartNew();
+        Assert.Null(await provider.GetInstancesAsync("user-app", cts.Token));
+        output.WriteLine($"first lookup with Nacos down answered in {watch.ElapsedMilliseconds} ms");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"the first lookup waited {watch.Elapsed} (the whole request timeout) for a connection");
+
+        // The subscription was kept: the redo after the connect delivers the list without another lookup.
+        await nacos.RestartAsync(cts.Token);
+        await TestSupport.WithTimeout(arrived.Task.ContinueWith(_ => true, TaskScheduler.Default), "the list once Nacos is back");
+    }
+
+    [Fact]
+    public async Task A_push_carries_no_gray_tag_or_activity_of_the_first_caller()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartNacosAsync(NacosServerLine.Nacos32);
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
+        var app = await StartAppAsync(nacos, []);
+        var provider = app.Services.GetRequiredService<NacosServiceInstanceProvider>();
+        var seen = new TaskCompletionSource<(GrayStatus? Status, Activity? Activity)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        provider.InstancesChanged += (_, e) =>
+        {
+            if (e.Instances.Count == 2)
+            {
+                seen.TrySetResult((GrayContext.Current, Activity.Current));
+            }
+        };
+
+        using (new Activity("incoming request").Start())
+        using (GrayContext.Begin(GrayStatus.Gray))
+        {
+            Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
+        }
+
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7202, Version("V2"));
+        var (status, activity) = await TestSupport.WithTimeout(seen.Task, "the pushed change");
+        Assert.Null(status);
+        Assert.Null(activity);
+    }
+
+    [Fact]
+    public async Task An_unknown_service_is_not_kept_subscribed()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartNacosAsync(NacosServerLine.Nacos32);
+        var app = await StartAppAsync(nacos, new() { ["nacos:RegisterEnabled"] = "false" });
+        var provider = app.Services.GetRequiredService<NacosServiceInstanceProvider>();
+        var transport = (GrpcNamingTransport)await app.Services.GetRequiredService<NacosNamingTransportSelector>().GetAsync(cts.Token);
+
+        Assert.Null(await provider.GetInstancesAsync("api.example.com", cts.Token));
+        await TestSupport.WaitUntilAsync(() => transport.Subscriptions.Count == 0, "the unknown name is unsubscribed");
+    }
+
+    [Fact]
+    public async Task A_malformed_push_is_ignored_and_later_pushes_still_apply()
+    {
+        using var cts = TestSupport.Timeout();
+        await using var server = await FakeNacosGrpcServer.StartAsync();
+        var options = new NacosOptions { ServerAddresses = [server.ServerAddress], SnapshotPath = TestSupport.NewSnapshotPath(), DefaultTimeOut = 5000 };
+        var logger = new FakeLogger<NacosServiceInstanceProvider>(_logs);
+        await using var connection = new NacosGrpcConnection(options, logger);
+        using var transport = new GrpcNamingTransport(connection, options, logger);
+        using var http = new NacosHttpClient(options, TimeProvider.System, logger);
+        await using var provider = new NacosServiceInstanceProvider(NacosNamingTransportSelector.Fixed(transport), http, options, TimeProvider.System, logger);
+        var first = (await provider.GetInstancesAsync("user-app", cts.Token))!;
+        var stream = await server.WaitForStreamAsync(s => s.SetupDone);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+        var bad = await stream.PushAsync(Push(now, new NacosGrpcInstance { Ip = string.Empty, Port = 0 }));
+        await stream.WriteAsync(new Payload
+        {
+            Metadata = new Metadata { Type = "NotifySubscriberRequest" },
+            Body = new Google.Protobuf.WellKnownTypes.Any { Value = Google.Protobuf.ByteString.CopyFromUtf8("{\"requestId\":\"77\",\"serviceInfo\":{\"hosts\":[{\"port\":\"eighty\"}]}") },
+        });
+        var good = await stream.PushAsync(Push(now + 1, new NacosGrpcInstance { Ip = "10.0.0.9", Port = 7209, ClusterName = "DEFAULT", Metadata = new() { ["version"] = "V3" } }));
+
+        Assert.True(bad.Success, "a list we cannot read is still answered (else the server re-pushes it every second)");
+        Assert.True(good.Success);
+        await TestSupport.WaitUntilAsync(
+            async () => (await provider.GetInstancesAsync("user-app", cts.Token))!.Count == 1,
+            "the good push is applied");
+        Assert.Equal(7209, (await provider.GetInstancesAsync("user-app", cts.Token))!.Single().Port);
+        Assert.NotEmpty(first);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 403);
+    }
+
+    [Fact]
+    public async Task After_a_reconnect_instances_are_registered_then_services_subscribed_before_any_other_request()
+    {
+        using var cts = TestSupport.Timeout();
+        await using var server = await FakeNacosGrpcServer.StartAsync();
+        var options = new NacosOptions { ServerAddresses = [server.ServerAddress], SnapshotPath = TestSupport.NewSnapshotPath(), DefaultTimeOut = 5000 };
+        var logger = new FakeLogger<NacosServiceInstanceProvider>(_logs);
+        await using var connection = new NacosGrpcConnection(options, logger);
+        using var transport = new GrpcNamingTransport(connection, options, logger);
+        var registration = new NacosRegistration("order-app", "DEFAULT_GROUP", "DEFAULT", "10.0.0.8", 7300, 1, Enabled: false, Ephemeral: true, new Dictionary<string, string> { ["version"] = "V2" });
+        await transport.RegisterAsync(registration, cts.Token);
+        await transport.SubscribeAsync("user-app", 0, null, cts.Token);
+        var first = await server.WaitForStreamAsync();
+
+        first.Drop();
+        var second = await server.WaitForStreamAsync(s => s.Connection != first.Connection);
+        await connection.RequestAsync<QueryServiceResponse>(new ServiceQueryRequest { Namespace = "public", GroupName = "DEFAULT_GROUP", ServiceName = "user-app", Cluster = string.Empty }, cts.Token);
+
+        var onSecond = server.Requests.Where(r => r.Connection == second.Connection && r.Message is not ServerCheckRequest and not HealthCheckRequest).Select(r => r.Message).ToList();
+        Assert.True(onSecond.Count >= 3, string.Join(", ", onSecond.Select(m => m.GetType().Name)));
+        var redone = Assert.IsType<InstanceRequest>(onSecond[0]);
+        Assert.Equal((InstanceRequest.Register, "10.0.0.8", 7300, false), (redone.Type, redone.Instance!.Ip, redone.Instance.Port, redone.Instance.Enabled));
+        Assert.Equal("V2", redone.Instance.Metadata!["version"]);
+        Assert.Equal("user-app", Assert.IsType<SubscribeServiceRequest>(onSecond[1]).ServiceName);
+        Assert.IsType<ServiceQueryRequest>(onSecond[2]);
+    }
+
+    private static NotifySubscriberRequest Push(long lastRefTime, params NacosGrpcInstance[] hosts) => new()
+    {
+        ServiceInfo = new NacosGrpcServiceInfo { Name = "user-app", GroupName = "DEFAULT_GROUP", Clusters = string.Empty, CacheMillis = 10000, LastRefTime = lastRefTime, Hosts = [.. hosts] },
+    };
+
+    private static async Task ExpectPushedAsync(NacosEmulator nacos, NacosServiceInstanceProvider provider, int port)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        provider.InstancesChanged += (_, e) =>
+        {
+            if (e.ServiceName == "user-app" && e.Instances.Any(i => i.Port == port))
+            {
+                seen.TrySetResult();
+            }
+        };
+        nacos.RegisterInstance("user-app", "127.0.0.1", port, Version("V1"), ephemeral: false);
+        await TestSupport.WithTimeout(seen.Task.ContinueWith(_ => true, TaskScheduler.Default), $"instance {port} to be pushed (subscription redone)");
+    }
+
+    private static Dictionary<string, string> Version(string version) => new() { ["version"] = version };
+
+    private async Task<NacosEmulator> StartNacosAsync(NacosServerLine line)
+    {
+        var nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions { ServerLine = line, GrpcPushDelay = TimeSpan.FromMilliseconds(20) });
+        _disposables.Add(nacos);
+        return nacos;
+    }
+
+    private async Task<WebApplication> StartAppAsync(NacosEmulator nacos, Dictionary<string, string?> extra)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "order-app" });
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders().AddProvider(new FakeLoggerProvider(_logs)).SetMinimumLevel(LogLevel.Debug);
+        var settings = new Dictionary<string, string?>
+        {
+            ["nacos:ServerAddresses:0"] = nacos.ServerAddress,
+            ["nacos:SnapshotPath"] = TestSupport.NewSnapshotPath(),
+            ["nacos:DefaultTimeOut"] = "5000",
+            ["nacos:DrainDelay"] = "00:00:00",
+            ["GrayRelease:Version"] = "V2",
+        };
+        foreach (var pair in extra)
+        {
+            settings[pair.Key] = pair.Value;
+        }
+
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.AddGrayRelease().AddNacos();
+        var app = builder.Build();
+        app.MapGet("/ping", () => "pong");
+        _disposables.Add(app);
+        await app.StartAsync();
+        return app;
+    }
+}
