@@ -155,7 +155,7 @@ internal static class GatewayLoadTest
             {
                 if (gray)
                 {
-                    app.MapReverseProxy(p => p.UseGrayRelease());
+                    app.MapReverseProxy(p => p.UseGrayRouting());
                 }
                 else
                 {

@@ -6,5 +6,5 @@ builder.Services.AddReverseProxy()
     .AddGrayRelease();
 
 var app = builder.Build();
-app.MapReverseProxy(proxy => proxy.UseGrayRelease());
+app.MapReverseProxy(proxy => proxy.UseGrayRouting());
 app.Run();

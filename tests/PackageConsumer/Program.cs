@@ -31,7 +31,7 @@ try
             builder.AddGrayRelease().AddNacos();
             builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy")).AddGrayRelease();
         },
-        app => app.MapReverseProxy(proxy => proxy.UseGrayRelease()));
+        app => app.MapReverseProxy(proxy => proxy.UseGrayRouting()));
     apps.Add(gateway);
 
     using var client = new HttpClient { BaseAddress = new Uri(gateway.Urls.First()), Timeout = TimeSpan.FromSeconds(10) };
@@ -106,6 +106,6 @@ builder.Services.AddHttpClient("user-app").AddGrayRelease();
 builder.Services.AddReverseProxy().AddGrayRelease();
 var app = builder.Build();
 app.UseGrayRelease();
-app.MapReverseProxy(proxy => proxy.UseGrayRelease());
+app.MapReverseProxy(proxy => proxy.UseGrayRouting());
 return app is null ? 1 : 0;
 #endif

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using GrayRelease.Yarp;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -7,10 +8,14 @@ public static class GrayGatewayApplicationBuilderExtensions
 {
     /// <summary>
     /// The whole proxy pipeline with gray routing: gray decision, version filter, then YARP's session affinity, load
-    /// balancing and passive health checks. Use as <c>app.MapReverseProxy(proxy =&gt; proxy.UseGrayRelease())</c>.
+    /// balancing and passive health checks. Use as <c>app.MapReverseProxy(proxy =&gt; proxy.UseGrayRouting())</c>.
     /// </summary>
-    public static IReverseProxyApplicationBuilder UseGrayRelease(this IReverseProxyApplicationBuilder proxy)
+    public static IReverseProxyApplicationBuilder UseGrayRouting(this IReverseProxyApplicationBuilder proxy)
     {
+        // Named like YARP's own proxy steps (UseSessionAffinity, UseLoadBalancing: what the step does to the request) and
+        // like our finer steps (UseGrayDecision, UseGrayVersionFilter). Not UseGrayRelease: IReverseProxyApplicationBuilder
+        // is an IApplicationBuilder, so the same name also reached the services' inbound middleware, which does something
+        // else; not UseGrayGateway, which already names the IApplicationBuilder step that decides for every request.
         ArgumentNullException.ThrowIfNull(proxy);
         proxy.UseGrayDecision();
         proxy.UseGrayVersionFilter();
@@ -19,6 +24,11 @@ public static class GrayGatewayApplicationBuilderExtensions
         proxy.UsePassiveHealthChecks();
         return proxy;
     }
+
+    /// <summary>The former name of <see cref="UseGrayRouting"/>, which it calls.</summary>
+    [Obsolete("Use UseGrayRouting(): on the proxy pipeline UseGrayRelease() was easily taken for the services' inbound middleware of the same name.")]
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static IReverseProxyApplicationBuilder UseGrayRelease(this IReverseProxyApplicationBuilder proxy) => proxy.UseGrayRouting();
 
     /// <summary>
     /// Only the gray decision (ALL / PROD / GRAY, client's gray header discarded), for a custom proxy pipeline; skipped

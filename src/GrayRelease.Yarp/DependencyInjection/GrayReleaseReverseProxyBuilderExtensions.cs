@@ -14,35 +14,34 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Adds the gray gateway to YARP.</summary>
 public static class GrayReleaseReverseProxyBuilderExtensions
 {
+    private const string GatewayPart = "Gateway";
+
     /// <summary>
     /// Registers the gray gateway: <see cref="GrayGatewayOptions"/> (section <c>GrayRelease:Gateway</c>, validated at
     /// start-up), the gray rules, the <c>GrayRoundRobin</c> load-balancing policy, the transform that sets the outgoing
     /// gray header, and destinations from <see cref="IServiceInstanceProvider"/> for destinations whose metadata names a
     /// service. Call it after any other destination resolver registration (it wraps the one registered before it), and
-    /// add the pipeline steps with <c>app.MapReverseProxy(proxy =&gt; proxy.UseGrayRelease())</c>.
+    /// add the pipeline steps with <c>app.MapReverseProxy(proxy =&gt; proxy.UseGrayRouting())</c>. Stands alone: it
+    /// registers the gray-release core too (section <c>GrayRelease</c> of the container's configuration: versions,
+    /// <c>NoInstancePolicy</c>, instances) when <c>AddGrayRelease()</c> on the host builder was not called; calling it
+    /// again registers nothing twice.
     /// </summary>
     public static IReverseProxyBuilder AddGrayRelease(this IReverseProxyBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        foreach (var descriptor in services)
+        if (!services.AddGrayReleaseCore().TryAdd(GatewayPart))
         {
-            if (descriptor.ServiceType == typeof(GrayGatewayMarker))
-            {
-                return builder;
-            }
+            return builder;
         }
 
-        services.AddSingleton<GrayGatewayMarker>();
         services.AddOptions<GrayGatewayOptions>()
             .BindConfiguration(GrayGatewayOptions.SectionName)
             .Configure<IConfiguration>(RangeKeyedCities.Apply)
             .ValidateOnStart()
             .KeepLastValidOnReload();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GrayGatewayOptions>, GrayGatewayOptionsValidator>());
-        services.AddOptions<GrayReleaseOptions>().KeepLastValidOnReload();
         services.AddMetrics();
-        services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ICityResolver, GeoIPCityResolver>();
         services.TryAddSingleton<GrayDecisionEngine>();
         services.TryAddSingleton<GatewayMetrics>();
@@ -76,6 +75,4 @@ public static class GrayReleaseReverseProxyBuilderExtensions
         descriptor.ImplementationInstance
         ?? descriptor.ImplementationFactory?.Invoke(provider)
         ?? ActivatorUtilities.CreateInstance(provider, descriptor.ImplementationType!);
-
-    private sealed class GrayGatewayMarker;
 }

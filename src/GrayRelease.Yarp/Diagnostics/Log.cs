@@ -17,7 +17,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 4004, Level = LogLevel.Debug, Message = "Cluster '{ClusterId}' has no instance of version '{WantedVersion}' for mode {Status}; falling back ({Policy}).")]
     public static partial void FallingBack(ILogger logger, string clusterId, string status, string wantedVersion, NoInstancePolicy policy);
 
-    [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "Load-balancing policy GrayRoundRobin of cluster '{ClusterId}' had to filter versions itself: add UseGrayRelease() to the proxy pipeline (app.MapReverseProxy(p => p.UseGrayRelease())), or a request that leaves a single destination skips version filtering.")]
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "Load-balancing policy GrayRoundRobin of cluster '{ClusterId}' had to filter versions itself: add UseGrayRouting() to the proxy pipeline (app.MapReverseProxy(p => p.UseGrayRouting())), or a request that leaves a single destination skips version filtering.")]
     public static partial void VersionFilterMissingFromPipeline(ILogger logger, string clusterId);
 
     [LoggerMessage(EventId = 4006, Level = LogLevel.Debug, Message = "Service '{ServiceName}' resolved to {Count} routable destination(s).")]

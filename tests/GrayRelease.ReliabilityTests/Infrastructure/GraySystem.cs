@@ -328,7 +328,7 @@ internal sealed class GraySystem : IAsyncDisposable
         {
             if (isGateway)
             {
-                app.MapReverseProxy(proxy => proxy.UseGrayRelease());
+                app.MapReverseProxy(proxy => proxy.UseGrayRouting());
             }
 
             map(app, counters);

@@ -53,7 +53,7 @@ internal sealed class GatewayHost : IAsyncDisposable
             return next(context);
         });
         configureApp?.Invoke(app);
-        app.MapReverseProxy(proxy => proxy.UseGrayRelease());
+        app.MapReverseProxy(proxy => proxy.UseGrayRouting());
         await app.StartAsync(cancellationToken);
 
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
