@@ -17,6 +17,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Adds Nacos (registration, discovery, configuration) to GrayRelease.</summary>
 public static class NacosGrayReleaseBuilderExtensions
 {
+    private const string NacosPart = "Nacos";
+
     /// <summary>
     /// Binds <see cref="NacosOptions"/> from the <c>nacos</c> section (validated at start-up), registers this application
     /// with Nacos after the web server has bound, makes <see cref="NacosServiceInstanceProvider"/> the
@@ -30,8 +32,9 @@ public static class NacosGrayReleaseBuilderExtensions
         var optionsBuilder = services.AddOptions<NacosOptions>();
         var section = builder.Configuration.GetSection(NacosOptions.SectionName);
 
-        // A second call may add a configure delegate, but binding twice would append every list entry again.
-        var firstCall = !services.Any(d => d.ServiceType == typeof(NacosHttpClient));
+        // A second call may add a configure delegate, but binding twice would append every list entry again. The core's
+        // registration record answers "already registered" for every GrayRelease entry point, this one included.
+        var firstCall = services.AddGrayReleaseCore().TryAdd(NacosPart);
         if (firstCall)
         {
             optionsBuilder.Bind(section).ValidateOnStart();
