@@ -35,6 +35,20 @@ public class AddNacosTests
     }
 
     [Fact]
+    public void Calling_AddGrayRelease_and_AddNacos_twice_registers_nothing_twice()
+    {
+        var services = new ServiceCollection().AddLogging();
+        var configuration = Configuration();
+        services.AddGrayRelease(configuration).AddNacos();
+        var once = services.Count;
+
+        services.AddGrayRelease(configuration).AddNacos();
+
+        // Nothing at all: no second binding, validator, hosted service (registration, config logger) or provider.
+        Assert.Equal(once, services.Count);
+    }
+
+    [Fact]
     public async Task The_nacos_provider_replaces_the_configured_instance_provider()
     {
         var services = new ServiceCollection().AddLogging();

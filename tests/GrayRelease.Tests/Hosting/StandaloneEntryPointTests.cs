@@ -102,6 +102,18 @@ public sealed class StandaloneEntryPointTests
         Assert.Single(options.Instances["user-app"]);
     }
 
+    [Fact]
+    public void Without_any_configuration_the_error_says_where_the_settings_are_read_from()
+    {
+        var services = new ServiceCollection().AddLogging();
+        services.AddHttpClient("users").AddGrayRelease();
+        using var provider = services.BuildServiceProvider();
+
+        var error = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<IOptionsMonitor<GrayReleaseOptions>>().CurrentValue);
+
+        Assert.Contains("services.AddGrayRelease(configuration)", error.Message, StringComparison.Ordinal);
+    }
+
     private static async Task<(string Version, string Gray)> GetUserAsync(HttpClient client, string status)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/user");
