@@ -160,6 +160,12 @@ internal sealed class NacosRegistrationService(
             metadata[gray.MetadataKey] = gray.Version;
         }
 
+        // Callers route lane traffic by this metadata: an instance started in a lane must say so, as it says its version.
+        if (!string.IsNullOrEmpty(gray.Lane))
+        {
+            metadata[gray.LaneMetadataKey] = gray.Lane;
+        }
+
         if (_options.Secure)
         {
             metadata["secure"] = "true";
