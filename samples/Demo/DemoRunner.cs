@@ -306,8 +306,11 @@ internal sealed class DemoRunner(DemoOptions options, TextWriter output)
 
         await _nacos.PublishConfigAsync("gateway-app.yaml", GatewayConfig(enabled: true, lanes: true), cancellationToken);
         output.WriteLine("Published gateway-app.yaml with the lane entry rules.");
-        await WaitUntilAsync("the gateway and order-app route both lanes", async () =>
+        // Every order-app instance a lane request can reach (V1 for PROD, V2 for GRAY, the lane's own) must know the lane's
+        // user-app first: each learns of new instances by its own push or poll.
+        await WaitUntilAsync("the gateway and every order-app route both lanes", async () =>
             (await GetOrderWithHeadersAsync(0, [Header("X-User-Id", "dev-alice")], cancellationToken)).UserLane == LaneA
+            && (await GetOrderWithHeadersAsync(0, [Header("X-User-Id", "dev-alice"), Header("gray", "gray-996")], cancellationToken)).UserLane == LaneA
             && (await GetOrderWithHeadersAsync(0, [Header("x-lane", LaneB)], cancellationToken)).Path == $"{LaneB}→{LaneB}", cancellationToken);
     }
 
