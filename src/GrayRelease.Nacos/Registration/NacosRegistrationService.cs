@@ -160,7 +160,7 @@ internal sealed class NacosRegistrationService(
             metadata[gray.MetadataKey] = gray.Version;
         }
 
-        // Callers route lane traffic by this metadata: an instance started in a lane must say so, as it says its version.
+        // The lane is published like the version: callers' routing tables group instances by this entry.
         if (!string.IsNullOrEmpty(gray.Lane))
         {
             metadata[gray.LaneMetadataKey] = gray.Lane;

@@ -1,4 +1,5 @@
 using System.Collections;
+using GrayRelease.Routing;
 
 namespace GrayRelease.Yarp;
 
@@ -13,7 +14,7 @@ internal sealed class GrayDecision : IReadOnlyList<KeyValuePair<string, object?>
     public const string NoRule = "none";
 
     /// <summary>Activity tag and log scope key of the lane: the same key the services use, so one query follows a lane across hops.</summary>
-    public const string LaneKey = "gray.lane";
+    public const string LaneScopeKey = "gray.lane";
 
     /// <summary>Activity tag and log scope key of the lane rule that matched.</summary>
     public const string LaneRuleKey = "grayrelease.lane_rule";
@@ -27,6 +28,9 @@ internal sealed class GrayDecision : IReadOnlyList<KeyValuePair<string, object?>
         Rule = rule;
         Lane = lane;
         LaneRule = lane is null ? null : laneRule;
+
+        // Interned once here, not per request: the request's context then carries the key and each pick indexes by it.
+        LaneKey = lane is null ? null : LaneRegistry.Intern(lane);
         WireValue = status.ToWireValue();
         StatusMetricTag = new("status", WireValue);
         RuleMetricTag = new("rule", rule);
@@ -35,7 +39,7 @@ internal sealed class GrayDecision : IReadOnlyList<KeyValuePair<string, object?>
         LaneMetricTag = new("lane", lane ?? string.Empty);
         _entries = lane is null
             ? [new("grayrelease.status", WireValue), new("grayrelease.rule", rule)]
-            : [new("grayrelease.status", WireValue), new("grayrelease.rule", rule), new(LaneKey, lane), new(LaneRuleKey, LaneRule)];
+            : [new("grayrelease.status", WireValue), new("grayrelease.rule", rule), new(LaneScopeKey, lane), new(LaneRuleKey, LaneRule)];
         _text = lane is null
             ? $"GrayStatus:{WireValue} GrayRule:{rule}"
             : $"GrayStatus:{WireValue} GrayRule:{rule} GrayLane:{lane} LaneRule:{LaneRule}";
@@ -47,6 +51,9 @@ internal sealed class GrayDecision : IReadOnlyList<KeyValuePair<string, object?>
 
     /// <summary>The lane the request entered, or <see langword="null"/> for the baseline.</summary>
     public string? Lane { get; }
+
+    /// <summary>The lane's key (<see langword="null"/> without a lane, or if the process knows more lanes than it keys).</summary>
+    public LaneKey? LaneKey { get; }
 
     /// <summary>The lane's entry rule that matched (<c>header</c>, <c>ip</c>, ...), or <see langword="null"/> without a lane.</summary>
     public string? LaneRule { get; }

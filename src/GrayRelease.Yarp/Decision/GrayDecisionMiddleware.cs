@@ -76,7 +76,7 @@ internal sealed class GrayDecisionMiddleware
     private async Task InvokeWithDecisionAsync(HttpContext context, GrayDecision decision)
     {
         using (_logger.BeginScope(decision))
-        using (GrayContext.Set(decision.Status, decision.Lane))
+        using (decision.LaneKey is { } lane ? GrayContext.SetInLane(decision.Status, lane) : GrayContext.Set(decision.Status, decision.Lane))
         {
             await _next(context).ConfigureAwait(false);
         }
