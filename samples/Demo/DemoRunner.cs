@@ -8,7 +8,8 @@ namespace GrayRelease.Demo;
 
 /// <summary>
 /// Starts Nacos (the emulator, or uses a real server), publishes the configs, starts gateway + order-app V1/V2 +
-/// user-app V1/V2 as processes, runs the six scenarios through the gateway, and stops everything it started.
+/// user-app V1/V2 as processes, runs the six gray scenarios through the gateway, then starts instances in two lanes and
+/// runs the three lane scenarios, and stops everything it started.
 /// </summary>
 #pragma warning disable CA1001 // _gateway and _nacos live for one RunAsync call, which disposes them in its finally block.
 internal sealed class DemoRunner(DemoOptions options, TextWriter output)
@@ -21,6 +22,23 @@ internal sealed class DemoRunner(DemoOptions options, TextWriter output)
           NoInstancePolicy: FallbackToProd
         """;
 
+    /// <summary>A developer's sandbox: only user-app runs in it; entered by user id (<c>X-User-Id: dev-alice</c>).</summary>
+    internal const string LaneA = "feature-a";
+
+    /// <summary>A feature across two services: order-app and user-app run in it; entered by the header <c>x-lane: feature-b</c>.</summary>
+    internal const string LaneB = "feature-b";
+
+    /// <summary>Version of the lane instances: a build neither prod nor gray, so a lane hop is told apart by what served it.</summary>
+    internal const string LaneVersion = "V3";
+
+    /// <summary><see cref="CommonConfig"/> with lane feature-b made strict: no fallback to the baseline.</summary>
+    internal const string CommonConfigStrictLaneB = CommonConfig + """
+
+          Lanes:
+            feature-b:
+              Mode: Strict
+        """;
+
     private static readonly TimeSpan ChangeDeadline = TimeSpan.FromSeconds(30);
     private static readonly string[] RegisteredServices = ["order-app", "user-app"];
     private readonly List<SampleProcess> _processes = [];
@@ -29,7 +47,7 @@ internal sealed class DemoRunner(DemoOptions options, TextWriter output)
     private NacosOpenApi _nacos = null!;
     private string _logFolder = Path.GetTempPath();
 
-    internal static string GatewayConfig(bool enabled, double percentage = 0) => $"""
+    internal static string GatewayConfig(bool enabled, double percentage = 0, bool lanes = false) => $"""
         GrayRelease:
           Gateway:
             Enabled: {(enabled ? "true" : "false")}
@@ -38,6 +56,19 @@ internal sealed class DemoRunner(DemoOptions options, TextWriter output)
             IpList: [ "10.255.255.0/24" ]
             UserIdHeader: X-User-Id
             Percentage: {percentage.ToString(CultureInfo.InvariantCulture)}
+        """ + (lanes ? LaneRules : "");
+
+    // The gateway's lane entry rules: lane A by user id (a developer's own requests), lane B by a header.
+    private const string LaneRules = """
+
+            Lanes:
+              feature-a:
+                Priority: 10
+                UserIdList: [ "dev-alice" ]
+              feature-b:
+                Priority: 20
+                HeaderName: x-lane
+                HeaderValue: feature-b
         """;
 
     public IReadOnlyList<ScenarioReport> Reports { get; private set; } = [];
@@ -100,6 +131,11 @@ internal sealed class DemoRunner(DemoOptions options, TextWriter output)
                 await GrayInstanceStoppedAsync(cancellationToken),
             };
             Reports = reports;
+
+            await StartLanesAsync(samples, nacosAddress, logFolder, cancellationToken);
+            reports.Add(await TwoLanesAtOnceAsync(cancellationToken));
+            reports.Add(await TrafficWithoutALaneStaysOutAsync(cancellationToken));
+            reports.Add(await LaneInstanceStoppedAsync(cancellationToken));
 
             output.WriteLine();
             var passed = reports.Count(r => r.Passed);
@@ -232,6 +268,110 @@ internal sealed class DemoRunner(DemoOptions options, TextWriter output)
     }
 
     /// <summary>
+    /// Starts the lane instances (all at once, to keep the demo short) and publishes the gateway's lane rules: lane A
+    /// has only user-app, lane B has order-app and user-app; every other hop of a lane's request uses the baseline.
+    /// </summary>
+    private async Task StartLanesAsync(SamplesLocator samples, string nacosAddress, string logFolder, CancellationToken cancellationToken)
+    {
+        output.WriteLine();
+        output.WriteLine($"Lanes: {LaneA} = user-app only (entered with X-User-Id: dev-alice), {LaneB} = order-app + user-app (entered with x-lane: {LaneB}); lane instances run {LaneVersion}.");
+        var lanes = new[] { ("user-app", LaneA), ("order-app", LaneB), ("user-app", LaneB) };
+        var started = new List<SampleProcess>();
+        foreach (var (service, lane) in lanes)
+        {
+            var project = service == "user-app" ? "UserApp" : "OrderApp";
+            var name = $"{service}-{lane}";
+            var process = SampleProcess.Start(name, samples.DllPath(project), AppArguments(nacosAddress, logFolder, LaneVersion, lane), _logFolder);
+            _processes.Add(process);
+            _byName[name] = process;
+            started.Add(process);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        foreach (var process in started)
+        {
+            var address = await process.WaitUntilListeningAsync(timeout.Token);
+            output.WriteLine($"  started  {process.Name,-19} listening on {address} (pid {process.ProcessId})");
+        }
+
+        output.Write("  waiting until the lane instances are registered ... ");
+        await WaitUntilAsync("the lane instances registered in Nacos", async () =>
+        {
+            var users = (await _nacos.ListAsync("user-app", cancellationToken)).Select(i => i.Lane).ToHashSet();
+            var orders = (await _nacos.ListAsync("order-app", cancellationToken)).Select(i => i.Lane).ToHashSet();
+            return users.IsSupersetOf([LaneA, LaneB]) && orders.Contains(LaneB);
+        }, cancellationToken);
+        output.WriteLine("done");
+
+        await _nacos.PublishConfigAsync("gateway-app.yaml", GatewayConfig(enabled: true, lanes: true), cancellationToken);
+        output.WriteLine("Published gateway-app.yaml with the lane entry rules.");
+        // Every order-app instance a lane request can reach (V1 for PROD, V2 for GRAY, the lane's own) must know the lane's
+        // user-app first: each learns of new instances by its own push or poll.
+        await WaitUntilAsync("the gateway and every order-app route both lanes", async () =>
+            (await GetOrderWithHeadersAsync(0, [Header("X-User-Id", "dev-alice")], cancellationToken)).UserLane == LaneA
+            && (await GetOrderWithHeadersAsync(0, [Header("X-User-Id", "dev-alice"), Header("gray", "gray-996")], cancellationToken)).UserLane == LaneA
+            && (await GetOrderWithHeadersAsync(0, [Header("x-lane", LaneB)], cancellationToken)).Path == $"{LaneB}→{LaneB}", cancellationToken);
+    }
+
+    private async Task<ScenarioReport> TwoLanesAtOnceAsync(CancellationToken cancellationToken)
+    {
+        var alice = await SendWithHeadersAsync(4, [Header("X-User-Id", "dev-alice")], cancellationToken);
+        var aliceGray = await SendWithHeadersAsync(2, [Header("X-User-Id", "dev-alice"), Header("gray", "gray-996")], cancellationToken);
+        var laneB = await SendWithHeadersAsync(4, [Header("x-lane", LaneB)], cancellationToken);
+        var laneBGray = await SendWithHeadersAsync(2, [Header("x-lane", LaneB), Header("gray", "gray-996")], cancellationToken);
+        var passed = alice.All(h => h.Succeeded && h.Path == $"V1→{LaneA}")
+            && aliceGray.All(h => h.Succeeded && h.Path == $"V2→{LaneA}")
+            && laneB.Concat(laneBGray).All(h => h.Succeeded && h.Path == $"{LaneB}→{LaneB}");
+        return Report(7, $"two lanes at once: {LaneA} (user-app only) and {LaneB} (order-app + user-app)", passed,
+            $"{LaneA}: {Paths(alice)} (order-app has no {LaneA} instance: the baseline serves it, then user-app re-enters the lane, permissive); "
+            + $"{LaneA} + gray-996: {Paths(aliceGray)} (GRAY and in a lane); {LaneB}: {Paths([.. laneB, .. laneBGray])} (only {LaneB}→{LaneB} expected, with or without gray-996)",
+            [.. alice, .. aliceGray, .. laneB, .. laneBGray], showLanes: true);
+    }
+
+    private async Task<ScenarioReport> TrafficWithoutALaneStaysOutAsync(CancellationToken cancellationToken)
+    {
+        var plain = await SendWithHeadersAsync(6, [], cancellationToken);
+        var forged = await SendWithHeadersAsync(2, [Header("gray-lane", LaneB)], cancellationToken);
+        var otherUser = await SendWithHeadersAsync(2, [Header("X-User-Id", "dev-bob")], cancellationToken);
+        var gray = await SendWithHeadersAsync(2, [Header("gray", "gray-996")], cancellationToken);
+        var production = plain.Concat(forged).Concat(otherUser).ToList();
+        var passed = production.All(h => h.Succeeded && h.Path == "V1→V1") && gray.All(h => h.Succeeded && h.Path == "V2→V1");
+        return Report(8, "traffic in no lane never reaches a lane instance (a client's own gray-lane header is discarded)", passed,
+            $"no lane rule matched: {Paths(production)} (only V1→V1 expected, although user-app has instances in {LaneA} and {LaneB}); "
+            + $"gray-996: {Paths(gray)} (V2→V1: the gray user-app is stopped, FallbackToProd picks the baseline's V1, never a lane)",
+            [.. plain, .. forged, .. otherUser, .. gray], showLanes: true);
+    }
+
+    private async Task<ScenarioReport> LaneInstanceStoppedAsync(CancellationToken cancellationToken)
+    {
+        var stopped = _byName[$"user-app-{LaneB}"];
+        var watch = Stopwatch.StartNew();
+        await stopped.StopGracefullyAsync(TimeSpan.FromSeconds(15));
+        var fellBack = await TryWaitUntilAsync(async () => (await GetOrderWithHeadersAsync(0, [Header("x-lane", LaneB)], cancellationToken)).Path == $"{LaneB}→V1", cancellationToken);
+        var fellBackAfter = watch.Elapsed;
+        var permissive = await SendWithHeadersAsync(4, [Header("x-lane", LaneB)], cancellationToken);
+
+        watch.Restart();
+        await _nacos.PublishConfigAsync("common-config.yaml", CommonConfigStrictLaneB, cancellationToken);
+        var strictSeen = await TryWaitUntilAsync(async () => (await GetOrderWithHeadersAsync(0, [Header("x-lane", LaneB)], cancellationToken)).Status == 503, cancellationToken);
+        var strictAfter = watch.Elapsed;
+        var strict = await SendWithHeadersAsync(4, [Header("x-lane", LaneB)], cancellationToken);
+        var laneA = await SendWithHeadersAsync(2, [Header("X-User-Id", "dev-alice")], cancellationToken);
+
+        var detail = strict.FirstOrDefault(h => h.Detail is not null)?.Detail ?? "none";
+        var passed = fellBack && strictSeen
+            && permissive.All(h => h.Succeeded && h.Path == $"{LaneB}→V1")
+            && strict.All(h => h.Status == 503 && h.Detail?.Contains($"strict lane '{LaneB}'", StringComparison.Ordinal) == true && h.Detail.Contains("user-app", StringComparison.Ordinal))
+            && laneA.All(h => h.Succeeded && h.Path == $"V1→{LaneA}");
+        return Report(9, $"{LaneB}'s user-app stopped → permissive: the baseline; then {LaneB} made Strict in Nacos config → the no-instance answer", passed,
+            $"permissive fallback seen after {Seconds(fellBackAfter, fellBack)}: {Paths(permissive)} (only {LaneB}→V1 expected); "
+            + $"strict applied after {Seconds(strictAfter, strictSeen)}: {Paths(strict)} (only HTTP 503 expected), answer: \"{detail}\"; "
+            + $"{LaneA} meanwhile: {Paths(laneA)} (V1→{LaneA})",
+            [.. permissive, .. strict, .. laneA], showLanes: true);
+    }
+
+    /// <summary>
     /// Whether the switch is on, judged without doubt: with the switch off (ALL) round-robin alternates order-app's
     /// versions, so four gray-996 requests in a row all reaching V2 → V2 can only mean the header rule is live.
     /// </summary>
@@ -248,10 +388,10 @@ internal sealed class DemoRunner(DemoOptions options, TextWriter output)
         return true;
     }
 
-    private ScenarioReport Report(int number, string title, bool passed, string verdict, IReadOnlyList<Hop> hops)
+    private ScenarioReport Report(int number, string title, bool passed, string verdict, IReadOnlyList<Hop> hops, bool showLanes = false)
     {
-        var report = new ScenarioReport(number, title, passed, verdict, hops);
-        report.WriteTo(output);
+        var report = new ScenarioReport(number, title, passed, verdict, hops, showLanes);
+        report.WriteTo(output, maxRows: showLanes ? 16 : 12);
         return report;
     }
 
@@ -268,7 +408,7 @@ internal sealed class DemoRunner(DemoOptions options, TextWriter output)
         return address;
     }
 
-    private IEnumerable<string> AppArguments(string nacosAddress, string logFolder, string? version)
+    private IEnumerable<string> AppArguments(string nacosAddress, string logFolder, string? version, string? lane = null)
     {
         yield return "--urls";
         yield return "http://127.0.0.1:0";
@@ -278,6 +418,11 @@ internal sealed class DemoRunner(DemoOptions options, TextWriter output)
         if (version is not null)
         {
             yield return $"--GrayRelease:Version={version}";
+        }
+
+        if (lane is not null)
+        {
+            yield return $"--GrayRelease:Lane={lane}";
         }
 
         if (!string.IsNullOrEmpty(options.UserName))
@@ -306,22 +451,28 @@ internal sealed class DemoRunner(DemoOptions options, TextWriter output)
         output.WriteLine("done");
     }
 
-    private async Task<List<Hop>> SendAsync(int count, KeyValuePair<string, string>? header, CancellationToken cancellationToken)
+    private Task<List<Hop>> SendAsync(int count, KeyValuePair<string, string>? header, CancellationToken cancellationToken) =>
+        SendWithHeadersAsync(count, header is { } one ? [one] : [], cancellationToken);
+
+    private async Task<List<Hop>> SendWithHeadersAsync(int count, KeyValuePair<string, string>[] headers, CancellationToken cancellationToken)
     {
         var hops = new List<Hop>(count);
         for (var i = 1; i <= count; i++)
         {
-            hops.Add(await GetOrderAsync(i, header, cancellationToken));
+            hops.Add(await GetOrderWithHeadersAsync(i, headers, cancellationToken));
         }
 
         return hops;
     }
 
-    private async Task<Hop> GetOrderAsync(int id, KeyValuePair<string, string>? header, CancellationToken cancellationToken)
+    private Task<Hop> GetOrderAsync(int id, KeyValuePair<string, string>? header, CancellationToken cancellationToken) =>
+        GetOrderWithHeadersAsync(id, header is { } one ? [one] : [], cancellationToken);
+
+    private async Task<Hop> GetOrderWithHeadersAsync(int id, KeyValuePair<string, string>[] headers, CancellationToken cancellationToken)
     {
-        var label = $"GET /order/orders/{id}" + (header is { } h ? $" {h.Key}: {h.Value}" : "");
+        var label = $"GET /order/orders/{id}" + (headers.Length > 0 ? " " + string.Join(", ", headers.Select(h => $"{h.Key}: {h.Value}")) : "");
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/order/orders/{id}");
-        if (header is { } extra)
+        foreach (var extra in headers)
         {
             request.Headers.TryAddWithoutValidation(extra.Key, extra.Value);
         }
@@ -331,18 +482,36 @@ internal sealed class DemoRunner(DemoOptions options, TextWriter output)
             using var response = await _gateway.SendAsync(request, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
-                return new Hop(label, (int)response.StatusCode, "-", "-");
+                return new Hop(label, (int)response.StatusCode, "-", "-", Detail: await ReadProblemDetailAsync(response, cancellationToken));
             }
 
             using var body = await response.Content.ReadFromJsonAsync<JsonDocument>(cancellationToken);
             var root = body!.RootElement;
-            var order = root.GetProperty("servedBy").GetProperty("version").GetString() ?? "?";
-            var user = root.GetProperty("user").GetProperty("servedBy").GetProperty("version").GetString() ?? "?";
-            return new Hop(label, 200, order, user);
+            var order = root.GetProperty("servedBy");
+            var user = root.GetProperty("user").GetProperty("servedBy");
+            return new Hop(label, 200, order.GetProperty("version").GetString() ?? "?", user.GetProperty("version").GetString() ?? "?", LaneOf(order), LaneOf(user));
         }
         catch (HttpRequestException exception)
         {
             return new Hop(label, 0, "-", exception.HttpRequestError.ToString());
+        }
+    }
+
+    private static string? LaneOf(JsonElement servedBy) =>
+        servedBy.TryGetProperty("lane", out var lane) && lane.ValueKind == JsonValueKind.String ? lane.GetString() : null;
+
+    // A 503 for want of an instance is an RFC 7807 problem whose detail names the service, the lane and what exists.
+    private static async Task<string?> ReadProblemDetailAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            using var problem = JsonDocument.Parse(text);
+            return problem.RootElement.ValueKind == JsonValueKind.Object && problem.RootElement.TryGetProperty("detail", out var detail) ? detail.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 
@@ -378,6 +547,8 @@ internal sealed class DemoRunner(DemoOptions options, TextWriter output)
         output.WriteLine($"  curl {g}/order/orders/1                              # production: V1 → V1");
         output.WriteLine($"  curl -H 'gray: gray-996' {g}/order/orders/1          # gray: V2 → V2 (user-app V2 was stopped by scenario 6: V2 → V1)");
         output.WriteLine($"  curl -H 'X-User-Id: alice' {g}/order/orders/1        # with a Percentage set, alice always gets the same version");
+        output.WriteLine($"  curl -H 'X-User-Id: dev-alice' {g}/order/orders/1    # lane {LaneA}: order-app V1 (baseline) → user-app in {LaneA}");
+        output.WriteLine($"  curl -H 'x-lane: {LaneB}' {g}/order/orders/1      # lane {LaneB}: order-app in {LaneB} → 503 (its user-app was stopped, the lane is strict)");
         output.WriteLine($"  curl -X POST '{nacos}/nacos/v1/cs/configs' -d dataId=gateway-app.yaml -d group=DEFAULT_GROUP -d type=yaml --data-urlencode 'content=GrayRelease:{{Gateway:{{Enabled: false}}}}'");
         output.WriteLine($"  curl '{nacos}/nacos/v1/ns/instance/list?serviceName=user-app'");
     }

@@ -62,14 +62,14 @@ internal sealed class NacosOpenApi(string serverAddress, string? userName, strin
         }
     }
 
-    /// <summary>Versions of the healthy, enabled instances of a service, with their ports.</summary>
-    public async Task<IReadOnlyList<(string Version, int Port)>> ListAsync(string serviceName, CancellationToken cancellationToken)
+    /// <summary>Versions of the healthy, enabled instances of a service, with their ports and lanes (empty: the baseline).</summary>
+    public async Task<IReadOnlyList<(string Version, int Port, string Lane)>> ListAsync(string serviceName, CancellationToken cancellationToken)
     {
         if (emulator is not null)
         {
             return emulator.GetInstances(serviceName)
                 .Where(i => i.Healthy && i.Enabled)
-                .Select(i => (i.Metadata.TryGetValue("version", out var version) ? version : "", i.Port))
+                .Select(i => (i.Metadata.TryGetValue("version", out var version) ? version : "", i.Port, i.Metadata.TryGetValue("lane", out var lane) ? lane : ""))
                 .ToList();
         }
 
@@ -92,13 +92,15 @@ internal sealed class NacosOpenApi(string serverAddress, string? userName, strin
 
         using (document)
         {
-            var result = new List<(string, int)>();
+            var result = new List<(string, int, string)>();
             foreach (var host in hosts.EnumerateArray())
             {
-                var version = host.GetProperty("metadata").TryGetProperty("version", out var v) ? v.GetString() ?? "" : "";
+                var metadata = host.GetProperty("metadata");
+                var version = metadata.TryGetProperty("version", out var v) ? v.GetString() ?? "" : "";
+                var lane = metadata.TryGetProperty("lane", out var l) ? l.GetString() ?? "" : "";
                 if (host.GetProperty("enabled").GetBoolean())
                 {
-                    result.Add((version, host.GetProperty("port").GetInt32()));
+                    result.Add((version, host.GetProperty("port").GetInt32(), lane));
                 }
             }
 

@@ -1,15 +1,25 @@
 namespace GrayRelease.Demo;
 
-/// <summary>One request through the gateway and the versions that served it.</summary>
-internal sealed record Hop(string Request, int Status, string OrderVersion, string UserVersion)
+/// <summary>One request through the gateway, the versions (and lanes: null = the baseline) that served it, and a failure's detail.</summary>
+internal sealed record Hop(string Request, int Status, string OrderVersion, string UserVersion, string? OrderLane = null, string? UserLane = null, string? Detail = null)
 {
     public bool Succeeded => Status == 200;
 
-    public string Path => $"{OrderVersion}→{UserVersion}";
+    /// <summary>Versions hop by hop (<c>V1→V2</c>); a hop served in a lane shows the lane instead (<c>V1→feature-a</c>).</summary>
+    public string Path => $"{OrderLane ?? OrderVersion}→{UserLane ?? UserVersion}";
+
+    /// <summary>True when any hop was served by an instance in a lane.</summary>
+    public bool InAnyLane => OrderLane is not null || UserLane is not null;
+
+    public string OrderServed => Served(OrderVersion, OrderLane);
+
+    public string UserServed => Served(UserVersion, UserLane);
+
+    private string Served(string version, string? lane) => !Succeeded ? version : lane is null ? $"{version} baseline" : $"{version} {lane}";
 }
 
-/// <summary>What one scenario did and whether it behaved.</summary>
-internal sealed record ScenarioReport(int Number, string Title, bool Passed, string Verdict, IReadOnlyList<Hop> Hops)
+/// <summary>What one scenario did and whether it behaved; <paramref name="ShowLanes"/> prints each hop's lane beside its version.</summary>
+internal sealed record ScenarioReport(int Number, string Title, bool Passed, string Verdict, IReadOnlyList<Hop> Hops, bool ShowLanes = false)
 {
     public void WriteTo(TextWriter output, int maxRows = 12)
     {
@@ -17,11 +27,21 @@ internal sealed record ScenarioReport(int Number, string Title, bool Passed, str
         output.WriteLine($"Scenario {Number}: {Title}");
         if (Hops.Count > 0)
         {
-            output.WriteLine($"  {"#",3}  {"request",-38} {"status",6}  {"order",-6} {"user",-6}");
+            if (ShowLanes)
+            {
+                output.WriteLine($"  {"#",3}  {"request",-56} {"status",6}  {"order-app",-16} {"user-app",-16}");
+            }
+            else
+            {
+                output.WriteLine($"  {"#",3}  {"request",-38} {"status",6}  {"order",-6} {"user",-6}");
+            }
+
             for (var i = 0; i < Hops.Count && i < maxRows; i++)
             {
                 var hop = Hops[i];
-                output.WriteLine($"  {i + 1,3}  {hop.Request,-38} {hop.Status,6}  {hop.OrderVersion,-6} {hop.UserVersion,-6}");
+                output.WriteLine(ShowLanes
+                    ? $"  {i + 1,3}  {hop.Request,-56} {hop.Status,6}  {hop.OrderServed,-16} {hop.UserServed,-16}"
+                    : $"  {i + 1,3}  {hop.Request,-38} {hop.Status,6}  {hop.OrderVersion,-6} {hop.UserVersion,-6}");
             }
 
             if (Hops.Count > maxRows)

@@ -6,7 +6,7 @@ namespace GrayRelease.Demo.Tests;
 public class DemoScenarioTests(ITestOutputHelper testOutput)
 {
     [Fact]
-    public async Task All_six_demo_scenarios_pass_and_every_process_is_stopped_afterwards()
+    public async Task All_nine_demo_scenarios_gray_and_lanes_pass_and_every_process_is_stopped_afterwards()
     {
         var output = new StringWriter();
         var runner = new DemoRunner(new DemoOptions(), TextWriter.Synchronized(output));
@@ -23,7 +23,7 @@ public class DemoScenarioTests(ITestOutputHelper testOutput)
         }
 
         Assert.Equal(0, exitCode);
-        Assert.Equal(6, runner.Reports.Count);
+        Assert.Equal(9, runner.Reports.Count);
         Assert.All(runner.Reports, report => Assert.True(report.Passed, $"scenario {report.Number} failed: {report.Verdict}"));
         Assert.All(runner.Processes, process => Assert.True(process.HasExited, $"{process.Name} is still running"));
     }
@@ -68,6 +68,7 @@ public class DemoScenarioTests(ITestOutputHelper testOutput)
 
         Assert.Equal(0, exitCode);
         Assert.Contains("Nacos14", output.ToString(), StringComparison.Ordinal);
+        Assert.Equal(9, runner.Reports.Count);
         Assert.All(runner.Reports, report => Assert.True(report.Passed, $"scenario {report.Number} failed: {report.Verdict}"));
         Assert.All(runner.Processes, process => Assert.True(process.HasExited, $"{process.Name} is still running"));
     }

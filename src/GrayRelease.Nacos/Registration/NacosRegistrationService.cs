@@ -160,6 +160,12 @@ internal sealed class NacosRegistrationService(
             metadata[gray.MetadataKey] = gray.Version;
         }
 
+        // The lane is published like the version: callers' routing tables group instances by this entry.
+        if (!string.IsNullOrEmpty(gray.Lane))
+        {
+            metadata[gray.LaneMetadataKey] = gray.Lane;
+        }
+
         if (_options.Secure)
         {
             metadata["secure"] = "true";

@@ -70,4 +70,10 @@ public sealed class GrayGatewayOptions
     /// Name only headers your proxies set or append themselves: one they pass through unchanged is chosen by the client.
     /// </summary>
     public string? ClientAddressHeaders { get; set; } = ClientAddressResolver.DefaultHeaders;
+
+    /// <summary>
+    /// Lane entry rules, keyed by lane name (ordinal, the value sent downstream in the lane header). Independent of the
+    /// gray decision: a request may be GRAY and in a lane. The client's own lane header is always discarded.
+    /// </summary>
+    public Dictionary<string, GrayGatewayLaneOptions> Lanes { get; } = new(StringComparer.Ordinal);
 }

@@ -47,7 +47,47 @@ internal sealed class GrayGatewayOptionsValidator : IValidateOptions<GrayGateway
         ValidateNotBlank(options.CityList, $"{Prefix}{nameof(options.CityList)}", failures);
         ValidateNotBlank(options.UserIdList, $"{Prefix}{nameof(options.UserIdList)}", failures);
 
+        foreach (var (lane, laneOptions) in options.Lanes)
+        {
+            ValidateLane(lane, laneOptions, failures);
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateLane(string lane, GrayGatewayLaneOptions? options, List<string> failures)
+    {
+        var key = $"{Prefix}{nameof(GrayGatewayOptions.Lanes)}:{lane}";
+
+        // The name travels downstream as the lane header, and the services accept only this shape (GrayReleaseMiddleware.ReadLane).
+        if (!GrayReleaseOptionsValidator.IsLaneName(lane))
+        {
+            failures.Add($"{key} must be named with at most 64 letters, digits, '-', '_' or '.' (the value of the lane header).");
+        }
+
+        if (options is null)
+        {
+            return;
+        }
+
+        if (!double.IsFinite(options.Percentage) || options.Percentage is < 0 or > 100)
+        {
+            failures.Add($"{key}:{nameof(options.Percentage)} is {options.Percentage}; it must be between 0 and 100.");
+        }
+
+        if (!string.IsNullOrEmpty(options.HeaderValue) && !IsToken(options.HeaderName))
+        {
+            failures.Add($"{key}:{nameof(options.HeaderName)} '{options.HeaderName}' is not a valid HTTP header name (set it, or clear {key}:{nameof(options.HeaderValue)} to turn the lane's header rule off).");
+        }
+        else if (!string.IsNullOrEmpty(options.HeaderName) && string.IsNullOrWhiteSpace(options.HeaderValue))
+        {
+            // A lane has no default header value: a name alone would silently match nothing.
+            failures.Add($"{key}:{nameof(options.HeaderValue)} is empty while {key}:{nameof(options.HeaderName)} is '{options.HeaderName}'; set the value that puts a request in the lane, or clear the name.");
+        }
+
+        ValidateRanges(options.IpList, $"{key}:{nameof(options.IpList)}", failures);
+        ValidateNotBlank(options.CityList, $"{key}:{nameof(options.CityList)}", failures);
+        ValidateNotBlank(options.UserIdList, $"{key}:{nameof(options.UserIdList)}", failures);
     }
 
     private static void ValidateRanges(List<string>? entries, string key, List<string> failures)

@@ -36,6 +36,13 @@ internal sealed class GrayDecisionEngine : IDisposable
     {
         var rules = GrayRuleSet.Compile(options, _customRules, _cityResolver, _logger);
         Log.GatewayRulesCompiled(_logger, rules.Enabled, rules.Description);
+
+        // Said when there are lanes, and once more when the last one goes, so the log shows every change of lanes.
+        if (rules.Lanes.Count > 0 || _rules?.Lanes.Count > 0)
+        {
+            Log.GatewayLanesCompiled(_logger, rules.LaneDescription);
+        }
+
         return rules;
     }
 }

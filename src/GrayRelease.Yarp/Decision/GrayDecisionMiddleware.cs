@@ -6,8 +6,8 @@ using Microsoft.Extensions.Options;
 namespace GrayRelease.Yarp;
 
 /// <summary>
-/// Decides ALL / PROD / GRAY for a request entering the gateway, discards the gray header the client sent, and runs the
-/// rest of the pipeline inside that decision's <see cref="GrayContext"/>.
+/// Decides ALL / PROD / GRAY and the lane for a request entering the gateway, discards the gray and lane headers the
+/// client sent, and runs the rest of the pipeline inside that decision's <see cref="GrayContext"/>.
 /// </summary>
 internal sealed class GrayDecisionMiddleware
 {
@@ -43,27 +43,40 @@ internal sealed class GrayDecisionMiddleware
         var decision = _engine.Decide(context);
         context.Features.Set(decision);
 
-        // The rules have read the request; from here on only the gateway's decision travels downstream.
-        if (_options.CurrentValue.HeaderName is { Length: > 0 } headerName)
+        // The rules have read the request; from here on only the gateway's decision (status and lane) travels downstream.
+        var options = _options.CurrentValue;
+        if (options.HeaderName is { Length: > 0 } headerName)
         {
             context.Request.Headers.Remove(headerName);
+        }
+
+        if (options.LaneHeaderName is { Length: > 0 } laneHeaderName)
+        {
+            context.Request.Headers.Remove(laneHeaderName);
         }
 
         _metrics.RecordDecision(decision);
         if (Activity.Current is { } activity)
         {
-            activity.SetTag(decision[0].Key, decision[0].Value);
-            activity.SetTag(decision[1].Key, decision[1].Value);
+            for (var i = 0; i < decision.Count; i++)
+            {
+                activity.SetTag(decision[i].Key, decision[i].Value);
+            }
         }
 
         Log.GrayDecisionMade(_logger, decision.WireValue, decision.Rule);
+        if (decision.Lane is { } lane)
+        {
+            Log.LaneEntered(_logger, lane, decision.LaneRule!);
+        }
+
         return InvokeWithDecisionAsync(context, decision);
     }
 
     private async Task InvokeWithDecisionAsync(HttpContext context, GrayDecision decision)
     {
         using (_logger.BeginScope(decision))
-        using (GrayContext.Begin(decision.Status))
+        using (decision.LaneKey is { } lane ? GrayContext.SetInLane(decision.Status, lane) : GrayContext.Set(decision.Status, decision.Lane))
         {
             await _next(context).ConfigureAwait(false);
         }

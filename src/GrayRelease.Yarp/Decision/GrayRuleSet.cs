@@ -15,13 +15,20 @@ internal sealed class GrayRuleSet
     private readonly IGrayRule[] _rules;
     private readonly GrayDecision[] _grayDecisions;
     private readonly RuleFailures[] _failures;
+
+    // Lane entry rules flattened in evaluation order (lanes by priority, then each lane's rules in the gray rules' order),
+    // so the first entry that matches names the first matching lane.
+    private readonly LaneEntry[] _laneEntries;
+
+    // [entry][gray rule index + 1] (0: no gray rule matched): every (lane entry, gray outcome) decision, built once.
+    private readonly GrayDecision[][] _laneDecisions;
     private readonly ILogger _logger;
     private readonly IPRangeSet _trustedProxies;
     private readonly ClientAddressHeader[] _clientAddressHeaders;
     private readonly string? _userIdHeader;
     private readonly string? _userIdClaim;
 
-    private GrayRuleSet(GrayGatewayOptions options, IGrayRule[] rules, ILogger logger)
+    private GrayRuleSet(GrayGatewayOptions options, IGrayRule[] rules, CompiledLane[] lanes, ILogger logger)
     {
         _enabled = options.Enabled;
         _rules = rules;
@@ -32,6 +39,31 @@ internal sealed class GrayRuleSet
         {
             _grayDecisions[i] = new GrayDecision(GrayStatus.Gray, rules[i].Name ?? rules[i].GetType().Name);
             _failures[i] = new RuleFailures();
+        }
+
+        Lanes = lanes;
+        var entries = new List<LaneEntry>();
+        foreach (var lane in lanes)
+        {
+            foreach (var rule in lane.Rules)
+            {
+                entries.Add(new LaneEntry(lane.Name, rule, new RuleFailures()));
+            }
+        }
+
+        _laneEntries = [.. entries];
+        _laneDecisions = new GrayDecision[_laneEntries.Length][];
+        for (var k = 0; k < _laneEntries.Length; k++)
+        {
+            var (lane, rule, _) = _laneEntries[k];
+            var decisions = new GrayDecision[rules.Length + 1];
+            decisions[0] = new GrayDecision(GrayStatus.Prod, GrayDecision.NoRule, lane, rule.Name);
+            for (var i = 0; i < rules.Length; i++)
+            {
+                decisions[i + 1] = new GrayDecision(GrayStatus.Gray, _grayDecisions[i].Rule, lane, rule.Name);
+            }
+
+            _laneDecisions[k] = decisions;
         }
 
         _trustedProxies = IPRangeSet.Create(options.TrustedProxies);
@@ -49,39 +81,78 @@ internal sealed class GrayRuleSet
 
     public bool Enabled => _enabled;
 
+    /// <summary>The lanes with their entry rules, in the order they are tried.</summary>
+    public IReadOnlyList<CompiledLane> Lanes { get; }
+
+    /// <summary>The lanes as one line, for the log.</summary>
+    public string LaneDescription => Lanes.Count == 0 ? "none" : string.Join(", ", Lanes);
+
     public static GrayRuleSet Compile(GrayGatewayOptions options, IEnumerable<IGrayRule> customRules, ICityResolver cityResolver, ILogger? logger = null)
     {
         var rules = new List<IGrayRule>();
-        if (!string.IsNullOrEmpty(options.HeaderName) && !string.IsNullOrEmpty(options.HeaderValue))
+        AddRules(rules, options.HeaderName, options.HeaderValue, options.IpList, options.CityList, options.UserIdList, options.Percentage, options.PercentageSalt, cityResolver);
+        rules.AddRange(customRules);
+
+        var lanes = new List<CompiledLane>(options.Lanes.Count);
+        foreach (var (name, lane) in options.Lanes)
         {
-            rules.Add(new HeaderRule(options.HeaderName.Trim(), options.HeaderValue.Trim()));
+            if (lane is null)
+            {
+                continue;
+            }
+
+            var laneRules = new List<IGrayRule>();
+
+            // Without a salt of its own a lane hashes with its name, so two lanes at 10 % (or a lane and the gray
+            // percentage) do not claim the same first buckets, where the lane tried first would take every user.
+            var salt = string.IsNullOrEmpty(lane.PercentageSalt) ? name : lane.PercentageSalt;
+            AddRules(laneRules, lane.HeaderName, lane.HeaderValue, lane.IpList, lane.CityList, lane.UserIdList, lane.Percentage, salt, cityResolver);
+            lanes.Add(new CompiledLane(name, lane.Priority, [.. laneRules]));
         }
 
-        var ipRanges = IPRangeSet.Create(options.IpList);
+        lanes.Sort(static (a, b) => a.Priority != b.Priority ? a.Priority.CompareTo(b.Priority) : string.CompareOrdinal(a.Name, b.Name));
+        return new GrayRuleSet(options, [.. rules], [.. lanes], logger ?? NullLogger.Instance);
+    }
+
+    // One set of rule kinds for the gray decision and every lane, always in this order: header, ip, city, user, percentage.
+    private static void AddRules(
+        List<IGrayRule> rules,
+        string? headerName,
+        string? headerValue,
+        List<string>? ipList,
+        List<string>? cityList,
+        List<string>? userIdList,
+        double percentage,
+        string? salt,
+        ICityResolver cityResolver)
+    {
+        if (!string.IsNullOrEmpty(headerName) && !string.IsNullOrEmpty(headerValue))
+        {
+            rules.Add(new HeaderRule(headerName.Trim(), headerValue.Trim()));
+        }
+
+        var ipRanges = IPRangeSet.Create(ipList);
         if (!ipRanges.IsEmpty)
         {
             rules.Add(new IPRule(ipRanges));
         }
 
-        var cities = ToSet(options.CityList, StringComparer.OrdinalIgnoreCase);
+        var cities = ToSet(cityList, StringComparer.OrdinalIgnoreCase);
         if (cities.Count > 0)
         {
             rules.Add(new CityRule(cities, cityResolver));
         }
 
-        var userIds = ToSet(options.UserIdList, StringComparer.Ordinal);
+        var userIds = ToSet(userIdList, StringComparer.Ordinal);
         if (userIds.Count > 0)
         {
             rules.Add(new UserIdRule(userIds));
         }
 
-        if (options.Percentage > 0)
+        if (percentage > 0)
         {
-            rules.Add(new PercentageRule(options.Percentage, options.PercentageSalt));
+            rules.Add(new PercentageRule(percentage, salt));
         }
-
-        rules.AddRange(customRules);
-        return new GrayRuleSet(options, [.. rules], logger ?? NullLogger.Instance);
     }
 
     public GrayDecision Decide(HttpContext context)
@@ -91,21 +162,32 @@ internal sealed class GrayRuleSet
             return Disabled;
         }
 
-        if (_rules.Length == 0)
+        if (_rules.Length == 0 && _laneEntries.Length == 0)
         {
             return Prod;
         }
 
         var ruleContext = new GrayRuleContext(context, ClientAddressResolver.Resolve(context, _trustedProxies, _clientAddressHeaders), GetUserId(context));
+        var gray = -1;
         for (var i = 0; i < _rules.Length; i++)
         {
             if (IsGray(i, in ruleContext))
             {
-                return _grayDecisions[i];
+                gray = i;
+                break;
             }
         }
 
-        return Prod;
+        // The lane is decided independently of the status: a request may be GRAY and in a lane.
+        for (var k = 0; k < _laneEntries.Length; k++)
+        {
+            if (EntersLane(k, in ruleContext))
+            {
+                return _laneDecisions[k][gray + 1];
+            }
+        }
+
+        return gray < 0 ? Prod : _grayDecisions[gray];
     }
 
     /// <summary>
@@ -121,6 +203,21 @@ internal sealed class GrayRuleSet
         catch (Exception exception)
         {
             _failures[index].Report(_logger, _grayDecisions[index].Rule, exception);
+            return false;
+        }
+    }
+
+    /// <summary>A lane rule that throws (a custom city resolver) counts as not matched, as a gray rule does: the baseline is the safe side.</summary>
+    private bool EntersLane(int index, in GrayRuleContext context)
+    {
+        var entry = _laneEntries[index];
+        try
+        {
+            return entry.Rule.IsGray(in context);
+        }
+        catch (Exception exception)
+        {
+            entry.Failures.Report(_logger, $"lane {entry.Lane}: {entry.Rule.Name}", exception);
             return false;
         }
     }
@@ -166,6 +263,21 @@ internal sealed class GrayRuleSet
 
         return trimmed.ToFrozenSet(comparer);
     }
+
+    /// <summary>One lane's entry rules, compiled.</summary>
+    internal sealed class CompiledLane(string name, int priority, IGrayRule[] rules)
+    {
+        public string Name { get; } = name;
+
+        public int Priority { get; } = priority;
+
+        public IGrayRule[] Rules { get; } = rules;
+
+        public override string ToString() =>
+            $"{Name} (priority {Priority}: {(Rules.Length == 0 ? "no rule" : string.Join(", ", Array.ConvertAll(Rules, static r => r.Name)))})";
+    }
+
+    private sealed record LaneEntry(string Lane, IGrayRule Rule, RuleFailures Failures);
 
     /// <summary>
     /// Rate-limits the warning of one failing rule: the first failure is logged with its exception, then at most one

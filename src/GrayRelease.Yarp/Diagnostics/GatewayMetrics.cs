@@ -12,8 +12,8 @@ internal sealed class GatewayMetrics
     public GatewayMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(MeterName);
-        _decisions = meter.CreateCounter<long>("grayrelease.gateway.decisions", "{decision}", "Gray decisions made by the gateway, by status and matching rule.");
+        _decisions = meter.CreateCounter<long>("grayrelease.gateway.decisions", "{decision}", "Gray decisions made by the gateway, by status, matching rule and lane.");
     }
 
-    public void RecordDecision(GrayDecision decision) => _decisions.Add(1, decision.StatusMetricTag, decision.RuleMetricTag);
+    public void RecordDecision(GrayDecision decision) => _decisions.Add(1, decision.StatusMetricTag, decision.RuleMetricTag, decision.LaneMetricTag);
 }

@@ -45,14 +45,15 @@ internal sealed class VersionFilterMiddleware
         context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         context.Response.ContentType = "application/problem+json";
         var problem = new NoDestinationProblem(
-            "No destination of the wanted version is available.",
+            failure.StrictLane ? "No destination in the request's strict lane is available." : "No destination of the wanted version is available.",
             StatusCodes.Status503ServiceUnavailable,
             $"Cluster '{clusterId}': {failure.Message}",
             clusterId,
             failure.ServiceName,
             failure.Status?.ToWireValue() ?? "untagged",
             failure.WantedVersion,
-            failure.AvailableVersions);
+            failure.AvailableVersions,
+            failure.Lane);
         return JsonSerializer.SerializeAsync(context.Response.Body, problem, GatewayJsonContext.Default.NoDestinationProblem, context.RequestAborted);
     }
 }

@@ -5,8 +5,8 @@ using Yarp.ReverseProxy.Transforms.Builder;
 namespace GrayRelease.Yarp;
 
 /// <summary>
-/// Adds to every route a request transform that replaces the outgoing gray header with the gateway's decision, so
-/// whatever the client sent never reaches a service.
+/// Adds to every route a request transform that replaces the outgoing gray and lane headers with the gateway's decision,
+/// so whatever the client sent never reaches a service.
 /// </summary>
 internal sealed class GrayHeaderTransformProvider : ITransformProvider
 {
@@ -28,17 +28,25 @@ internal sealed class GrayHeaderTransformProvider : ITransformProvider
     {
         public override ValueTask ApplyAsync(RequestTransformContext context)
         {
-            var headerName = options.CurrentValue.HeaderName;
-            if (string.IsNullOrEmpty(headerName))
+            var current = options.CurrentValue;
+            var headers = context.ProxyRequest.Headers;
+            if (!string.IsNullOrEmpty(current.HeaderName))
             {
-                return ValueTask.CompletedTask;
+                headers.Remove(current.HeaderName);
+                if (GrayContext.Current is { } status)
+                {
+                    headers.TryAddWithoutValidation(current.HeaderName, status.ToWireValue());
+                }
             }
 
-            var headers = context.ProxyRequest.Headers;
-            headers.Remove(headerName);
-            if (GrayContext.Current is { } status)
+            // The lane the gateway chose (from configuration), never the client's: the next hop routes by it.
+            if (!string.IsNullOrEmpty(current.LaneHeaderName))
             {
-                headers.TryAddWithoutValidation(headerName, status.ToWireValue());
+                headers.Remove(current.LaneHeaderName);
+                if (GrayContext.CurrentLane is { } lane)
+                {
+                    headers.TryAddWithoutValidation(current.LaneHeaderName, lane);
+                }
             }
 
             return ValueTask.CompletedTask;

@@ -1,3 +1,5 @@
+using GrayRelease.Routing;
+
 namespace GrayRelease;
 
 /// <summary>
@@ -15,7 +17,11 @@ public static class GrayContext
     public static string? CurrentLane => CurrentFrame.Value?.Lane;
 
     /// <summary>Sets the status for the current flow until the returned scope is disposed, then restores the previous one; the lane is kept.</summary>
-    public static GrayScope Begin(GrayStatus status) => Set(status, CurrentLane);
+    public static GrayScope Begin(GrayStatus status)
+    {
+        var current = CurrentFrame.Value;
+        return Set(status, current?.Lane, current?.LaneKey);
+    }
 
     /// <summary>Sets the lane for the current flow until the returned scope is disposed, then restores the previous one; the status is kept.</summary>
     public static GrayScope BeginLane(string lane)
@@ -41,10 +47,33 @@ public static class GrayContext
         }
     }
 
-    internal static GrayScope Set(GrayStatus? status, string? lane = null)
+    /// <summary>The innermost begun scope, or <see langword="null"/>: status, lane and lane key in one read of the async local.</summary>
+    internal static GrayFrame? CurrentFrameValue => CurrentFrame.Value;
+
+    // The lane is interned here, once per scope (once per request), so each pick in it indexes an array by the key.
+    internal static GrayScope Set(GrayStatus? status, string? lane = null) =>
+        Set(status, lane, lane is null ? null : LaneRegistry.Find(lane));
+
+    /// <summary>Sets the status and a lane already interned (the gateway's lanes come from configuration).</summary>
+    internal static GrayScope SetInLane(GrayStatus? status, LaneKey lane) => Set(status, lane.Name, lane);
+
+    private static GrayScope Set(GrayStatus? status, string? lane, LaneKey? laneKey)
     {
         var parent = CurrentFrame.Value;
-        var frame = parent is null && lane is null ? GrayFrame.Root(status) : new GrayFrame(status, parent, lane);
+        GrayFrame frame;
+        if (parent is null && lane is null)
+        {
+            frame = GrayFrame.Root(status);
+        }
+        else if (parent is null && laneKey is not null)
+        {
+            frame = laneKey.Root(status);
+        }
+        else
+        {
+            frame = new GrayFrame(status, parent, lane, laneKey);
+        }
+
         CurrentFrame.Value = frame;
         return new GrayScope(frame);
     }
@@ -73,16 +102,25 @@ internal sealed class GrayFrame
     // Scopes begun with nothing current (every request's own) share one frame per status, so they allocate nothing.
     private static readonly GrayFrame[] Roots = [new(null, null), new(GrayStatus.All, null), new(GrayStatus.Prod, null), new(GrayStatus.Gray, null)];
 
-    public GrayFrame(GrayStatus? status, GrayFrame? parent, string? lane = null)
+    public GrayFrame(GrayStatus? status, GrayFrame? parent, string? lane = null, LaneKey? laneKey = null)
     {
         Status = status;
         Parent = parent;
         Lane = lane;
+        LaneKey = laneKey;
+    }
+
+    internal GrayFrame(GrayStatus? status, GrayFrame? parent, LaneKey laneKey)
+        : this(status, parent, laneKey.Name, laneKey)
+    {
     }
 
     public GrayStatus? Status { get; }
 
     public string? Lane { get; }
+
+    /// <summary>The lane's key when the lane was known to <see cref="LaneRegistry"/> as the scope began.</summary>
+    public LaneKey? LaneKey { get; }
 
     public GrayFrame? Parent { get; }
 

@@ -7,6 +7,9 @@ internal sealed class GrayReleaseMetrics
 {
     public const string MeterName = "GrayRelease";
 
+    /// <summary>The <c>lane</c> tag of a request whose lane this process does not know; no lane name can take this form.</summary>
+    public const string UnknownLane = "(unknown)";
+
     private readonly Counter<long> _picks;
     private readonly Counter<long> _noInstance;
     private readonly Counter<long> _inbound;
@@ -28,7 +31,7 @@ internal sealed class GrayReleaseMetrics
         }
     }
 
-    // lane: the request's lane, the empty string when it has none.
+    // lane: the request's lane if this process knows it (LaneRegistry), UnknownLane if not, the empty string when it has none.
     public void NoInstance(string serviceName, GrayStatus? status, string? lane = null)
     {
         _noInstance.Add(1, new KeyValuePair<string, object?>("service", serviceName), new KeyValuePair<string, object?>("status", StatusTag(status)), new KeyValuePair<string, object?>("lane", lane ?? string.Empty));

@@ -33,12 +33,17 @@ public sealed class GrayLoadBalancingHandler : DelegatingHandler
             return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
-        var lane = GrayContext.CurrentLane;
+        var context = GrayContext.CurrentFrameValue;
+        var status = context?.Status;
+        var lane = context?.Lane;
 
-        // Without a lane, the original method: a user's own balancer that predates lanes keeps working unchanged.
+        // Without a lane, the original method: a user's own balancer that predates lanes keeps working unchanged. Ours
+        // gets the lane as the context interned it, once per request.
         var instance = lane is null
-            ? await _loadBalancer.PickAsync(GetServiceName(logicalUri), GrayContext.Current, cancellationToken).ConfigureAwait(false)
-            : await _loadBalancer.PickInLaneAsync(GetServiceName(logicalUri), GrayContext.Current, lane, cancellationToken).ConfigureAwait(false);
+            ? await _loadBalancer.PickAsync(GetServiceName(logicalUri), status, cancellationToken).ConfigureAwait(false)
+            : _loadBalancer is GrayLoadBalancer own
+                ? await own.PickInLaneAsync(GetServiceName(logicalUri), status, context!.LaneKey, lane, cancellationToken).ConfigureAwait(false)
+                : await _loadBalancer.PickInLaneAsync(GetServiceName(logicalUri), status, lane, cancellationToken).ConfigureAwait(false);
         if (instance is null)
         {
             return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);

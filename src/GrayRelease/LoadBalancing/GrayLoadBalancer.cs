@@ -46,14 +46,22 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
     public ValueTask<ServiceInstance?> PickAsync(string serviceName, GrayStatus? status, CancellationToken cancellationToken = default) =>
         PickInLaneAsync(serviceName, status, null, cancellationToken);
 
-    public ValueTask<ServiceInstance?> PickInLaneAsync(string serviceName, GrayStatus? status, string? lane, CancellationToken cancellationToken = default)
+    public ValueTask<ServiceInstance?> PickInLaneAsync(string serviceName, GrayStatus? status, string? lane, CancellationToken cancellationToken = default) =>
+        PickInLaneAsync(serviceName, status, null, lane, cancellationToken);
+
+    /// <summary>
+    /// <see cref="PickInLaneAsync(string, GrayStatus?, string?, CancellationToken)"/> with the lane as the request's
+    /// <see cref="GrayContext"/> interned it (<paramref name="laneKey"/>; <see langword="null"/> when unknown): the
+    /// handler's path, so a pick reads the lane's route by index.
+    /// </summary>
+    internal ValueTask<ServiceInstance?> PickInLaneAsync(string serviceName, GrayStatus? status, LaneKey? laneKey, string? lane, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(serviceName);
         if (_entries.TryGetValue(serviceName, out var entry))
         {
             if (entry.Table is { } table)
             {
-                return new ValueTask<ServiceInstance?>(Pick(table, status, lane));
+                return new ValueTask<ServiceInstance?>(Pick(table, status, laneKey, lane));
             }
 
             if (_timeProvider.GetTimestamp() < entry.RecheckAt)
@@ -62,7 +70,7 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
             }
         }
 
-        return LoadAndPickAsync(serviceName, status, lane, cancellationToken);
+        return LoadAndPickAsync(serviceName, status, laneKey, lane, cancellationToken);
     }
 
     public void ReportConnectionFailure(ServiceInstance instance)
@@ -138,7 +146,7 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
     internal ServiceRoutingTable? GetTable(string serviceName) =>
         _entries.TryGetValue(serviceName, out var entry) ? entry.Table : null;
 
-    private ServiceInstance Pick(ServiceRoutingTable table, GrayStatus? status, string? lane)
+    private ServiceInstance Pick(ServiceRoutingTable table, GrayStatus? status, LaneKey? laneKey, string? lane)
     {
         var options = Volatile.Read(ref _currentOptions);
         if (!table.IsGroupedFor(options))
@@ -147,10 +155,10 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
             table = Rebuild(table.ServiceName, table, options);
         }
 
-        var route = table.GetRoute(options, status, lane);
+        var route = table.GetRoute(options, status, laneKey, lane);
         if (route.Group.IsEmpty)
         {
-            _metrics.NoInstance(table.ServiceName, status, lane);
+            _metrics.NoInstance(table.ServiceName, status, LaneTag(laneKey, lane));
             var failure = table.Fail(status, lane, route);
             Log.NoAvailableInstance(_logger, failure.Message);
             throw new NoAvailableInstanceException(failure);
@@ -178,7 +186,12 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
         return picked.Instance;
     }
 
-    private async ValueTask<ServiceInstance?> LoadAndPickAsync(string serviceName, GrayStatus? status, string? lane, CancellationToken cancellationToken = default)
+    // The lane of a request comes from a header: only a lane this process knows (configured, or in the registry) may
+    // become a tag value, so a client cannot grow the metric's series by inventing lanes.
+    private static string LaneTag(LaneKey? laneKey, string? lane) =>
+        lane is null ? string.Empty : (laneKey ?? LaneRegistry.Find(lane))?.Name ?? GrayReleaseMetrics.UnknownLane;
+
+    private async ValueTask<ServiceInstance?> LoadAndPickAsync(string serviceName, GrayStatus? status, LaneKey? laneKey, string? lane, CancellationToken cancellationToken = default)
     {
         IReadOnlyList<ServiceInstance>? instances;
         try
@@ -215,7 +228,7 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
             static (name, state) => new Entry(state.Balancer.BuildTable(name, state.Instances, null), 0),
             static (name, existing, state) => existing.Table is not null ? existing : new Entry(state.Balancer.BuildTable(name, state.Instances, null), 0),
             (Balancer: this, Instances: instances));
-        return Pick(entry.Table!, status, lane);
+        return Pick(entry.Table!, status, laneKey, lane);
     }
 
     private void OnInstancesChanged(object? sender, ServiceInstancesChangedEventArgs change)

@@ -70,8 +70,11 @@ internal sealed class ServiceRoutingTable
     /// <summary>Clears the horizon once it has passed, unless a newer quarantine moved it meanwhile.</summary>
     public void ClearQuarantineHorizon(long expired) => Interlocked.CompareExchange(ref _quarantineHorizon, 0, expired);
 
-    /// <inheritdoc cref="RoutingTable{T}.GetRoute" />
+    /// <inheritdoc cref="RoutingTable{T}.GetRoute(GrayReleaseOptions, GrayStatus?, string?)" />
     public Route<ServiceInstance> GetRoute(GrayReleaseOptions options, GrayStatus? status, string? lane) => _routing.GetRoute(options, status, lane);
+
+    /// <inheritdoc cref="RoutingTable{T}.GetRoute(GrayReleaseOptions, GrayStatus?, LaneKey?, string?)" />
+    public Route<ServiceInstance> GetRoute(GrayReleaseOptions options, GrayStatus? status, LaneKey? laneKey, string? lane) => _routing.GetRoute(options, status, laneKey, lane);
 
     /// <inheritdoc cref="RoutingTable{T}.Fail" />
     public RouteFailure Fail(GrayStatus? status, string? lane, in Route<ServiceInstance> route) => _routing.Fail(status, lane, route);

@@ -67,6 +67,12 @@ internal sealed class RoutingTable<T>
             }
         }
 
+        foreach (var lane in byLane.Keys)
+        {
+            // Lanes found in the registry get their key now, so a request's lane can be matched to them by index.
+            LaneRegistry.Intern(lane);
+        }
+
         var lanes = byLane.ToFrozenDictionary(pair => pair.Key, pair => Partition.Build([.. pair.Value], newGroup), StringComparer.Ordinal);
         return new RoutingTable<T>(serviceName, newGroup(all), Partition.Build([.. baseline], newGroup), lanes, newGroup);
     }
@@ -125,7 +131,15 @@ internal sealed class RoutingTable<T>
     /// <see cref="Resolve"/> memoised per options instance (a reload creates a new one), so a pick does at most one
     /// lane lookup, whatever the number of lanes and members. Only for options that are replaced, never mutated, on change.
     /// </summary>
-    public Route<T> GetRoute(GrayReleaseOptions options, GrayStatus? status, string? lane = null)
+    public Route<T> GetRoute(GrayReleaseOptions options, GrayStatus? status, string? lane = null) =>
+        GetRoute(options, status, null, lane);
+
+    /// <summary>
+    /// <see cref="GetRoute(GrayReleaseOptions, GrayStatus?, string?)"/> with the request's lane already interned
+    /// (<paramref name="laneKey"/>, from its <see cref="GrayContext"/>): the lane's routes are then an array read, so the
+    /// cost does not depend on the number of lanes nor on the length of their names.
+    /// </summary>
+    public Route<T> GetRoute(GrayReleaseOptions options, GrayStatus? status, LaneKey? laneKey, string? lane)
     {
         var routes = Volatile.Read(ref _routes);
         if (routes is null || !ReferenceEquals(routes.Options, options))
@@ -140,9 +154,24 @@ internal sealed class RoutingTable<T>
             return routes.Untagged[index];
         }
 
+        // A lane the request's context did not know when it began may have been interned since (an instance registered).
+        laneKey ??= LaneRegistry.Find(lane);
+        var byIndex = routes.ByLaneIndex;
+        if (laneKey is not null && (uint)laneKey.Index < (uint)byIndex.Length)
+        {
+            if (byIndex[laneKey.Index] is { } laneRoutes)
+            {
+                return laneRoutes[index];
+            }
+        }
+        else if (routes.Overflow is { } overflow && overflow.TryGetValue(lane, out var overflowRoutes))
+        {
+            return overflowRoutes[index];
+        }
+
         // A lane neither present here nor configured is permissive: the baseline, as for a request without a lane
         // (but without the lanes that serve baseline traffic).
-        return routes.ByLane.TryGetValue(lane, out var laneRoutes) ? laneRoutes[index] : routes.Baseline[index];
+        return routes.Baseline[index];
     }
 
     /// <summary>The description of an empty route for a request with <paramref name="status"/> in <paramref name="lane"/>, for the error answer.</summary>
@@ -176,9 +205,31 @@ internal sealed class RoutingTable<T>
             byLane[lane] = routes;
         }
 
-        // A plain Dictionary, not a FrozenDictionary: for a handful of short keys the frozen one compares them one by one
-        // (measured 33 ns at 5 lanes against 27 ns at 20), while this one hashes once whatever the number of lanes.
-        return new RouteCache(options, untagged, baseline, byLane);
+        // Indexed by lane key: a pick reads one array slot instead of hashing the lane's name (measured 27-36 ns with a
+        // Dictionary at 5 and 20 lanes). Slots of lanes unknown to this service stay null, which means the baseline.
+        var keyed = new List<(LaneKey Key, Route<T>[] Routes)>(byLane.Count);
+        Dictionary<string, Route<T>[]>? overflow = null;
+        var length = 0;
+        foreach (var (lane, routes) in byLane)
+        {
+            if (LaneRegistry.Intern(lane) is { } key)
+            {
+                keyed.Add((key, routes));
+                length = Math.Max(length, key.Index + 1);
+            }
+            else
+            {
+                (overflow ??= new Dictionary<string, Route<T>[]>(StringComparer.Ordinal))[lane] = routes;
+            }
+        }
+
+        var byIndex = new Route<T>[]?[length];
+        foreach (var (key, routes) in keyed)
+        {
+            byIndex[key.Index] = routes;
+        }
+
+        return new RouteCache(options, untagged, baseline, byIndex, overflow);
     }
 
     private Partition GetServedBaseline(GrayReleaseOptions options)
@@ -231,7 +282,7 @@ internal sealed class RoutingTable<T>
         }
     }
 
-    private sealed record RouteCache(GrayReleaseOptions Options, Route<T>[] Untagged, Route<T>[] Baseline, Dictionary<string, Route<T>[]> ByLane);
+    private sealed record RouteCache(GrayReleaseOptions Options, Route<T>[] Untagged, Route<T>[] Baseline, Route<T>[]?[] ByLaneIndex, Dictionary<string, Route<T>[]>? Overflow);
 
     private sealed record BaselineView(GrayReleaseOptions Options, Partition Baseline);
 }

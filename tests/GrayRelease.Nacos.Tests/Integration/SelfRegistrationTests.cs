@@ -78,6 +78,21 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Registers_its_lane_as_metadata_beside_the_version_when_GrayRelease_Lane_is_set()
+    {
+        using var cts = TestSupport.Timeout();
+        await using var app = BuildApp(new() { ["GrayRelease:Lane"] = "feature-a", ["GrayRelease:LaneMetadataKey"] = "sandbox" });
+
+        await app.StartAsync(cts.Token);
+        await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app is registered");
+
+        var metadata = _nacos.GetInstances("order-app").Single().Metadata;
+        Assert.Equal(("V2", "feature-a"), (metadata["version"], metadata["sandbox"]));
+        Assert.False(metadata.ContainsKey("lane"));
+        await app.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task Deregisters_on_stop_while_the_server_still_serves_during_the_drain_delay()
     {
         using var cts = TestSupport.Timeout();

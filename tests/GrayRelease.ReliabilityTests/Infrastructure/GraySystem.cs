@@ -156,7 +156,7 @@ internal sealed class GraySystem : IAsyncDisposable
             app.MapGet("/users/{id:int}", (int id, HttpContext context, IOptionsMonitor<GrayReleaseOptions> gray) =>
             {
                 counters.Get();
-                return new UserDto(id, $"user-{id}", new ServedBy("user-app", gray.CurrentValue.Version ?? "none", context.Connection.LocalPort));
+                return new UserDto(id, $"user-{id}", new ServedBy("user-app", gray.CurrentValue.Version ?? "none", context.Connection.LocalPort, gray.CurrentValue.Lane));
             });
 
             // Counts every attempt, then fails the way a crashing instance does: the connection is cut mid-request.
@@ -168,9 +168,15 @@ internal sealed class GraySystem : IAsyncDisposable
             });
         }, cancellationToken);
 
-    public Task<AppHost> StartOrderAsync(string version, CancellationToken cancellationToken) =>
+    /// <summary>Starts an order-app instance; <paramref name="settings"/> override its configuration (e.g. its lane).</summary>
+    public Task<AppHost> StartOrderAsync(string version, CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? settings = null) =>
         StartAsync("order-app", version, builder =>
         {
+            if (settings is not null)
+            {
+                builder.Configuration.AddInMemoryCollection(settings);
+            }
+
             builder.Services.AddRefitGeneratedClient<IUserApi>()
                 .ConfigureHttpClient(client => client.BaseAddress = new Uri("http://user-app"))
                 .AddGrayRelease()
@@ -196,7 +202,7 @@ internal sealed class GraySystem : IAsyncDisposable
             {
                 counters.Get();
                 var user = await users.GetUserAsync(id, context.RequestAborted);
-                return new OrderReply(id, new ServedBy("order-app", gray.CurrentValue.Version ?? "none", context.Connection.LocalPort), user);
+                return new OrderReply(id, new ServedBy("order-app", gray.CurrentValue.Version ?? "none", context.Connection.LocalPort, gray.CurrentValue.Lane), user);
             });
 
             app.MapPost("/orders/{id:int}/visits", async (int id, HttpContext context, IHttpClientFactory clients) =>

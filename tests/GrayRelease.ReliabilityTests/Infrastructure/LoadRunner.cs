@@ -19,19 +19,52 @@ internal enum Expect
     Gray,
 }
 
-/// <summary>One request to send: path, the kind it should be routed as, and extra headers.</summary>
-internal sealed record LoadRequest(string Path, Expect Expect, IReadOnlyList<KeyValuePair<string, string>>? Headers = null, HttpClient? Client = null);
+/// <summary>
+/// One request to send: path, the kind it should be routed as, and extra headers; <paramref name="OrderLane"/> and
+/// <paramref name="UserLane"/> are the lanes whose instances must serve each hop (null: the baseline).
+/// </summary>
+internal sealed record LoadRequest(
+    string Path,
+    Expect Expect,
+    IReadOnlyList<KeyValuePair<string, string>>? Headers = null,
+    HttpClient? Client = null,
+    string? OrderLane = null,
+    string? UserLane = null);
 
-/// <summary>One answered (or failed) request: the versions and user-app port seen on each hop.</summary>
-internal sealed record LoadOutcome(Expect Expect, int Status, string? OrderVersion, string? UserVersion, int UserPort, double Milliseconds, long CompletedAt, string? Error)
+/// <summary>
+/// One answered (or failed) request: the versions, lanes (null: the baseline) and user-app port seen on each hop, and the
+/// lanes each hop was expected in.
+/// </summary>
+internal sealed record LoadOutcome(
+    Expect Expect,
+    int Status,
+    string? OrderVersion,
+    string? UserVersion,
+    int UserPort,
+    double Milliseconds,
+    long CompletedAt,
+    string? Error,
+    string? OrderLane = null,
+    string? UserLane = null,
+    string? ExpectOrderLane = null,
+    string? ExpectUserLane = null)
 {
     public bool Succeeded => Status == 200;
 
-    /// <summary>GRAY served by a prod instance on any hop, or PROD by a gray one.</summary>
-    public bool IsCrossTalk => Succeeded && Expect switch
+    /// <summary>On a hop served by the baseline: GRAY served by a prod instance, or PROD by a gray one.</summary>
+    public bool IsCrossTalk => Succeeded && (WrongVersion(OrderVersion, ExpectOrderLane) || WrongVersion(UserVersion, ExpectUserLane));
+
+    /// <summary>order-app's hop served by an instance of another lane than expected (a lane instance for a baseline hop, or the reverse).</summary>
+    public bool OrderCrossLane => Succeeded && !string.Equals(OrderLane, ExpectOrderLane, StringComparison.Ordinal);
+
+    /// <summary>user-app's hop served by an instance of another lane than expected.</summary>
+    public bool UserCrossLane => Succeeded && !string.Equals(UserLane, ExpectUserLane, StringComparison.Ordinal);
+
+    // A hop expected in a lane may be served by any version of the lane's instances: the lane, not the version, decides.
+    private bool WrongVersion(string? version, string? expectedLane) => expectedLane is null && Expect switch
     {
-        Expect.Gray => OrderVersion != "V2" || UserVersion != "V2",
-        Expect.Prod => OrderVersion != "V1" || UserVersion != "V1",
+        Expect.Gray => version != "V2",
+        Expect.Prod => version != "V1",
         _ => false,
     };
 }
@@ -95,15 +128,19 @@ internal sealed class LoadRunner : IAsyncDisposable
             if (!response.IsSuccessStatusCode)
             {
                 var body = await response.Content.ReadAsStringAsync(cancellationToken);
-                return new LoadOutcome(request.Expect, (int)response.StatusCode, null, null, 0, elapsed, Stopwatch.GetTimestamp(), Truncate(body));
+                return new LoadOutcome(request.Expect, (int)response.StatusCode, null, null, 0, elapsed, Stopwatch.GetTimestamp(), Truncate(body), ExpectOrderLane: request.OrderLane, ExpectUserLane: request.UserLane);
             }
 
             var reply = await response.Content.ReadFromJsonAsync<OrderReply>(JsonSerializerOptions.Web, cancellationToken);
-            return new LoadOutcome(request.Expect, 200, reply!.ServedBy.Version, reply.User.ServedBy.Version, reply.User.ServedBy.Port, elapsed, Stopwatch.GetTimestamp(), null);
+            return new LoadOutcome(
+                request.Expect, 200, reply!.ServedBy.Version, reply.User.ServedBy.Version, reply.User.ServedBy.Port, elapsed, Stopwatch.GetTimestamp(), null,
+                reply.ServedBy.Lane, reply.User.ServedBy.Lane, request.OrderLane, request.UserLane);
         }
         catch (HttpRequestException exception)
         {
-            return new LoadOutcome(request.Expect, 0, null, null, 0, Stopwatch.GetElapsedTime(started).TotalMilliseconds, Stopwatch.GetTimestamp(), exception.HttpRequestError + ": " + exception.Message);
+            return new LoadOutcome(
+                request.Expect, 0, null, null, 0, Stopwatch.GetElapsedTime(started).TotalMilliseconds, Stopwatch.GetTimestamp(), exception.HttpRequestError + ": " + exception.Message,
+                ExpectOrderLane: request.OrderLane, ExpectUserLane: request.UserLane);
         }
     }
 
@@ -164,6 +201,9 @@ internal sealed class LoadResult(IReadOnlyList<LoadOutcome> outcomes, TimeSpan d
 
     public int CrossTalk => Outcomes.Count(o => o.IsCrossTalk);
 
+    /// <summary>Hops (order-app's, user-app's) served outside the lane they should have been in, counted per hop.</summary>
+    public (int Order, int User) CrossLaneHops => (Outcomes.Count(o => o.OrderCrossLane), Outcomes.Count(o => o.UserCrossLane));
+
     public double Percentile(double p)
     {
         if (Outcomes.Count == 0)
@@ -183,6 +223,9 @@ internal sealed class LoadResult(IReadOnlyList<LoadOutcome> outcomes, TimeSpan d
 
     /// <summary>The first few failures and cross-talks, for the test output.</summary>
     public IEnumerable<string> Problems(int max = 10) =>
-        Outcomes.Where(o => !o.Succeeded || o.IsCrossTalk).Take(max)
-            .Select(o => $"  {o.Expect}: status {o.Status}, order {o.OrderVersion}, user {o.UserVersion}:{o.UserPort}, {o.Milliseconds:F0} ms {o.Error}");
+        Outcomes.Where(o => !o.Succeeded || o.IsCrossTalk || o.OrderCrossLane || o.UserCrossLane).Take(max)
+            .Select(o => $"  {o.Expect}: status {o.Status}, order {o.OrderVersion}{LaneText(o.OrderLane, o.ExpectOrderLane)}, user {o.UserVersion}:{o.UserPort}{LaneText(o.UserLane, o.ExpectUserLane)}, {o.Milliseconds:F0} ms {o.Error}");
+
+    private static string LaneText(string? lane, string? expected) =>
+        lane is null && expected is null ? "" : $" (lane {lane ?? "baseline"}, expected {expected ?? "baseline"})";
 }

@@ -2,8 +2,10 @@ using System.Diagnostics.Metrics;
 using GrayRelease.Diagnostics;
 using GrayRelease.Discovery;
 using GrayRelease.LoadBalancing;
+using GrayRelease.Routing;
 using GrayRelease.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -125,6 +127,84 @@ public sealed class LaneRoutingTests : IDisposable
         }
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public async Task No_instance_metric_tags_a_lane_the_process_does_not_know_as_unknown_never_as_the_request_named_it()
+    {
+        using var failures = new MetricCollector<long>(_services.GetRequiredService<IMeterFactory>(), GrayReleaseMetrics.MeterName, "grayrelease.loadbalancer.no_instance");
+        var options = new GrayReleaseOptions { ProdVersion = "V1", GrayVersion = "V9" };
+        options.Lanes["strict-" + Guid.NewGuid().ToString("N")[..8]] = new GrayLaneOptions { Mode = LaneMode.Strict };
+        _options.Set(options);
+        var configured = options.Lanes.Keys.Single();
+        var invented = "invented-" + Guid.NewGuid().ToString("N");
+
+        // Permissive (unknown) lane: the baseline, which has no V9; strict configured lane: no instance in it.
+        await Assert.ThrowsAsync<NoAvailableInstanceException>(() => _balancer.PickInLaneAsync("user-app", GrayStatus.Gray, invented).AsTask());
+        await Assert.ThrowsAsync<NoAvailableInstanceException>(() => _balancer.PickInLaneAsync("user-app", GrayStatus.Prod, configured).AsTask());
+        await Assert.ThrowsAsync<NoAvailableInstanceException>(() => _balancer.PickInLaneAsync("user-app", GrayStatus.Gray, null).AsTask());
+
+        Assert.Equal([GrayReleaseMetrics.UnknownLane, configured, string.Empty], failures.GetMeasurementSnapshot().Select(m => m.Tags["lane"] as string));
+    }
+
+    [Fact]
+    public async Task A_lane_first_registered_after_the_request_began_is_still_reached()
+    {
+        var lane = "late-" + Guid.NewGuid().ToString("N")[..8];
+        using (GrayContext.Set(GrayStatus.Prod, lane))
+        {
+            var frame = GrayContext.CurrentFrameValue!;
+            Assert.Null(frame.LaneKey);
+            Assert.Equal(7201, (await _balancer.PickInLaneAsync("user-app", frame.Status, frame.LaneKey, frame.Lane))!.Port);
+
+            _provider.Set("user-app", Instance(7201, "V1"), Instance(7231, "V1", lane: lane));
+
+            Assert.Equal(7231, (await _balancer.PickInLaneAsync("user-app", frame.Status, frame.LaneKey, frame.Lane))!.Port);
+        }
+    }
+
+    [Fact]
+    public void A_pick_in_a_lane_by_the_key_its_context_interned_allocates_nothing()
+    {
+        PickSynchronously("feature-a");
+        using (GrayContext.Set(GrayStatus.Gray, "feature-a"))
+        {
+            var frame = GrayContext.CurrentFrameValue!;
+            Assert.Same(LaneRegistry.Find("feature-a"), frame.LaneKey);
+            for (var i = 0; i < 100; i++)
+            {
+                var warm = _balancer.PickInLaneAsync("user-app", frame.Status, frame.LaneKey, frame.Lane);
+                Assert.True(warm.IsCompletedSuccessfully);
+            }
+
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 1000; i++)
+            {
+                var pick = _balancer.PickInLaneAsync("user-app", frame.Status, frame.LaneKey, frame.Lane);
+                Assert.True(pick.IsCompletedSuccessfully);
+            }
+
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+    }
+
+    [Fact]
+    public void Scopes_begun_in_a_known_lane_with_nothing_current_share_one_frame_per_status()
+    {
+        PickSynchronously("feature-b");
+        GrayFrame first;
+        using (GrayContext.Set(GrayStatus.Prod, "feature-b"))
+        {
+            first = GrayContext.CurrentFrameValue!;
+        }
+
+        using (GrayContext.SetInLane(GrayStatus.Prod, LaneRegistry.Find("feature-b")!))
+        {
+            Assert.Same(first, GrayContext.CurrentFrameValue);
+            Assert.Equal(("feature-b", GrayStatus.Prod), (GrayContext.CurrentLane, GrayContext.Current));
+        }
+
+        Assert.Null(GrayContext.CurrentFrameValue);
     }
 
     private void PickSynchronously(string lane)

@@ -30,6 +30,14 @@ public sealed partial class DocumentationTests
         Assert.Equal("city", engine.Decide(Rules.RuleTestContext.Request("2001:db8:1a::3")).Rule);
         Assert.Equal("ip", engine.Decide(Rules.RuleTestContext.Request("10.8.0.1")).Rule);
         Assert.Equal("user", engine.Decide(Rules.RuleTestContext.Request("192.0.2.1", ("X-User-Id", "10001"))).Rule);
+
+        // The lanes of the example: tried by priority, independent of the gray decision.
+        Assert.Equal(["feature-a", "feature-b"], engine.Rules.Lanes.Select(l => l.Name));
+        Assert.Equal("feature-a", engine.Decide(Rules.RuleTestContext.Request("192.0.2.1", ("x-lane", "feature-a"), ("X-User-Id", "tester-7"))).Lane);
+        var grayInLane = engine.Decide(Rules.RuleTestContext.Request("10.8.0.1", ("X-User-Id", "tester-7")));
+        Assert.Equal((GrayStatus.Gray, "feature-b"), (grayInLane.Status, grayInLane.Lane));
+        var core = gateway.Services.GetRequiredService<IOptionsMonitor<GrayReleaseOptions>>().CurrentValue;
+        Assert.Equal(LaneMode.Strict, core.GetLaneMode("feature-b"));
     }
 
     private static string ReadExample()

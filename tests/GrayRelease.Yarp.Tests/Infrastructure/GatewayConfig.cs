@@ -44,6 +44,15 @@ internal sealed class GatewayConfig
     public GatewayConfig Destination(string cluster, VersionedBackend backend) =>
         Destination(cluster, $"{cluster}-{backend.Version}-{backend.Port}", backend.Address, backend.Version);
 
+    /// <summary>A destination of <paramref name="backend"/>'s version that belongs to <paramref name="lane"/> (metadata <c>lane</c>).</summary>
+    public GatewayConfig Destination(string cluster, VersionedBackend backend, string lane)
+    {
+        var name = $"{cluster}-{backend.Version}-{backend.Port}";
+        Destination(cluster, name, backend.Address, backend.Version);
+        Values[$"ReverseProxy:Clusters:{cluster}:Destinations:{name}:Metadata:lane"] = lane;
+        return this;
+    }
+
     public GatewayConfig RegistryDestination(string cluster, string service)
     {
         Values[$"ReverseProxy:Clusters:{cluster}:Destinations:registry:Address"] = $"http://{service}";

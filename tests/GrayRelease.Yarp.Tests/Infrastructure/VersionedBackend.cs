@@ -9,8 +9,8 @@ using Microsoft.Extensions.Logging;
 namespace GrayRelease.Yarp.Tests.Infrastructure;
 
 /// <summary>
-/// A real Kestrel service on 127.0.0.1 that answers every request with "&lt;version&gt; &lt;port&gt; &lt;gray header&gt;", so a test
-/// sees which version served it and what the gateway told it. A path ending in <c>/hang</c> never answers (until the caller gives up).
+/// A real Kestrel service on 127.0.0.1 that answers every request with "&lt;version&gt; &lt;port&gt; &lt;gray header&gt; &lt;lane
+/// header&gt;", so a test sees which version served it and what the gateway told it. A path ending in <c>/hang</c> never answers (until the caller gives up).
 /// </summary>
 internal sealed class VersionedBackend : IAsyncDisposable
 {
@@ -47,7 +47,7 @@ internal sealed class VersionedBackend : IAsyncDisposable
                 return string.Empty;
             }
 
-            return $"{version} {context.Connection.LocalPort} {context.Request.Headers["gray"]}";
+            return $"{version} {context.Connection.LocalPort} {context.Request.Headers["gray"]} {context.Request.Headers["gray-lane"]}";
         });
         var backend = new VersionedBackend(app, version);
         await app.StartAsync(cancellationToken);
