@@ -336,8 +336,8 @@ internal sealed class NacosHttpClient : IDisposable
         Log.ApiGone(_logger, server, call);
         return new NacosProtocolException(
             $"Nacos server {server} answered 410 Gone to {call}: it has the v1 Open API switched off (Nacos 3.0/3.1 with nacos.core.api.compatibility.client.enabled=false, "
-            + "or a Nacos 3.2+ server, which no longer serves it). This client speaks the v1 HTTP API only: set nacos.core.api.compatibility.client.enabled=true on the server, "
-            + "or use the Nacos gRPC transport (an official Nacos client) for such servers.")
+            + "or a Nacos 3.2+ server, which no longer serves it). Naming and configuration then use the server's v3 client API where it answers; "
+            + "otherwise set nacos.core.api.compatibility.client.enabled=true on the server, or open its gRPC port (nacos:Transport Auto / Grpc).")
         {
             StatusCode = 410,
         };

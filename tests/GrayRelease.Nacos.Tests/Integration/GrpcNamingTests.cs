@@ -42,6 +42,7 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
     [InlineData(NacosServerLine.Nacos31, "Http", "HTTP")]
     [InlineData(NacosServerLine.Nacos31, "Grpc", "gRPC")]
     [InlineData(NacosServerLine.Nacos31, null, "gRPC")]
+    [InlineData(NacosServerLine.Nacos32, "Http", "HTTP")]
     [InlineData(NacosServerLine.Nacos32, "Grpc", "gRPC")]
     [InlineData(NacosServerLine.Nacos32, null, "gRPC")]
     public async Task Registers_discovers_gets_changes_pushed_and_deregisters_on_stop(NacosServerLine line, string? transport, string expected)
@@ -49,7 +50,7 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
         using var cts = TestSupport.Timeout();
         var nacos = await StartNacosAsync(line);
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
-        var settings = new Dictionary<string, string?> { ["nacos:DrainDelay"] = "00:00:05" };
+        var settings = new Dictionary<string, string?> { ["nacos:DrainDelay"] = "00:00:05", ["nacos:V3PollInterval"] = "00:00:00.300" };
         if (transport is not null)
         {
             settings["nacos:Transport"] = transport;
@@ -88,6 +89,74 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
         await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 0, "order-app is deregistered on stop");
         Assert.False(stopping.IsCompleted, "deregistered before the drain delay ended");
         await stopping;
+    }
+
+    /// <summary>
+    /// Issue 12 item 1: a 3.x server whose gRPC port cannot be reached and that has no v1 API (3.2+: 404) is spoken to
+    /// over its v3 client HTTP API: registration, heartbeats, polled discovery, deregistration on stop.
+    /// </summary>
+    [Theory]
+    [InlineData("Http")]
+    [InlineData(null)]
+    public async Task On_3_2_with_grpc_unreachable_the_v3_http_api_registers_discovers_by_polling_and_deregisters(string? transport)
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartNacosAsync(NacosServerLine.Nacos32);
+        nacos.Faults.RejectGrpcConnections(TimeSpan.FromMinutes(10));
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
+        var settings = new Dictionary<string, string?> { ["nacos:DrainDelay"] = "00:00:05", ["nacos:V3PollInterval"] = "00:00:00.300" };
+        if (transport is not null)
+        {
+            settings["nacos:Transport"] = transport;
+        }
+
+        var app = await StartAppAsync(nacos, settings);
+        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered over v3");
+        Assert.Equal("V2", nacos.GetInstances("order-app").Single().Metadata["version"]);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 400 && r.Message.Contains("uses HTTP", StringComparison.Ordinal));
+        if (transport is null)
+        {
+            Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 400 && r.Message.Contains("v3 client API", StringComparison.Ordinal));
+        }
+
+        var provider = app.Services.GetRequiredService<NacosServiceInstanceProvider>();
+        var changed = new TaskCompletionSource<IReadOnlyList<ServiceInstance>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        provider.InstancesChanged += (_, e) =>
+        {
+            if (e.ServiceName == "user-app" && e.Instances.Count == 2)
+            {
+                changed.TrySetResult(e.Instances);
+            }
+        };
+        var first = Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
+        Assert.Equal("V1", first.Metadata["version"]);
+        Assert.True(provider.IsPolled("user-app"));
+
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7202, Version("V2"));
+        var polled = await TestSupport.WithTimeout(changed.Task, "the new instance to be polled over v3");
+        Assert.Contains(polled, i => i.Port == 7202);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 500);
+        Assert.Equal(0, nacos.GrpcConnections.Count);
+
+        var stopping = app.StopAsync(CancellationToken.None);
+        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 0, "order-app is deregistered over v3 on stop");
+        Assert.False(stopping.IsCompleted, "deregistered before the drain delay ended");
+        await stopping;
+    }
+
+    /// <summary>v3 heartbeat for an instance the server forgot: HTTP 200 code 21003, then a full registration.</summary>
+    [Fact]
+    public async Task Over_v3_a_forgotten_instance_is_registered_again_after_its_heartbeat()
+    {
+        var nacos = await StartNacosAsync(NacosServerLine.Nacos32);
+        await StartAppAsync(nacos, new() { ["nacos:Transport"] = "Http", ["nacos:InstanceEnabled"] = "false", ["nacos:Metadata:preserved.heart.beat.interval"] = "1000" });
+        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered over v3");
+        var registered = nacos.GetInstances("order-app").Single();
+
+        Assert.True(nacos.RemoveInstance("order-app", registered.Ip, registered.Port));
+        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered again after a heartbeat answered 21003");
+        Assert.False(nacos.GetInstances("order-app").Single().Enabled);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 22);
     }
 
     [Fact]
