@@ -58,6 +58,7 @@ public sealed class NacosEmulator : IAsyncDisposable
         _grpcConnections = new GrpcConnections(_naming, _configs, options, Faults, _logger);
         _naming.ServiceChanged += _grpcConnections.OnServiceChanged;
         Faults.GrpcControl = _grpcConnections;
+        Faults.Tokens = _tokens;
         if (options.ServesGrpc)
         {
             var dispatcher = new GrpcDispatcher(
@@ -66,7 +67,8 @@ public sealed class NacosEmulator : IAsyncDisposable
                 new GrpcConfig(_configs, _logger),
                 _tokens,
                 options,
-                _logger);
+                _logger,
+                Faults);
             _grpcServer = new GrpcServer(new GrpcServerState(_grpcConnections, dispatcher, options, _logger));
         }
 

@@ -187,7 +187,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
     }
 
     private GrpcConfigTransport NewGrpcTransport(NacosGrpcSettings settings) =>
-        new(_options, _time, _loggers.CreateLogger("GrayRelease.Nacos.Grpc"), _http.GetAccessTokenAsync, settings);
+        new(_options, _time, _loggers.CreateLogger("GrayRelease.Nacos.Grpc"), _http.GetAccessTokenAsync, settings, _http.ReloginAsync);
 
     /// <summary>
     /// After an HTTP failure while <see cref="_mayProbeAgain"/>: if a server answers ServerCheck now, the start-up probe

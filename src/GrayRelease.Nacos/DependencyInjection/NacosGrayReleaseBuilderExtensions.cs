@@ -63,7 +63,8 @@ public static class NacosGrayReleaseBuilderExtensions
             sp.GetRequiredService<IOptions<NacosOptions>>().Value,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("GrayRelease.Nacos.Grpc"),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<NacosHttpClient>().GetAccessTokenAsync));
+            sp.GetRequiredService<NacosHttpClient>().GetAccessTokenAsync,
+            relogin: sp.GetRequiredService<NacosHttpClient>().ReloginAsync));
         services.TryAddSingleton(sp => new NacosNamingTransportSelector(
             sp.GetRequiredService<IOptions<NacosOptions>>().Value,
             sp.GetRequiredService<NacosNamingClient>(),

@@ -174,6 +174,53 @@ internal sealed class NacosHttpClient : IDisposable
     }
 
     /// <summary>
+    /// After a gRPC answer with errorCode 403 to a call that carried <paramref name="rejected"/>: the token to retry
+    /// with once, or null when there is none to try (no credentials, or <paramref name="rejected"/> is what a re-login
+    /// just gave: a missing permission, not an expired token; the same 60 s window as over HTTP).
+    /// </summary>
+    public async ValueTask<string?> ReloginAsync(string rejected, CancellationToken cancellationToken)
+    {
+        var current = _token;
+        if (_userName is null || current is null)
+        {
+            return null;
+        }
+
+        if (!string.Equals(current.AccessToken, rejected, StringComparison.Ordinal))
+        {
+            // Another call logged in meanwhile: retry with its token.
+            return current.AccessToken;
+        }
+
+        if (!current.MayRelogin(_time.GetUtcNow()))
+        {
+            return null;
+        }
+
+        Exception? last = null;
+        var start = Volatile.Read(ref _preferred);
+        for (var i = 0; i < _servers.Length; i++)
+        {
+            var server = _servers[(start + i) % _servers.Length];
+            try
+            {
+                Log.GrpcTokenRejected(_logger, server);
+                return (await GetTokenAsync(server, current, cancellationToken).ConfigureAwait(false)).AccessToken;
+            }
+            catch (Exception ex) when (IsTransient(ex, cancellationToken))
+            {
+                Log.ServerUnreachable(_logger, server, "login", ex.Message);
+                last = ex;
+            }
+        }
+
+        throw new NacosUnavailableException($"No Nacos server answered the login (tried {string.Join(", ", (IEnumerable<Uri>)_servers)}).", last);
+    }
+
+    /// <summary>The configured user, for error messages (never the password).</summary>
+    public string? UserName => _userName;
+
+    /// <summary>
     /// Only these mean "this server is down, try the next": a proxy in front of a dead server (502, 504) or a server
     /// that is starting or shedding load (503, naming/.../web/TrafficReviseFilter.java: "server is STARTING now").
     /// </summary>

@@ -112,6 +112,23 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
         }
     }
 
+    /// <summary>h-nacos item 3: a re-listen after a reconnect that fails is retried every 3 s while connected, so pushes come again.</summary>
+    [Fact]
+    public async Task A_failed_re_listen_after_a_reconnect_is_retried_while_connected()
+    {
+        var nacos = await StartAsync(NacosServerLine.Nacos32);
+        nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 1");
+        var root = Build(Options(nacos, NacosTransport.Grpc, new NacosListenerOptions { DataId = "a.yaml" }));
+        await WaitListeningAsync(root, NacosTransport.Grpc);
+
+        nacos.Faults.FailNextGrpcRequests("ConfigBatchListenRequest", 1);
+        Assert.Equal(1, nacos.Faults.DropGrpcConnections());
+        await TestSupport.WaitUntilAsync(() => nacos.GrpcConnections.All.Any(c => c.Listeners.Count > 0), "the config is listened to again after the failed redo");
+
+        await ChangeAndWaitAsync(root, "a", "2", () => nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 2"));
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 531);
+    }
+
     [Theory]
     [MemberData(nameof(GrpcLines))]
     public async Task Dropped_connections_are_survived_and_a_change_while_reconnecting_is_picked_up(NacosServerLine line)

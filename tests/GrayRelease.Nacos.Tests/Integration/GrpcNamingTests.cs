@@ -179,6 +179,27 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
         await ExpectPushedAsync(nacos, provider, 7202);
     }
 
+    /// <summary>
+    /// h-nacos item 3: a redo step that fails (the re-registration after a reconnect answered with an error) is sent
+    /// again every 3 s while connected (Java RedoScheduledTask), not only at the next connect.
+    /// </summary>
+    [Fact]
+    public async Task A_failed_re_registration_after_a_reconnect_is_retried_while_connected()
+    {
+        var nacos = await StartNacosAsync(NacosServerLine.Nacos32);
+        await StartAppAsync(nacos, []);
+        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered");
+
+        await TestSupport.WaitUntilAsync(() => nacos.GrpcConnections.Count == 1, "one connection per application");
+        nacos.Faults.FailNextGrpcRequests("InstanceRequest", 1);
+        Assert.Equal(1, nacos.Faults.DropGrpcConnections());
+
+        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 530), "the redo failed on the new connection");
+        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered again by the redo retry");
+        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 531), "the retry is logged");
+        Assert.Equal(1, nacos.GrpcConnections.Count);
+    }
+
     [Fact]
     public async Task A_connection_cut_and_a_connect_reset_are_survived()
     {
@@ -190,6 +211,8 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
         var provider = app.Services.GetRequiredService<NacosServiceInstanceProvider>();
         Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
 
+        // The Auto probe's ServerCheck channel may still be closing on a loaded machine: only the app's connection stays.
+        await TestSupport.WaitUntilAsync(() => nacos.GrpcConnections.Count == 1, "one connection per application");
         Assert.Equal(1, nacos.Faults.DropGrpcConnections());
         await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1 && nacos.GrpcConnections.Count == 1, "order-app is registered again after the cut");
         Assert.False(nacos.GetInstances("order-app").Single().Enabled);
@@ -213,6 +236,32 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
         await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered with a token");
         var provider = app.Services.GetRequiredService<NacosServiceInstanceProvider>();
         Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
+        Assert.DoesNotContain(_logs.GetSnapshot(), r => (r.Message + r.Exception).Contains("s3cret-pw", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Issue 12 (h-nacos item 2): a token the server no longer accepts (restarted with a new secret: every token revoked)
+    /// answers gRPC calls with errorCode 403; the client logs in again once and retries the call.
+    /// </summary>
+    [Fact]
+    public async Task Over_grpc_a_revoked_token_is_replaced_by_a_new_login_and_the_call_retried()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos32, GrpcPushDelay = TimeSpan.FromMilliseconds(20), AuthEnabled = true, UserName = "nacos", Password = "s3cret-pw" });
+        _disposables.Add(nacos);
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
+        nacos.RegisterInstance("stock-app", "127.0.0.1", 7301, Version("V1"));
+        var app = await StartAppAsync(nacos, new() { ["nacos:UserName"] = "nacos", ["nacos:Password"] = "s3cret-pw" });
+        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered with a token");
+        var provider = app.Services.GetRequiredService<NacosServiceInstanceProvider>();
+        Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
+
+        Assert.True(nacos.Faults.RevokeAccessTokens() >= 1);
+
+        // The next call (a first lookup: SubscribeServiceRequest) meets the 403, logs in again and is sent once more.
+        var stock = await provider.GetInstancesAsync("stock-app", cts.Token);
+        Assert.Equal(7301, Assert.Single(stock!).Port);
+        Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 520);
         Assert.DoesNotContain(_logs.GetSnapshot(), r => (r.Message + r.Exception).Contains("s3cret-pw", StringComparison.Ordinal));
     }
 

@@ -220,6 +220,38 @@ public sealed class TransportHardeningTests : IAsyncLifetime
         Assert.Equal(3, handler.Count("/login"));
     }
 
+    // h-nacos item 2: over gRPC as over HTTP, a 403 logs in again once; a 403 with the token that re-login just gave is a
+    // missing permission: a clear error, and no further login for the re-login window.
+    [Fact]
+    public async Task Over_grpc_a_second_403_after_the_re_login_is_a_permission_error_without_more_logins()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos32, AuthEnabled = true });
+        nacos.PublishConfig("secret.yaml", "DEFAULT_GROUP", "a: 1");
+        nacos.PublishConfig("open.yaml", "DEFAULT_GROUP", "b: 2");
+        var options = WithCredentials(TestSupport.Options(nacos));
+        var logger = new FakeLogger(_logs);
+        var http = Http(options);
+        await using var transport = new GrpcConfigTransport(options, TimeProvider.System, logger, http.GetAccessTokenAsync, relogin: http.ReloginAsync);
+        var secret = new NacosConfigKey("secret.yaml", "DEFAULT_GROUP", string.Empty);
+        Assert.Equal("a: 1", await transport.GetAsync(secret, cts.Token));
+
+        nacos.Faults.PathPrefix = "ConfigQueryRequest";
+        nacos.Faults.PermissionDenied = true;
+        var error = await Assert.ThrowsAsync<NacosAuthenticationException>(() => transport.GetAsync(secret, cts.Token));
+        await Assert.ThrowsAsync<NacosAuthenticationException>(() => transport.GetAsync(secret, cts.Token));
+
+        Assert.Equal(403, error.StatusCode);
+        Assert.Contains("permission", error.Message, StringComparison.Ordinal);
+        Assert.Contains("ConfigQueryRequest", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("nacos:Password", error.Message, StringComparison.Ordinal);
+        Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 520);
+        Assert.Equal(2, _logs.GetSnapshot().Count(r => r.Id.Id == 521));
+
+        nacos.Faults.PermissionDenied = false;
+        Assert.Equal("b: 2", await transport.GetAsync(new NacosConfigKey("open.yaml", "DEFAULT_GROUP", string.Empty), cts.Token));
+    }
+
     // Item 13: only connection failures, timeouts and 502 / 503 / 504 mean "server down".
     [Fact]
     public async Task A_500_is_the_error_of_that_request_and_neither_fails_over_nor_counts_as_an_outage()
