@@ -93,7 +93,7 @@ public sealed class NacosEmulator : IAsyncDisposable
     public int GrpcPort { get; private set; }
 
     /// <summary>Where gRPC clients connect (plaintext HTTP/2), e.g. <c>http://127.0.0.1:9848</c>; null without gRPC.</summary>
-    public string? GrpcAddress => GrpcPort == 0 ? null : "http://" + FormatHost(ClientAddress) + ":" + GrpcPort.ToString(CultureInfo.InvariantCulture);
+    public string? GrpcAddress => GrpcPort == 0 ? null : (_options.GrpcCertificate is null ? "http://" : "https://") + FormatHost(ClientAddress) + ":" + GrpcPort.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The server line the emulator behaves as.</summary>
     public NacosServerLine ServerLine => _options.ServerLine;

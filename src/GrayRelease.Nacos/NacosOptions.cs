@@ -63,6 +63,12 @@ public sealed class NacosOptions
     /// </summary>
     public int GrpcPort { get; set; }
 
+    /// <summary>
+    /// TLS on the gRPC port (a server with <c>nacos.remote.server.rpc.tls.enableTls=true</c>); also on for a server given
+    /// with an <c>https://</c> address. The server certificate is checked against the machine's trusted roots.
+    /// </summary>
+    public bool GrpcTls { get; set; }
+
     /// <summary>Client protocol: <see cref="NacosTransport.Auto"/> (default), <see cref="NacosTransport.Grpc"/> or <see cref="NacosTransport.Http"/>.</summary>
     public NacosTransport Transport { get; set; } = NacosTransport.Auto;
 

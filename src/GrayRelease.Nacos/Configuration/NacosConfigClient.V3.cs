@@ -16,17 +16,17 @@ internal sealed partial class NacosConfigClient
     /// <summary>api/.../model/v2/ErrorCode.java RESOURCE_NOT_FOUND: HTTP 200 with this code when the config does not exist.</summary>
     private const int V3NotFound = 20004;
 
-    private volatile bool _v3;
+    private int _v3;
 
-    public bool UsesV3 => _v3;
+    public bool UsesV3 => Volatile.Read(ref _v3) != 0;
 
     private TimeSpan PollInterval => v3PollInterval ?? TimeSpan.FromSeconds(10);
 
     internal void UseV3(string why)
     {
-        if (!_v3)
+        // Registration and discovery (or two configs) may find v1 gone at once: one switch, one log line.
+        if (Interlocked.Exchange(ref _v3, 1) == 0)
         {
-            _v3 = true;
             Log.V3ApiChosen(logger ?? NullLogger.Instance, "configuration", why, PollInterval);
         }
     }

@@ -294,6 +294,14 @@ internal sealed partial class NacosGrpcConnection : INacosGrpcRequester, IAsyncD
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
             ConnectTimeout = settings.ServerCheckTimeout,
         };
+        if (server.Tls && settings.ValidateServerCertificate is { } validate)
+        {
+            handler.SslOptions = new System.Net.Security.SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, _) => validate(certificate as System.Security.Cryptography.X509Certificates.X509Certificate2),
+            };
+        }
+
         return GrpcChannel.ForAddress(server.Address, new GrpcChannelOptions
         {
             HttpHandler = handler,

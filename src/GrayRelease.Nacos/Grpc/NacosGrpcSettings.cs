@@ -33,6 +33,12 @@ internal sealed record NacosGrpcSettings
     /// </summary>
     public TimeSpan RedoRetryDelay { get; init; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// Tests only: accepts the gRPC server's TLS certificate instead of the machine's trusted roots (a self-signed
+    /// certificate on loopback). Not bound from configuration: production trust comes from the trust store.
+    /// </summary>
+    public Func<System.Security.Cryptography.X509Certificates.X509Certificate2?, bool>? ValidateServerCertificate { get; init; }
+
     /// <summary>Pause after a failed connect: this × min(full passes over the server list + 1, 50) (RpcClient).</summary>
     public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(100);
 

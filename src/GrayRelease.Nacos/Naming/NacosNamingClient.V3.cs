@@ -20,17 +20,17 @@ internal sealed partial class NacosNamingClient
     /// <summary>api/.../model/v2/ErrorCode.java INSTANCE_NOT_FOUND: the answer (HTTP 200) to a heartbeat for an unknown instance.</summary>
     private const int V3InstanceNotFound = 21003;
 
-    private volatile bool _v3;
+    private int _v3;
 
     /// <summary>True once a server answered that it has no v1 API (or the transport choice found that out).</summary>
-    public bool UsesV3 => _v3;
+    public bool UsesV3 => Volatile.Read(ref _v3) != 0;
 
     /// <summary>Speaks the v3 client API from now on; logged once.</summary>
     internal void UseV3(string why)
     {
-        if (!_v3)
+        // Registration and discovery (or two configs) may find v1 gone at once: one switch, one log line.
+        if (Interlocked.Exchange(ref _v3, 1) == 0)
         {
-            _v3 = true;
             Log.V3ApiChosen(_logger, "naming", why, options.V3PollInterval);
         }
     }
