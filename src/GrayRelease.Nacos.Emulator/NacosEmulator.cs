@@ -58,6 +58,7 @@ public sealed class NacosEmulator : IAsyncDisposable
         _grpcConnections = new GrpcConnections(_naming, _configs, options, Faults, _logger);
         _naming.ServiceChanged += _grpcConnections.OnServiceChanged;
         Faults.GrpcControl = _grpcConnections;
+        Faults.Tokens = _tokens;
         if (options.ServesGrpc)
         {
             var dispatcher = new GrpcDispatcher(
@@ -66,7 +67,8 @@ public sealed class NacosEmulator : IAsyncDisposable
                 new GrpcConfig(_configs, _logger),
                 _tokens,
                 options,
-                _logger);
+                _logger,
+                Faults);
             _grpcServer = new GrpcServer(new GrpcServerState(_grpcConnections, dispatcher, options, _logger));
         }
 
@@ -91,7 +93,7 @@ public sealed class NacosEmulator : IAsyncDisposable
     public int GrpcPort { get; private set; }
 
     /// <summary>Where gRPC clients connect (plaintext HTTP/2), e.g. <c>http://127.0.0.1:9848</c>; null without gRPC.</summary>
-    public string? GrpcAddress => GrpcPort == 0 ? null : "http://" + FormatHost(ClientAddress) + ":" + GrpcPort.ToString(CultureInfo.InvariantCulture);
+    public string? GrpcAddress => GrpcPort == 0 ? null : (_options.GrpcCertificate is null ? "http://" : "https://") + FormatHost(ClientAddress) + ":" + GrpcPort.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The server line the emulator behaves as.</summary>
     public NacosServerLine ServerLine => _options.ServerLine;

@@ -48,7 +48,8 @@ public sealed class NacosEmulatorFaults
 
     /// <summary>
     /// With auth on, a caller whose token (or credentials) is valid is still refused with 403, as a real server
-    /// refuses a user without the permission for the resource. Honours <see cref="PathPrefix"/>.
+    /// refuses a user without the permission for the resource. Honours <see cref="PathPrefix"/>, which over gRPC
+    /// matches the request type (e.g. <c>ConfigQueryRequest</c>).
     /// </summary>
     public bool PermissionDenied
     {
@@ -81,6 +82,55 @@ public sealed class NacosEmulatorFaults
     public bool RejectsGrpcConnections => DateTimeOffset.UtcNow < _rejectGrpcUntil;
 
     internal Grpc.IGrpcConnectionControl? GrpcControl { get; set; }
+
+    internal Auth.TokenService? Tokens { get; set; }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _grpcFailures = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The next <paramref name="count"/> gRPC requests of <paramref name="requestType"/> (e.g. <c>InstanceRequest</c>)
+    /// are answered with a typed failure (resultCode 500, errorCode 500), as a server whose handler threw.
+    /// </summary>
+    /// <param name="requestType">The request's <c>Metadata.type</c>.</param>
+    /// <param name="count">How many; zero or less clears it.</param>
+    public void FailNextGrpcRequests(string requestType, int count)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(requestType);
+        if (count <= 0)
+        {
+            _grpcFailures.TryRemove(requestType, out _);
+        }
+        else
+        {
+            _grpcFailures[requestType] = count;
+        }
+    }
+
+    /// <summary>Whether this request is one of those <see cref="FailNextGrpcRequests"/> asked to fail (counts it down).</summary>
+    internal bool TakeGrpcFailure(string requestType)
+    {
+        while (_grpcFailures.TryGetValue(requestType, out var left))
+        {
+            if (left <= 0)
+            {
+                return false;
+            }
+
+            if (_grpcFailures.TryUpdate(requestType, left - 1, left))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Forgets every access token issued so far (a server restarted with a new <c>nacos.core.auth.plugin.nacos.token.secret.key</c>):
+    /// the next call with one is refused (HTTP 403, gRPC errorCode 403 "token invalid!") until the client logs in again.
+    /// </summary>
+    /// <returns>How many tokens were revoked.</returns>
+    public int RevokeAccessTokens() => Tokens?.RevokeAll() ?? 0;
 
     /// <summary>Closes every gRPC connection (the socket): their instances are deregistered and pushed at once.</summary>
     /// <returns>How many connections were closed.</returns>

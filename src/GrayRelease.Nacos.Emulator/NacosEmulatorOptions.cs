@@ -73,6 +73,12 @@ public sealed class NacosEmulatorOptions
     /// </summary>
     public TimeSpan GrpcPushDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// When set, the gRPC port speaks h2 over TLS with this certificate (it must carry its private key), as a server
+    /// with <c>nacos.remote.server.rpc.tls.enableTls=true</c>; null (default) = plaintext h2c, the server's default.
+    /// </summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? GrpcCertificate { get; set; }
+
     /// <summary>Where the emulator logs; none (silent) by default.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 

@@ -63,6 +63,12 @@ public sealed class NacosOptions
     /// </summary>
     public int GrpcPort { get; set; }
 
+    /// <summary>
+    /// TLS on the gRPC port (a server with <c>nacos.remote.server.rpc.tls.enableTls=true</c>); also on for a server given
+    /// with an <c>https://</c> address. The server certificate is checked against the machine's trusted roots.
+    /// </summary>
+    public bool GrpcTls { get; set; }
+
     /// <summary>Client protocol: <see cref="NacosTransport.Auto"/> (default), <see cref="NacosTransport.Grpc"/> or <see cref="NacosTransport.Http"/>.</summary>
     public NacosTransport Transport { get; set; } = NacosTransport.Auto;
 
@@ -71,6 +77,12 @@ public sealed class NacosOptions
 
     /// <summary>Initial pause, in milliseconds, before retrying a failed configuration long poll (doubles up to 30 s).</summary>
     public int ListenInterval { get; set; } = 1000;
+
+    /// <summary>
+    /// Poll period over the Nacos 3.x v3 client HTTP API (used when the v1 Open API is gone and gRPC is not reachable),
+    /// which has neither push nor long polling: instance lists and configurations are read again this often.
+    /// </summary>
+    public TimeSpan V3PollInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Configurations (dataIds) loaded into <c>IConfiguration</c> and watched for changes.</summary>
     public List<NacosListenerOptions> Listeners { get; set; } = [];

@@ -49,6 +49,32 @@ public sealed class ClientApiV3Tests : EmulatorTestBase
             answer.GetRawText().Replace(" ", "", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// The server's param-check filter runs before InstanceOpenApiController (NamingDefaultHttpParamExtractor /
+    /// NamingInstanceListHttpParamExtractor): plain-text 400, as on v1 and v2.
+    /// </summary>
+    [Theory]
+    [InlineData("POST", "v3/client/ns/instance?serviceName=order%20app&ip=10.0.0.5&port=7201", "Param 'serviceName' is illegal, illegal characters should not appear in the param.")]
+    [InlineData("DELETE", "v3/client/ns/instance?serviceName=order-app&ip=10.0.0.5&port=7201&clusterName=blue%20green", "Param 'cluster' is illegal, illegal characters should not appear in the param.")]
+    [InlineData("GET", "v3/client/ns/instance/list?serviceName=order-app&groupName=a%20b", "Param 'group' is illegal, illegal characters should not appear in the param.")]
+    public async Task Illegal_names_are_refused_by_the_param_check_with_plain_text_400(string method, string uri, string message)
+    {
+        Assert.Equal(message + "\n", await SendTextAsync(new HttpMethod(method), uri, HttpStatusCode.BadRequest));
+        Assert.Empty(Emulator.GetInstances("order app"));
+    }
+
+    /// <summary>InstanceOperatorClientImpl.registerInstance runs NamingUtils.checkInstanceIsLegal: NacosApiException 400 / 21004 through NacosApiExceptionHandler.</summary>
+    [Fact]
+    public async Task An_illegal_instance_is_400_instance_error()
+    {
+        var answer = await JsonAsync(HttpMethod.Post, Instance + "&clusterName=blue_green", HttpStatusCode.BadRequest);
+
+        Assert.Equal(21004, answer.GetProperty("code").GetInt32());
+        Assert.Equal("instance error", answer.GetProperty("message").GetString());
+        Assert.Equal("Instance 'clusterName' should be characters with only 0-9a-zA-Z-. (current: blue_green)", answer.GetProperty("data").GetString());
+        Assert.Empty(Emulator.GetInstances("user-app"));
+    }
+
     [Fact]
     public async Task Config_found_not_found_and_missing_group()
     {

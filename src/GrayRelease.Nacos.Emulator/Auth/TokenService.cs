@@ -51,6 +51,18 @@ internal sealed class TokenService
         return _options.TimeProvider.GetUtcNow() < expires ? TokenState.Valid : TokenState.Expired;
     }
 
+    /// <summary>Forgets every issued token, as a server restarted with a new secret key; returns how many.</summary>
+    public int RevokeAll()
+    {
+        var count = 0;
+        foreach (var token in _tokens.Keys)
+        {
+            count += _tokens.TryRemove(token, out _) ? 1 : 0;
+        }
+
+        return count;
+    }
+
     public bool CheckCredentials(string? userName, string? password) =>
         userName is not null && password is not null
         && string.Equals(userName, _options.UserName, StringComparison.Ordinal)

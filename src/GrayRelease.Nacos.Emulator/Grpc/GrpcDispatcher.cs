@@ -18,9 +18,11 @@ internal sealed partial class GrpcDispatcher
     private readonly TokenService _tokens;
     private readonly NacosEmulatorOptions _options;
     private readonly ILogger _logger;
+    private readonly NacosEmulatorFaults? _faults;
 
-    public GrpcDispatcher(GrpcConnections connections, GrpcNaming naming, GrpcConfig config, TokenService tokens, NacosEmulatorOptions options, ILogger logger)
+    public GrpcDispatcher(GrpcConnections connections, GrpcNaming naming, GrpcConfig config, TokenService tokens, NacosEmulatorOptions options, ILogger logger, NacosEmulatorFaults? faults = null)
     {
+        _faults = faults;
         _connections = connections;
         _tokens = tokens;
         _options = options;
@@ -98,6 +100,19 @@ internal sealed partial class GrpcDispatcher
             {
                 Log.Unauthorized(_logger, "gRPC " + type, refusal);
                 return Failure(handler, 403, refusal);
+            }
+
+            if (handler.Secured && _options.AuthEnabled && _faults?.DeniesPermission(type) == true)
+            {
+                // A valid identity without the permission: AbstractAuthenticationManager.authorize → NacosAuthPluginService.
+                Log.Unauthorized(_logger, "gRPC " + type, "authorization failed!");
+                return Failure(handler, 403, "Code: 403, Message: authorization failed!.");
+            }
+
+            if (_faults?.TakeGrpcFailure(type) == true)
+            {
+                // NacosEmulatorFaults.FailNextGrpcRequests: as a handler that threw (RequestHandler.handleRequest → 500).
+                return Failure(handler, 500, "injected failure (NacosEmulatorFaults.FailNextGrpcRequests)");
             }
 
             if (handler.ParamCheck(root) is { } invalid)

@@ -31,12 +31,24 @@ internal sealed class GrpcServer
         {
             ApplicationName = typeof(GrpcServer).Assembly.GetName().Name,
         });
+        if (_state.Options.GrpcCertificate is not null)
+        {
+            // UseKestrelCore leaves HTTPS out; UseHttps needs it.
+            builder.WebHost.UseKestrelHttpsConfiguration();
+        }
+
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Listen(address, port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
+                if (_state.Options.GrpcCertificate is { } certificate)
+                {
+                    // NacosEmulatorOptions.GrpcCertificate: h2 over TLS (ALPN), as GrpcSdkServer with enableTls.
+                    listen.UseHttps(certificate);
+                }
+
                 listen.Use(_state.Connections.Middleware);
             });
         });

@@ -35,18 +35,29 @@ internal sealed class ClientApiV3
 
     public void Map(IEndpointRouteBuilder routes)
     {
-        routes.MapPost(InstancePath, Naming(RegisterAsync));
-        routes.MapDelete(InstancePath, Naming(DeregisterAsync));
-        routes.MapGet(InstancePath + "/list", Naming(ListAsync));
+        // InstanceOpenApiController: NamingDefaultHttpParamExtractor on the class, NamingInstanceListHttpParamExtractor on list.
+        routes.MapPost(InstancePath, Naming(RegisterAsync, NamingParamCheck.Extractor.Default));
+        routes.MapDelete(InstancePath, Naming(DeregisterAsync, NamingParamCheck.Extractor.Default));
+        routes.MapGet(InstancePath + "/list", Naming(ListAsync, NamingParamCheck.Extractor.List));
         routes.MapGet("/nacos/v3/client/cs/config", ConfigAsync);
     }
 
-    /// <summary>core/exception/NacosApiExceptionHandler.java: HTTP status + <c>{code, message: abstract, data: detail}</c>.</summary>
-    private static RequestDelegate Naming(Func<HttpContext, RequestParameters, Task> handler) => async context =>
+    /// <summary>
+    /// core/paramcheck/ParamCheckerFilter.java runs before the controller (plain-text 400, as on v1/v2); then
+    /// core/exception/NacosApiExceptionHandler.java: HTTP status + <c>{code, message: abstract, data: detail}</c>.
+    /// </summary>
+    private RequestDelegate Naming(Func<HttpContext, RequestParameters, Task> handler, NamingParamCheck.Extractor extractor) => async context =>
     {
         try
         {
             var parameters = await RequestParameters.ReadAsync(context).ConfigureAwait(false);
+            if (NamingParamCheck.Filter(parameters, extractor) is { } refusal)
+            {
+                Log.ParamCheckRefused(_logger, context.Request.Path.Value ?? string.Empty, refusal);
+                await Responses.ParamCheckRefusal(context, refusal).ConfigureAwait(false);
+                return;
+            }
+
             await handler(context, parameters).ConfigureAwait(false);
         }
         catch (V3Exception error)
@@ -55,7 +66,8 @@ internal sealed class ClientApiV3
         }
         catch (NacosRequestException error)
         {
-            await Result(context, StatusCodes.Status400BadRequest, 10000, "parameter missing", error.Message).ConfigureAwait(false);
+            // NacosApiException (e.g. NamingUtils.checkInstanceIsLegal: 400 / 21004 "instance error") keeps its own codes.
+            await Result(context, error.StatusCode, error.Code, error.Abstract ?? "parameter missing", error.Message).ConfigureAwait(false);
         }
     };
 
@@ -134,7 +146,7 @@ internal sealed class ClientApiV3
         }
 
         var cluster = parameters["clusterName"];
-        _naming.Register(key, new InstanceRegistration
+        var registration = new InstanceRegistration
         {
             Ip = ip,
             Port = port,
@@ -144,7 +156,11 @@ internal sealed class ClientApiV3
             Ephemeral = Parameters.Bool(parameters["ephemeral"], true),
             ClusterName = string.IsNullOrWhiteSpace(cluster) ? InstanceRegistration.DefaultCluster : cluster,
             Metadata = metadata,
-        });
+        };
+
+        // core/InstanceOperatorClientImpl.java registerInstance: NamingUtils.checkInstanceIsLegal, as on v1 / v2 / gRPC.
+        NamingParamCheck.CheckInstance(registration);
+        _naming.Register(key, registration);
         Log.InstanceRegistered(_logger, key.NamespaceId, key.GroupedName, ip, port);
         return Ok(context);
     }

@@ -30,12 +30,12 @@ internal sealed class GrpcConfigTransport : INacosConfigTransport
     private bool _listenNeeded = true;
     private long _lastListen;
 
-    public GrpcConfigTransport(NacosOptions options, TimeProvider time, ILogger logger, Func<CancellationToken, ValueTask<string?>>? accessToken, NacosGrpcSettings? settings = null)
+    public GrpcConfigTransport(NacosOptions options, TimeProvider time, ILogger logger, Func<CancellationToken, ValueTask<string?>>? accessToken, NacosGrpcSettings? settings = null, Func<string, CancellationToken, ValueTask<string?>>? relogin = null)
     {
         _time = time;
         _logger = logger;
         _tenant = options.ConfigTenant;
-        _connection = new NacosGrpcConnection(options, logger, time, accessToken, (settings ?? NacosGrpcSettings.FromOptions(options)) with { Module = "config" });
+        _connection = new NacosGrpcConnection(options, logger, time, accessToken, (settings ?? NacosGrpcSettings.FromOptions(options)) with { Module = "config" }, relogin);
         _push = _connection.OnPush<ConfigChangeNotifyRequest>(OnChangeNotifiedAsync);
         _redo = _connection.AddRedo(RelistenAsync);
     }

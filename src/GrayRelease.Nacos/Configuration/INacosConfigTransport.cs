@@ -20,10 +20,13 @@ internal interface INacosConfigTransport : IAsyncDisposable
     Task<IReadOnlyCollection<NacosConfigKey>> WaitForChangesAsync(IReadOnlyList<(NacosConfigKey Key, string Md5)> configs, CancellationToken cancellationToken);
 }
 
-/// <summary>The v1 HTTP API: GET for a config, the 30 s long poll for changes (Nacos 1.x to 3.1).</summary>
+/// <summary>
+/// The v1 HTTP API: GET for a config, the 30 s long poll for changes (Nacos 1.x to 3.1); where v1 is gone, the v3
+/// client API: GET, and a poll every <see cref="NacosOptions.V3PollInterval"/> (it has no listener).
+/// </summary>
 internal sealed class HttpConfigTransport(NacosConfigClient client, TimeSpan callTimeout) : INacosConfigTransport
 {
-    public string Name => "HTTP long polling";
+    public string Name => client.UsesV3 ? "HTTP (v3 client API, polling)" : "HTTP long polling";
 
     public Task<string?> GetAsync(NacosConfigKey key, CancellationToken cancellationToken) => client.GetAsync(key, cancellationToken);
 

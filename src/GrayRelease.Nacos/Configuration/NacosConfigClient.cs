@@ -1,10 +1,14 @@
 using System.Net;
 using GrayRelease.Nacos.Http;
+using Microsoft.Extensions.Logging;
 
 namespace GrayRelease.Nacos.Configuration;
 
-/// <summary>The v1 config calls: GET and DELETE in the query string, publish and listener as a form body.</summary>
-internal sealed class NacosConfigClient(NacosHttpClient http)
+/// <summary>
+/// The v1 config calls: GET and DELETE in the query string, publish and listener as a form body. A server without the
+/// v1 API (404 / 410) is read over its v3 client API instead (<c>NacosConfigClient.V3.cs</c>).
+/// </summary>
+internal sealed partial class NacosConfigClient(NacosHttpClient http, ILogger? logger = null, TimeSpan? v3PollInterval = null, TimeProvider? time = null)
 {
     /// <summary>How long the server may hold a listener request; the call's own timeout adds the normal timeout to it.</summary>
     public static readonly TimeSpan LongPollTimeout = TimeSpan.FromSeconds(30);
@@ -18,11 +22,25 @@ internal sealed class NacosConfigClient(NacosHttpClient http)
     /// <summary>Returns the content, or <see langword="null"/> when the config does not exist (404 with the server's "config data not exist").</summary>
     public async Task<string?> GetAsync(NacosConfigKey key, CancellationToken cancellationToken)
     {
+        if (UsesV3)
+        {
+            return await V3GetAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+
         var request = new NacosRequest(HttpMethod.Get, "v1/cs/configs")
             .WithQuery("dataId", key.DataId)
             .WithQuery("group", key.Group)
             .WithQuery("tenant", key.Tenant);
-        var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        NacosResponse response;
+        try
+        {
+            response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NacosProtocolException ex) when (ex.StatusCode == 410)
+        {
+            return await FirstV3GetAsync(key, request, ex, cancellationToken).ConfigureAwait(false);
+        }
+
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             if (response.Body.Contains(NotFoundBody, StringComparison.Ordinal))
@@ -31,13 +49,14 @@ internal sealed class NacosConfigClient(NacosHttpClient http)
             }
 
             // Any other 404 means nobody here serves the v1 config API; "publish it first" would send the user astray.
-            throw new NacosProtocolException(
+            var gone = new NacosProtocolException(
                 $"Nacos server {response.Server} answered 404 to GET v1/cs/configs for {key} without the server's \"{NotFoundBody}\" body, so this is not a missing configuration: "
                 + "the address does not serve the Nacos v1 config API (a Nacos 3.2+ server, which no longer serves the v1 Open API, or a wrong context path or proxy: check nacos:ServerAddresses). "
                 + $"Body: {Naming.NacosNamingClient.Truncate(response.Body)}")
             {
                 StatusCode = 404,
             };
+            return await FirstV3GetAsync(key, request, gone, cancellationToken).ConfigureAwait(false);
         }
 
         if (!response.IsSuccess)
@@ -53,13 +72,36 @@ internal sealed class NacosConfigClient(NacosHttpClient http)
     }
 
     /// <summary>Holds until one of <paramref name="configs"/> changes or the long-poll timeout passes; returns the changed keys.</summary>
-    public async Task<List<NacosConfigKey>> ListenAsync(IEnumerable<(NacosConfigKey Key, string Md5)> configs, TimeSpan callTimeout, CancellationToken cancellationToken)
+    public async Task<List<NacosConfigKey>> ListenAsync(IReadOnlyList<(NacosConfigKey Key, string Md5)> configs, TimeSpan callTimeout, CancellationToken cancellationToken)
     {
+        if (UsesV3)
+        {
+            return await V3PollAsync(configs, cancellationToken).ConfigureAwait(false);
+        }
+
         var request = new NacosRequest(HttpMethod.Post, "v1/cs/configs/listener")
             .WithForm("Listening-Configs", NacosConfigKey.BuildListeningConfigs(configs));
         request.Headers.Add(new("Long-Pulling-Timeout", ((long)LongPollTimeout.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture)));
         request.Timeout = LongPollTimeout + callTimeout;
-        var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        NacosResponse response;
+        try
+        {
+            response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NacosProtocolException ex) when (ex.StatusCode == 410 && configs.Count > 0)
+        {
+            // The v1 API was switched off since the configs were read: read them over v3, and from now on poll.
+            await FirstV3GetAsync(configs[0].Key, request, ex, cancellationToken).ConfigureAwait(false);
+            return await V3PollAsync(configs, cancellationToken, wait: false).ConfigureAwait(false);
+        }
+
+        if (response.StatusCode == HttpStatusCode.NotFound && configs.Count > 0)
+        {
+            var gone = new NacosProtocolException($"Nacos server {response.Server} answered 404 to the v1 configuration listener: {Naming.NacosNamingClient.Truncate(response.Body)}") { StatusCode = 404 };
+            await FirstV3GetAsync(configs[0].Key, request, gone, cancellationToken).ConfigureAwait(false);
+            return await V3PollAsync(configs, cancellationToken, wait: false).ConfigureAwait(false);
+        }
+
         if (!response.IsSuccess)
         {
             throw new NacosProtocolException(

@@ -50,7 +50,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
 
         _logger = _loggers.CreateLogger("GrayRelease.Nacos.Configuration");
         _http = new NacosHttpClient(options, timeProvider, _loggers.CreateLogger("GrayRelease.Nacos.Http"), handler);
-        _client = new NacosConfigClient(_http);
+        _client = new NacosConfigClient(_http, _logger, options.V3PollInterval, timeProvider);
         _snapshotDirectory = Path.Combine(options.GetSnapshotPath(), "config");
         _entries = new ConfigEntry[options.Listeners.Count];
         for (var i = 0; i < _entries.Length; i++)
@@ -187,7 +187,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
     }
 
     private GrpcConfigTransport NewGrpcTransport(NacosGrpcSettings settings) =>
-        new(_options, _time, _loggers.CreateLogger("GrayRelease.Nacos.Grpc"), _http.GetAccessTokenAsync, settings);
+        new(_options, _time, _loggers.CreateLogger("GrayRelease.Nacos.Grpc"), _http.GetAccessTokenAsync, settings, _http.ReloginAsync);
 
     /// <summary>
     /// After an HTTP failure while <see cref="_mayProbeAgain"/>: if a server answers ServerCheck now, the start-up probe
@@ -288,6 +288,14 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
             try
             {
                 var changed = await _transport!.WaitForChangesAsync(Array.ConvertAll(_entries, e => (e.Key, e.Md5)), cancellationToken).ConfigureAwait(false);
+                if (_mayProbeAgain && _client.UsesV3)
+                {
+                    // HTTP was chosen while no server answered, and the server that answered now has no v1 API: a 3.x
+                    // server, which serves gRPC unless its port is closed. Look once more (the change is read either way).
+                    await ProbeAgainAsync(cancellationToken).ConfigureAwait(false);
+                    _mayProbeAgain = false;
+                }
+
                 var reload = false;
                 var anyNew = false;
                 foreach (var key in changed)

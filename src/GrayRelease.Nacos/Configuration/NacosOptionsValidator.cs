@@ -71,6 +71,11 @@ internal sealed class NacosOptionsValidator(IHostEnvironment? environment = null
             failures.Add($"nacos:ListenInterval must be a positive number of milliseconds; got '{options.ListenInterval}'.");
         }
 
+        if (options.V3PollInterval < TimeSpan.FromMilliseconds(100) || options.V3PollInterval > TimeSpan.FromMinutes(1))
+        {
+            failures.Add($"nacos:V3PollInterval must be between 00:00:00.1 and 00:01:00; got '{options.V3PollInterval}'.");
+        }
+
         if (options.RecoveryGrace < TimeSpan.Zero)
         {
             failures.Add($"nacos:RecoveryGrace must not be negative; got '{options.RecoveryGrace}'.");

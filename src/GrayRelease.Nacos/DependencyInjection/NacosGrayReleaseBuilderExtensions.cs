@@ -56,14 +56,18 @@ public static class NacosGrayReleaseBuilderExtensions
             sp.GetRequiredService<IOptions<NacosOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("GrayRelease.Nacos.Http")));
-        services.TryAddSingleton(sp => new NacosNamingClient(sp.GetRequiredService<NacosHttpClient>(), sp.GetRequiredService<IOptions<NacosOptions>>().Value));
+        services.TryAddSingleton(sp => new NacosNamingClient(
+            sp.GetRequiredService<NacosHttpClient>(),
+            sp.GetRequiredService<IOptions<NacosOptions>>().Value,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("GrayRelease.Nacos.Naming")));
         // One gRPC connection per application (started only when a gRPC transport is chosen), labelled module=naming;
         // its token comes from the HTTP login.
         services.TryAddSingleton(sp => new NacosGrpcConnection(
             sp.GetRequiredService<IOptions<NacosOptions>>().Value,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("GrayRelease.Nacos.Grpc"),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<NacosHttpClient>().GetAccessTokenAsync));
+            sp.GetRequiredService<NacosHttpClient>().GetAccessTokenAsync,
+            relogin: sp.GetRequiredService<NacosHttpClient>().ReloginAsync));
         services.TryAddSingleton(sp => new NacosNamingTransportSelector(
             sp.GetRequiredService<IOptions<NacosOptions>>().Value,
             sp.GetRequiredService<NacosNamingClient>(),

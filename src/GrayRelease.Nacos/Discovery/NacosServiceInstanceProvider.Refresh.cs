@@ -97,11 +97,15 @@ public sealed partial class NacosServiceInstanceProvider
 
     private async Task PollAsync(ServiceCacheEntry entry, CancellationToken token)
     {
+        // Services looked up together (at start-up, or by one request) would otherwise poll together for ever, each
+        // poll in flight holding its own pooled connection: a random extra delay once, within one period, spreads them.
+        var stagger = TimeSpan.FromTicks((long)(entry.PollInterval.Ticks * Random.Shared.NextDouble()));
         while (!token.IsCancellationRequested)
         {
             try
             {
-                await Task.Delay(entry.PollInterval, _time, token).ConfigureAwait(false);
+                await Task.Delay(entry.PollInterval + stagger, _time, token).ConfigureAwait(false);
+                stagger = TimeSpan.Zero;
                 if (_transport is { PushesLists: true })
                 {
                     // Started before the transport was chosen (Nacos down at the first lookup); gRPC pushes instead.

@@ -96,20 +96,71 @@ internal sealed partial class NacosGrpcConnection
             }
         }
 
-        /// <summary>One unary call on this connection (no retry); see <see cref="NacosGrpcConnection.RequestAsync{TResponse}(NacosGrpcRequest, TimeSpan, CancellationToken)"/>.</summary>
+        /// <summary>
+        /// One unary call on this connection; see <see cref="NacosGrpcConnection.RequestAsync{TResponse}(NacosGrpcRequest, TimeSpan, CancellationToken)"/>.
+        /// An answer with errorCode 403 to a call that carried a token logs in again and sends the call once more: the
+        /// server answers an expired or unknown token (restarted with a new secret) and a missing permission alike
+        /// (core/.../remote/grpc/... RemoteRequestAuthFilter.java), and the Java client re-logs in on it
+        /// (client/.../naming/remote/gprc/NamingGrpcClientProxy.java requestToServer, client/.../config/impl/ClientWorker.java
+        /// queryConfig: <c>securityProxy.reLogin()</c>). A 403 again, or with a token a re-login just gave, is a permission error.
+        /// </summary>
         public async Task<TResponse> SendAsync<TResponse>(NacosGrpcRequest request, bool withToken, CancellationToken cancellationToken)
+            where TResponse : NacosGrpcResponse
+        {
+            string? token = null;
+            if (withToken && _owner._accessToken is not null)
+            {
+                token = await _owner._accessToken(cancellationToken).ConfigureAwait(false);
+            }
+
+            var typed = await SendOnceAsync<TResponse>(request, token, cancellationToken).ConfigureAwait(false);
+            if (typed.ErrorCode != NacosGrpcErrorCodes.NoRight)
+            {
+                return typed;
+            }
+
+            if (!string.IsNullOrEmpty(token) && _owner._relogin is not null
+                && await _owner._relogin(token, cancellationToken).ConfigureAwait(false) is { Length: > 0 } fresh)
+            {
+                typed = await SendOnceAsync<TResponse>(request, fresh, cancellationToken).ConfigureAwait(false);
+                if (typed.ErrorCode != NacosGrpcErrorCodes.NoRight)
+                {
+                    return typed;
+                }
+            }
+
+            var typeName = NacosGrpcCodec.TypeName(request);
+            if (!string.IsNullOrEmpty(token))
+            {
+                Log.GrpcPermissionDenied(_owner._logger, Server.ToString(), typeName);
+                throw new NacosAuthenticationException(
+                    $"Nacos at {Server} refused {typeName} with errorCode 403 although the login is valid and fresh: the user lacks the permission for this resource "
+                    + $"({NacosGrpcCodec.Shorten(typed.Message)}). Give the user's role read (and, to register or publish, write) permission on the namespace in the Nacos console, or use another nacos:UserName.",
+                    new NacosGrpcException(typeName, typed.ResultCode, typed.ErrorCode, typed.Message))
+                {
+                    StatusCode = 403,
+                };
+            }
+
+            // No token at all: the server has auth on and nacos:UserName is not set.
+            throw new NacosAuthenticationException(
+                $"Nacos at {Server} refused {typeName}: {NacosGrpcCodec.Shorten(typed.Message)} (auth is on at the server: set nacos:UserName and nacos:Password)",
+                new NacosGrpcException(typeName, typed.ResultCode, typed.ErrorCode, typed.Message))
+            {
+                StatusCode = 403,
+            };
+        }
+
+        /// <summary>One unary call on this connection (no retry), with <paramref name="token"/> when not null.</summary>
+        private async Task<TResponse> SendOnceAsync<TResponse>(NacosGrpcRequest request, string? token, CancellationToken cancellationToken)
             where TResponse : NacosGrpcResponse
         {
             var typeName = NacosGrpcCodec.TypeName(request);
             var headers = NoHeaders;
-            if (withToken && _owner._accessToken is not null)
+            if (!string.IsNullOrEmpty(token))
             {
-                var token = await _owner._accessToken(cancellationToken).ConfigureAwait(false);
-                if (!string.IsNullOrEmpty(token))
-                {
-                    // GrpcIdentityContextBuilder reads the accessToken header (auth/.../context/GrpcIdentityContextBuilder.java).
-                    headers = new Dictionary<string, string>(StringComparer.Ordinal) { ["accessToken"] = token };
-                }
+                // GrpcIdentityContextBuilder reads the accessToken header (auth/.../context/GrpcIdentityContextBuilder.java).
+                headers = new Dictionary<string, string>(StringComparer.Ordinal) { ["accessToken"] = token };
             }
 
             var payload = NacosGrpcCodec.Encode(request, headers, _owner._settings.ClientIp);
@@ -152,14 +203,8 @@ internal sealed partial class NacosGrpcConnection
                 throw new NacosProtocolException($"Nacos at {Server} answered {typeName} with {NacosGrpcCodec.TypeName(message)}, not {typeof(TResponse).Name}.");
             }
 
-            if (typed.ErrorCode == NacosGrpcErrorCodes.NoRight)
-            {
-                // The auth filter answers in the handler's type (core/.../auth/RemoteRequestAuthFilter.java).
-                throw new NacosAuthenticationException(
-                    $"Nacos at {Server} refused {typeName}: {NacosGrpcCodec.Shorten(typed.Message)}",
-                    new NacosGrpcException(typeName, typed.ResultCode, typed.ErrorCode, typed.Message));
-            }
-
+            // A 403 (the auth filter answers in the handler's type, core/.../auth/RemoteRequestAuthFilter.java) is
+            // returned for SendAsync to log in again.
             return typed;
         }
 

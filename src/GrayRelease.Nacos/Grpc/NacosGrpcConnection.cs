@@ -18,6 +18,9 @@ internal sealed partial class NacosGrpcConnection : INacosGrpcRequester, IAsyncD
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Func<CancellationToken, ValueTask<string?>>? _accessToken;
+
+    // After a 403: the token to retry with once (NacosHttpClient.ReloginAsync), or null.
+    private readonly Func<string, CancellationToken, ValueTask<string?>>? _relogin;
     private readonly List<NacosGrpcServer> _servers;
     private readonly List<Func<INacosGrpcRequester, CancellationToken, Task>> _redo = [];
     private readonly Dictionary<Type, Func<NacosGrpcRequest, CancellationToken, ValueTask>> _pushHandlers = [];
@@ -33,8 +36,10 @@ internal sealed partial class NacosGrpcConnection : INacosGrpcRequester, IAsyncD
         ILogger logger,
         TimeProvider? time = null,
         Func<CancellationToken, ValueTask<string?>>? accessToken = null,
-        NacosGrpcSettings? settings = null)
+        NacosGrpcSettings? settings = null,
+        Func<string, CancellationToken, ValueTask<string?>>? relogin = null)
     {
+        _relogin = relogin;
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
         _logger = logger;
@@ -289,6 +294,14 @@ internal sealed partial class NacosGrpcConnection : INacosGrpcRequester, IAsyncD
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
             ConnectTimeout = settings.ServerCheckTimeout,
         };
+        if (server.Tls && settings.ValidateServerCertificate is { } validate)
+        {
+            handler.SslOptions = new System.Net.Security.SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, _) => validate(certificate as System.Security.Cryptography.X509Certificates.X509Certificate2),
+            };
+        }
+
         return GrpcChannel.ForAddress(server.Address, new GrpcChannelOptions
         {
             HttpHandler = handler,
@@ -349,7 +362,7 @@ internal sealed partial class NacosGrpcConnection : INacosGrpcRequester, IAsyncD
                         previous = null;
                     }
 
-                    await RunRedoAsync(session, stop).ConfigureAwait(false);
+                    var failedSteps = await RunRedoAsync(session, stop).ConfigureAwait(false);
                     lock (_gate)
                     {
                         if (!session.HasEnded)
@@ -366,7 +379,21 @@ internal sealed partial class NacosGrpcConnection : INacosGrpcRequester, IAsyncD
                         SetState(NacosGrpcConnectionState.Connected, server.ToString(), session.ConnectionId, null);
                     }
 
-                    var end = await session.Ended.WaitAsync(stop).ConfigureAwait(false);
+                    using var sessionDone = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                    var retrying = failedSteps.Count > 0 && !session.HasEnded
+                        ? RetryRedoAsync(session, failedSteps, sessionDone.Token)
+                        : Task.CompletedTask;
+                    SessionEnd end;
+                    try
+                    {
+                        end = await session.Ended.WaitAsync(stop).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        await sessionDone.CancelAsync().ConfigureAwait(false);
+                        await retrying.ConfigureAwait(false);
+                    }
+
                     OnSessionEnded(session);
                     CurrentServer = null;
                     ConnectionId = null;
@@ -438,7 +465,8 @@ internal sealed partial class NacosGrpcConnection : INacosGrpcRequester, IAsyncD
         }
     }
 
-    private async Task RunRedoAsync(Session session, CancellationToken stop)
+    /// <summary>Runs every redo step on a new connection, before it is open to other calls; returns the steps that failed.</summary>
+    private async Task<List<Func<INacosGrpcRequester, CancellationToken, Task>>> RunRedoAsync(Session session, CancellationToken stop)
     {
         Func<INacosGrpcRequester, CancellationToken, Task>[] steps;
         lock (_redo)
@@ -446,12 +474,13 @@ internal sealed partial class NacosGrpcConnection : INacosGrpcRequester, IAsyncD
             steps = [.. _redo];
         }
 
+        var failed = new List<Func<INacosGrpcRequester, CancellationToken, Task>>();
         var started = _time.GetTimestamp();
         foreach (var step in steps)
         {
             if (session.HasEnded)
             {
-                return;
+                return [];
             }
 
             try
@@ -462,15 +491,78 @@ internal sealed partial class NacosGrpcConnection : INacosGrpcRequester, IAsyncD
             {
                 throw;
             }
-#pragma warning disable CA1031 // A failed step is logged; the next connect runs it again.
+#pragma warning disable CA1031 // A failed step is logged and retried while connected (RetryRedoAsync).
             catch (Exception ex)
 #pragma warning restore CA1031
             {
                 Log.GrpcRedoFailed(_logger, ex, session.Server.ToString());
+                failed.Add(step);
             }
         }
 
         Log.GrpcRedoDone(_logger, steps.Length, session.ConnectionId, (long)_time.GetElapsedTime(started).TotalMilliseconds);
+        return failed;
+    }
+
+    /// <summary>
+    /// Runs the failed redo steps again every <see cref="NacosGrpcSettings.RedoRetryDelay"/> until each succeeds, the
+    /// connection ends (the next one redoes everything) or the step is removed: as the Java client's RedoScheduledTask
+    /// (client/.../naming/remote/gprc/redo/RedoScheduledTask.java: every 3 s, only while connected), not only at the
+    /// next connect. Never throws.
+    /// </summary>
+    private async Task RetryRedoAsync(Session session, List<Func<INacosGrpcRequester, CancellationToken, Task>> failed, CancellationToken sessionDone)
+    {
+        Log.GrpcRedoRetryScheduled(_logger, failed.Count, session.ConnectionId, session.Server.ToString(), _settings.RedoRetryDelay);
+        while (failed.Count > 0)
+        {
+            try
+            {
+                await Task.Delay(_settings.RedoRetryDelay, _time, sessionDone).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            for (var i = 0; i < failed.Count && !session.HasEnded;)
+            {
+                var step = failed[i];
+                bool registered;
+                lock (_redo)
+                {
+                    registered = _redo.Contains(step);
+                }
+
+                if (!registered)
+                {
+                    failed.RemoveAt(i);
+                    continue;
+                }
+
+                try
+                {
+                    await step(session, sessionDone).ConfigureAwait(false);
+                    failed.RemoveAt(i);
+                    Log.GrpcRedoRetried(_logger, session.ConnectionId);
+                }
+                catch (OperationCanceledException) when (sessionDone.IsCancellationRequested)
+                {
+                    return;
+                }
+#pragma warning disable CA1031 // Retried at the next tick, or redone in full by the next connection.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    Log.GrpcRedoFailed(_logger, ex, session.Server.ToString());
+                    i++;
+                }
+            }
+
+            if (session.HasEnded)
+            {
+                return;
+            }
+        }
     }
 
     private NacosGrpcServer NextServer()

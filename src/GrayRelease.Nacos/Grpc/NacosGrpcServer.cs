@@ -3,13 +3,17 @@ using GrayRelease.Nacos.Http;
 namespace GrayRelease.Nacos.Grpc;
 
 /// <summary>One configured Nacos server: its main (HTTP) port, as ConnectResetRequest names it, and its gRPC address.</summary>
-internal sealed record NacosGrpcServer(string Host, int Port, int GrpcPort)
+internal sealed record NacosGrpcServer(string Host, int Port, int GrpcPort, bool Tls = false)
 {
     /// <summary>gRPC port = HTTP port + 1000 (api/.../common/Constants.java SDK_GRPC_PORT_DEFAULT_OFFSET).</summary>
     public const int PortOffset = 1000;
 
-    /// <summary>Plaintext h2c: the server's TLS is off by default (PROTOCOL-GRPC.md §1).</summary>
-    public Uri Address { get; } = new UriBuilder(Uri.UriSchemeHttp, Host, GrpcPort).Uri;
+    /// <summary>
+    /// Plaintext h2c by default (the server's TLS is off by default, PROTOCOL-GRPC.md §1); h2 over TLS with
+    /// <c>nacos:GrpcTls</c> or an https server address (core/.../remote/grpc/GrpcSdkServer.java with
+    /// nacos.remote.server.rpc.tls.enableTls).
+    /// </summary>
+    public Uri Address { get; } = new UriBuilder(Tls ? Uri.UriSchemeHttps : Uri.UriSchemeHttp, Host, GrpcPort).Uri;
 
     public override string ToString() => Address.Authority;
 
@@ -23,7 +27,7 @@ internal sealed record NacosGrpcServer(string Host, int Port, int GrpcPort)
             if (NacosServerAddress.TryParse(address, out var uri))
             {
                 var grpcPort = options.GrpcPort > 0 ? options.GrpcPort : uri.Port + PortOffset;
-                result.Add(new NacosGrpcServer(uri.Host, uri.Port, grpcPort));
+                result.Add(new NacosGrpcServer(uri.Host, uri.Port, grpcPort, options.GrpcTls || uri.Scheme == Uri.UriSchemeHttps));
             }
         }
 

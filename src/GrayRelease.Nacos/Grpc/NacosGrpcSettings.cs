@@ -27,6 +27,18 @@ internal sealed record NacosGrpcSettings
     /// <summary>Timeout of one unary request (including waiting for a connection): <c>nacos:DefaultTimeOut</c>.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// While connected, a failed redo step is run again this often (client/.../naming/remote/gprc/redo/RedoScheduledTask.java,
+    /// scheduled every Constants.DEFAULT_REDO_DELAY_TIME = 3 s by NamingGrpcRedoService).
+    /// </summary>
+    public TimeSpan RedoRetryDelay { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Tests only: accepts the gRPC server's TLS certificate instead of the machine's trusted roots (a self-signed
+    /// certificate on loopback). Not bound from configuration: production trust comes from the trust store.
+    /// </summary>
+    public Func<System.Security.Cryptography.X509Certificates.X509Certificate2?, bool>? ValidateServerCertificate { get; init; }
+
     /// <summary>Pause after a failed connect: this × min(full passes over the server list + 1, 50) (RpcClient).</summary>
     public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(100);
 

@@ -21,6 +21,9 @@ internal sealed class NacosHttpClient : IDisposable
 
     private long _outageCount;
 
+    /// <summary>Connections to one server at most (a config long poll holds one for up to 30 s; the rest are short calls).</summary>
+    internal const int MaxConnectionsPerServer = 8;
+
     private static readonly TimeSpan MaxTokenRefresh = TimeSpan.FromHours(5);
 
     private static readonly TimeSpan ReloginWindow = TimeSpan.FromSeconds(60);
@@ -68,6 +71,11 @@ internal sealed class NacosHttpClient : IDisposable
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
             ConnectTimeout = _timeout,
             AutomaticDecompression = DecompressionMethods.GZip,
+
+            // HTTP/1.1 takes a connection per request in flight: polls of many services falling due together held 13
+            // connections (39 at start-up) to one server in the idle benchmark. Beyond this, requests wait for a free
+            // one (within their own timeout); the polls are also spread over their period (NacosServiceInstanceProvider.PollAsync).
+            MaxConnectionsPerServer = MaxConnectionsPerServer,
         })
         {
             // Per-attempt timeouts come from TimeProvider-driven tokens, so the client itself never times out.
@@ -172,6 +180,53 @@ internal sealed class NacosHttpClient : IDisposable
 
         throw new NacosUnavailableException($"No Nacos server answered the login (tried {string.Join(", ", (IEnumerable<Uri>)_servers)}).", last);
     }
+
+    /// <summary>
+    /// After a gRPC answer with errorCode 403 to a call that carried <paramref name="rejected"/>: the token to retry
+    /// with once, or null when there is none to try (no credentials, or <paramref name="rejected"/> is what a re-login
+    /// just gave: a missing permission, not an expired token; the same 60 s window as over HTTP).
+    /// </summary>
+    public async ValueTask<string?> ReloginAsync(string rejected, CancellationToken cancellationToken)
+    {
+        var current = _token;
+        if (_userName is null || current is null)
+        {
+            return null;
+        }
+
+        if (!string.Equals(current.AccessToken, rejected, StringComparison.Ordinal))
+        {
+            // Another call logged in meanwhile: retry with its token.
+            return current.AccessToken;
+        }
+
+        if (!current.MayRelogin(_time.GetUtcNow()))
+        {
+            return null;
+        }
+
+        Exception? last = null;
+        var start = Volatile.Read(ref _preferred);
+        for (var i = 0; i < _servers.Length; i++)
+        {
+            var server = _servers[(start + i) % _servers.Length];
+            try
+            {
+                Log.GrpcTokenRejected(_logger, server);
+                return (await GetTokenAsync(server, current, cancellationToken).ConfigureAwait(false)).AccessToken;
+            }
+            catch (Exception ex) when (IsTransient(ex, cancellationToken))
+            {
+                Log.ServerUnreachable(_logger, server, "login", ex.Message);
+                last = ex;
+            }
+        }
+
+        throw new NacosUnavailableException($"No Nacos server answered the login (tried {string.Join(", ", (IEnumerable<Uri>)_servers)}).", last);
+    }
+
+    /// <summary>The configured user, for error messages (never the password).</summary>
+    public string? UserName => _userName;
 
     /// <summary>
     /// Only these mean "this server is down, try the next": a proxy in front of a dead server (502, 504) or a server
@@ -336,8 +391,8 @@ internal sealed class NacosHttpClient : IDisposable
         Log.ApiGone(_logger, server, call);
         return new NacosProtocolException(
             $"Nacos server {server} answered 410 Gone to {call}: it has the v1 Open API switched off (Nacos 3.0/3.1 with nacos.core.api.compatibility.client.enabled=false, "
-            + "or a Nacos 3.2+ server, which no longer serves it). This client speaks the v1 HTTP API only: set nacos.core.api.compatibility.client.enabled=true on the server, "
-            + "or use the Nacos gRPC transport (an official Nacos client) for such servers.")
+            + "or a Nacos 3.2+ server, which no longer serves it). Naming and configuration then use the server's v3 client API where it answers; "
+            + "otherwise set nacos.core.api.compatibility.client.enabled=true on the server, or open its gRPC port (nacos:Transport Auto / Grpc).")
         {
             StatusCode = 410,
         };

@@ -226,6 +226,7 @@ internal sealed class GrpcNamingTransport : INacosNamingTransport, IDisposable
     /// <summary>After every (re)connect: instances first (callers see this application again), then subscriptions.</summary>
     private async Task RedoAsync(INacosGrpcRequester requester, CancellationToken cancellationToken)
     {
+        var failures = 0;
         foreach (var registration in _instances.Values)
         {
             try
@@ -237,6 +238,7 @@ internal sealed class GrpcNamingTransport : INacosNamingTransport, IDisposable
             catch (Exception ex) when (ex is NacosException && !cancellationToken.IsCancellationRequested)
             {
                 Log.GrpcNamingRedoFailed(_logger, ex, registration.ToString());
+                failures++;
             }
         }
 
@@ -251,7 +253,15 @@ internal sealed class GrpcNamingTransport : INacosNamingTransport, IDisposable
             catch (Exception ex) when (ex is NacosException && !cancellationToken.IsCancellationRequested)
             {
                 Log.GrpcNamingRedoFailed(_logger, ex, serviceName);
+                failures++;
             }
+        }
+
+        if (failures > 0)
+        {
+            // The connection runs this step again every 3 s while connected (NacosGrpcConnection.RetryRedoAsync); every
+            // instance and subscription is sent again (each is idempotent on the server).
+            throw new NacosProtocolException($"{failures} registration(s) / subscription(s) of the naming redo failed.");
         }
     }
 

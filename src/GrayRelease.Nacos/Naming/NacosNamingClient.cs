@@ -1,21 +1,33 @@
 using System.Globalization;
 using System.Text.Json;
 using GrayRelease.Nacos.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace GrayRelease.Nacos.Naming;
 
 /// <summary>
 /// The v1 naming calls. Every parameter goes in the query string, also for POST / PUT / DELETE, with an empty body:
-/// that is what every official client sends and what 1.4 to 3.x servers all read.
+/// that is what every official client sends and what 1.4 to 3.x servers all read. A server without the v1 API
+/// (3.2+: 404; 3.0/3.1 with the client compatibility off: 410) is spoken to over its v3 client API instead
+/// (<c>NacosNamingClient.V3.cs</c>), from the first call that finds v1 gone on.
 /// </summary>
-internal sealed class NacosNamingClient(NacosHttpClient http, NacosOptions options)
+internal sealed partial class NacosNamingClient(NacosHttpClient http, NacosOptions options, ILogger? logger = null)
 {
     private const string InstancePath = "v1/ns/instance";
+
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
 
     public string NamespaceId { get; } = options.NamingNamespace;
 
     public async Task RegisterAsync(NacosRegistration registration, CancellationToken cancellationToken)
     {
+        if (UsesV3)
+        {
+            await V3RegisterAsync(registration, heartBeat: false, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         var request = InstanceRequest(HttpMethod.Post, registration)
             .WithQuery("weight", registration.Weight.ToString(CultureInfo.InvariantCulture))
             .WithQuery("enabled", registration.Enabled ? "true" : "false")
@@ -23,16 +35,34 @@ internal sealed class NacosNamingClient(NacosHttpClient http, NacosOptions optio
             .WithQuery("healthy", "true")
             .WithQuery("ephemeral", registration.Ephemeral ? "true" : "false")
             .WithQuery("metadata", JsonSerializer.Serialize(registration.Metadata));
-        var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        EnsureSuccess(response, "register");
+        var (response, gone) = await SendV1Async(request, cancellationToken).ConfigureAwait(false);
+        if (response is { } answer)
+        {
+            EnsureSuccess(answer, "register");
+            return;
+        }
+
+        await FirstV3CallAsync(request, gone!, () => V3RegisterAsync(registration, heartBeat: false, cancellationToken)).ConfigureAwait(false);
     }
 
     public async Task DeregisterAsync(NacosRegistration registration, CancellationToken cancellationToken)
     {
+        if (UsesV3)
+        {
+            await V3DeregisterAsync(registration, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         var request = InstanceRequest(HttpMethod.Delete, registration)
             .WithQuery("ephemeral", registration.Ephemeral ? "true" : "false");
-        var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        EnsureSuccess(response, "deregister");
+        var (response, gone) = await SendV1Async(request, cancellationToken).ConfigureAwait(false);
+        if (response is { } answer)
+        {
+            EnsureSuccess(answer, "deregister");
+            return;
+        }
+
+        await FirstV3CallAsync(request, gone!, () => V3DeregisterAsync(registration, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>The parameters that name one instance, in the query string as every official client sends them.</summary>
@@ -54,6 +84,11 @@ internal sealed class NacosNamingClient(NacosHttpClient http, NacosOptions optio
     /// </summary>
     public async Task<NacosBeatResult> BeatAsync(NacosRegistration registration, long periodMillis, bool light, CancellationToken cancellationToken)
     {
+        if (UsesV3)
+        {
+            return await V3BeatAsync(registration, cancellationToken).ConfigureAwait(false);
+        }
+
         var request = new NacosRequest(HttpMethod.Put, InstancePath + "/beat")
             .WithQuery("serviceName", registration.GroupedName)
             .WithQuery("groupName", registration.GroupName)
@@ -103,6 +138,11 @@ internal sealed class NacosNamingClient(NacosHttpClient http, NacosOptions optio
     /// <summary>Lists the instances of a service (all clusters); subscribes <paramref name="clientIp"/>:<paramref name="udpPort"/> to push when given.</summary>
     public async Task<(NacosServiceInfo? Info, string Body)> ListAsync(string serviceName, string groupName, int udpPort, string? clientIp, CancellationToken cancellationToken)
     {
+        if (UsesV3)
+        {
+            return await V3ListAsync(serviceName, groupName, cancellationToken).ConfigureAwait(false);
+        }
+
         var request = new NacosRequest(HttpMethod.Get, InstancePath + "/list")
             .WithQuery("serviceName", NacosNames.Grouped(serviceName, groupName))
             .WithQuery("groupName", groupName)
@@ -114,9 +154,14 @@ internal sealed class NacosNamingClient(NacosHttpClient http, NacosOptions optio
             request.WithQuery("udpPort", udpPort.ToString(CultureInfo.InvariantCulture)).WithQuery("clientIP", clientIp);
         }
 
-        var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        EnsureSuccess(response, "list instances of " + serviceName);
-        return (NacosJson.ParseServiceInfo(response.Body), response.Body);
+        var (response, gone) = await SendV1Async(request, cancellationToken).ConfigureAwait(false);
+        if (response is { } answer)
+        {
+            EnsureSuccess(answer, "list instances of " + serviceName);
+            return (NacosJson.ParseServiceInfo(answer.Body), answer.Body);
+        }
+
+        return await FirstV3CallAsync(request, gone!, () => V3ListAsync(serviceName, groupName, cancellationToken)).ConfigureAwait(false);
     }
 
     private static void EnsureSuccess(NacosResponse response, string what)

@@ -27,7 +27,8 @@ internal sealed class NacosNamingTransportSelector : IDisposable
             var (wanted, why) = Wanted(options);
             if (wanted == NacosTransport.Http)
             {
-                Log.NamingTransportChosen(logger, "HTTP (v1 Open API)", why);
+                // v1 until a server answers that it has none (404 / 410); then the v3 client API (NacosNamingClient.V3.cs).
+                Log.NamingTransportChosen(logger, "HTTP (v1 Open API, v3 client API where v1 is gone)", why);
                 return new HttpNamingTransport(naming, http, options.GroupName);
             }
 
@@ -38,13 +39,25 @@ internal sealed class NacosNamingTransportSelector : IDisposable
                 {
                     // No gRPC answer: a 1.x server or a closed port only if the server answers HTTP. A server that is
                     // down (e.g. starting after the application) must not pin HTTP for the application's life.
-                    if (!await AnswersHttpAsync(http, cancellationToken).ConfigureAwait(false))
+                    var answer = await AnswersHttpAsync(http, cancellationToken).ConfigureAwait(false);
+                    if (answer is null)
                     {
                         Log.NamingTransportUndecided(logger);
                         throw new NacosUnavailableException("No Nacos server answered, over gRPC or HTTP, to choose the naming transport (nacos:Transport is Auto); trying again on the next call.");
                     }
 
-                    Log.NamingTransportChosen(logger, "HTTP (v1 Open API)", "nacos:Transport is Auto and no server answered ServerCheck on its gRPC port (a 1.x server, or the port is closed)");
+                    const string noGrpc = "nacos:Transport is Auto and no server answered ServerCheck on its gRPC port";
+                    if (answer is 404 or 410)
+                    {
+                        // A 3.x server whose gRPC port is closed to us: its v3 client API is the only HTTP it serves.
+                        naming.UseV3($"the v1 instance list answered {answer} ({NacosV3Api.V1GoneReason})");
+                        Log.NamingTransportChosen(logger, "HTTP (v3 client API)", noGrpc + $" (port closed) and the v1 API answered {answer} (a Nacos 3.x server without it)");
+                    }
+                    else
+                    {
+                        Log.NamingTransportChosen(logger, "HTTP (v1 Open API)", noGrpc + " (a 1.x server, or the port is closed)");
+                    }
+
                     return new HttpNamingTransport(naming, http, options.GroupName);
                 }
 
@@ -58,24 +71,25 @@ internal sealed class NacosNamingTransportSelector : IDisposable
         };
     }
 
-    /// <summary>Whether a server answers HTTP at all (any status, a refused login included).</summary>
-    private static async Task<bool> AnswersHttpAsync(NacosHttpClient http, CancellationToken cancellationToken)
+    /// <summary>The HTTP status a server answers (a refused login included: 403), or null when none answers.</summary>
+    private static async Task<int?> AnswersHttpAsync(NacosHttpClient http, CancellationToken cancellationToken)
     {
         try
         {
-            // An unknown service's list: a harmless read every line answers (1.x-3.1: 200, 3.2: 404).
-            await http.SendAsync(
+            // An unknown service's list: a harmless read every line answers (1.x-3.1: 200, 3.2: 404, 3.0/3.1 with the
+            // client API compatibility off: 410).
+            var response = await http.SendAsync(
                 new NacosRequest(HttpMethod.Get, "v1/ns/instance/list").WithQuery("serviceName", "DEFAULT_GROUP@@grayrelease-transport-probe"),
                 cancellationToken).ConfigureAwait(false);
-            return true;
+            return (int)response.StatusCode;
         }
         catch (NacosUnavailableException)
         {
-            return false;
+            return null;
         }
-        catch (NacosException)
+        catch (NacosException ex)
         {
-            return true;
+            return ex.StatusCode ?? 0;
         }
     }
 

@@ -20,7 +20,7 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
     private readonly List<IDisposable> _roots = [];
     private readonly List<NacosEmulator> _emulators = [];
 
-    /// <summary>Every (line, transport) pair a line serves by default: 1.4 HTTP only, 2 / 3.1 both, 3.2 gRPC only.</summary>
+    /// <summary>Every (line, transport) pair a line serves by default: 1.4 HTTP only, 2 / 3.1 both, 3.2 gRPC and the v3 client HTTP API.</summary>
     public static TheoryData<NacosServerLine, NacosTransport> Served => new()
     {
         { NacosServerLine.Nacos14, NacosTransport.Http },
@@ -28,6 +28,7 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
         { NacosServerLine.Nacos2, NacosTransport.Grpc },
         { NacosServerLine.Nacos31, NacosTransport.Http },
         { NacosServerLine.Nacos31, NacosTransport.Grpc },
+        { NacosServerLine.Nacos32, NacosTransport.Http },
         { NacosServerLine.Nacos32, NacosTransport.Grpc },
     };
 
@@ -56,7 +57,9 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
         nacos.PublishConfig("common.yaml", "DEFAULT_GROUP", "GrayRelease:\n  ProdVersion: V1\n  GrayVersion: V2\n");
         var root = Build(Options(nacos, transport, new NacosListenerOptions { DataId = "common.yaml" }));
         Assert.Equal("V2", root["GrayRelease:GrayVersion"]);
-        Assert.Equal(transport == NacosTransport.Grpc ? "gRPC" : "HTTP long polling", Provider(root).Transport!.Name);
+        Assert.Equal(
+            transport == NacosTransport.Grpc ? "gRPC" : line == NacosServerLine.Nacos32 ? "HTTP (v3 client API, polling)" : "HTTP long polling",
+            Provider(root).Transport!.Name);
 
         await ChangeAndWaitAsync(root, "GrayRelease:GrayVersion", "V3", () => nacos.PublishConfig("common.yaml", "DEFAULT_GROUP", "GrayRelease:\n  ProdVersion: V1\n  GrayVersion: V3\n"));
         Assert.Equal("V1", root["GrayRelease:ProdVersion"]);
@@ -107,6 +110,23 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
         {
             Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 453);
         }
+    }
+
+    /// <summary>h-nacos item 3: a re-listen after a reconnect that fails is retried every 3 s while connected, so pushes come again.</summary>
+    [Fact]
+    public async Task A_failed_re_listen_after_a_reconnect_is_retried_while_connected()
+    {
+        var nacos = await StartAsync(NacosServerLine.Nacos32);
+        nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 1");
+        var root = Build(Options(nacos, NacosTransport.Grpc, new NacosListenerOptions { DataId = "a.yaml" }));
+        await WaitListeningAsync(root, NacosTransport.Grpc);
+
+        nacos.Faults.FailNextGrpcRequests("ConfigBatchListenRequest", 1);
+        Assert.Equal(1, nacos.Faults.DropGrpcConnections());
+        await TestSupport.WaitUntilAsync(() => nacos.GrpcConnections.All.Any(c => c.Listeners.Count > 0), "the config is listened to again after the failed redo");
+
+        await ChangeAndWaitAsync(root, "a", "2", () => nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 2"));
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 531);
     }
 
     [Theory]
@@ -161,6 +181,21 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
         var chosen = Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 450);
         Assert.Contains(expected, chosen.Message, StringComparison.Ordinal);
         Assert.Contains("Auto", chosen.Message, StringComparison.Ordinal);
+        await ChangeAndWaitAsync(root, "a", "2", () => nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 2"));
+    }
+
+    /// <summary>Issue 12 item 1: Auto on a 3.2 server whose gRPC port is closed reads and polls over the v3 client API.</summary>
+    [Fact]
+    public async Task Auto_on_3_2_with_grpc_unreachable_reads_and_polls_over_the_v3_http_api()
+    {
+        var nacos = await StartAsync(NacosServerLine.Nacos32);
+        nacos.Faults.RejectGrpcConnections(TimeSpan.FromMinutes(10));
+        nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 1");
+        var root = Build(Options(nacos, NacosTransport.Auto, new NacosListenerOptions { DataId = "a.yaml" }));
+
+        Assert.Equal("1", root["a"]);
+        Assert.Equal("HTTP (v3 client API, polling)", Provider(root).Transport!.Name);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 500 && r.Message.Contains("configuration", StringComparison.Ordinal));
         await ChangeAndWaitAsync(root, "a", "2", () => nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 2"));
     }
 
@@ -374,6 +409,7 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
         options.Transport = transport;
         options.Listeners = [.. listeners];
         options.ListenInterval = 100;
+        options.V3PollInterval = TimeSpan.FromMilliseconds(200);
         return options;
     }
 

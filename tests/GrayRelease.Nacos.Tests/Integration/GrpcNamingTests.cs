@@ -42,6 +42,7 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
     [InlineData(NacosServerLine.Nacos31, "Http", "HTTP")]
     [InlineData(NacosServerLine.Nacos31, "Grpc", "gRPC")]
     [InlineData(NacosServerLine.Nacos31, null, "gRPC")]
+    [InlineData(NacosServerLine.Nacos32, "Http", "HTTP")]
     [InlineData(NacosServerLine.Nacos32, "Grpc", "gRPC")]
     [InlineData(NacosServerLine.Nacos32, null, "gRPC")]
     public async Task Registers_discovers_gets_changes_pushed_and_deregisters_on_stop(NacosServerLine line, string? transport, string expected)
@@ -49,7 +50,7 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
         using var cts = TestSupport.Timeout();
         var nacos = await StartNacosAsync(line);
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
-        var settings = new Dictionary<string, string?> { ["nacos:DrainDelay"] = "00:00:05" };
+        var settings = new Dictionary<string, string?> { ["nacos:DrainDelay"] = "00:00:05", ["nacos:V3PollInterval"] = "00:00:00.300" };
         if (transport is not null)
         {
             settings["nacos:Transport"] = transport;
@@ -90,6 +91,74 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
         await stopping;
     }
 
+    /// <summary>
+    /// Issue 12 item 1: a 3.x server whose gRPC port cannot be reached and that has no v1 API (3.2+: 404) is spoken to
+    /// over its v3 client HTTP API: registration, heartbeats, polled discovery, deregistration on stop.
+    /// </summary>
+    [Theory]
+    [InlineData("Http")]
+    [InlineData(null)]
+    public async Task On_3_2_with_grpc_unreachable_the_v3_http_api_registers_discovers_by_polling_and_deregisters(string? transport)
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartNacosAsync(NacosServerLine.Nacos32);
+        nacos.Faults.RejectGrpcConnections(TimeSpan.FromMinutes(10));
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
+        var settings = new Dictionary<string, string?> { ["nacos:DrainDelay"] = "00:00:05", ["nacos:V3PollInterval"] = "00:00:00.300" };
+        if (transport is not null)
+        {
+            settings["nacos:Transport"] = transport;
+        }
+
+        var app = await StartAppAsync(nacos, settings);
+        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered over v3");
+        Assert.Equal("V2", nacos.GetInstances("order-app").Single().Metadata["version"]);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 400 && r.Message.Contains("uses HTTP", StringComparison.Ordinal));
+        if (transport is null)
+        {
+            Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 400 && r.Message.Contains("v3 client API", StringComparison.Ordinal));
+        }
+
+        var provider = app.Services.GetRequiredService<NacosServiceInstanceProvider>();
+        var changed = new TaskCompletionSource<IReadOnlyList<ServiceInstance>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        provider.InstancesChanged += (_, e) =>
+        {
+            if (e.ServiceName == "user-app" && e.Instances.Count == 2)
+            {
+                changed.TrySetResult(e.Instances);
+            }
+        };
+        var first = Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
+        Assert.Equal("V1", first.Metadata["version"]);
+        Assert.True(provider.IsPolled("user-app"));
+
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7202, Version("V2"));
+        var polled = await TestSupport.WithTimeout(changed.Task, "the new instance to be polled over v3");
+        Assert.Contains(polled, i => i.Port == 7202);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 500);
+        Assert.Equal(0, nacos.GrpcConnections.Count);
+
+        var stopping = app.StopAsync(CancellationToken.None);
+        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 0, "order-app is deregistered over v3 on stop");
+        Assert.False(stopping.IsCompleted, "deregistered before the drain delay ended");
+        await stopping;
+    }
+
+    /// <summary>v3 heartbeat for an instance the server forgot: HTTP 200 code 21003, then a full registration.</summary>
+    [Fact]
+    public async Task Over_v3_a_forgotten_instance_is_registered_again_after_its_heartbeat()
+    {
+        var nacos = await StartNacosAsync(NacosServerLine.Nacos32);
+        await StartAppAsync(nacos, new() { ["nacos:Transport"] = "Http", ["nacos:InstanceEnabled"] = "false", ["nacos:Metadata:preserved.heart.beat.interval"] = "1000" });
+        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered over v3");
+        var registered = nacos.GetInstances("order-app").Single();
+
+        Assert.True(nacos.RemoveInstance("order-app", registered.Ip, registered.Port));
+        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered again after a heartbeat answered 21003");
+        Assert.False(nacos.GetInstances("order-app").Single().Enabled);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 22);
+    }
+
     [Fact]
     public async Task A_server_restart_re_registers_the_instance_and_re_subscribes_before_anything_else()
     {
@@ -110,6 +179,27 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
         await ExpectPushedAsync(nacos, provider, 7202);
     }
 
+    /// <summary>
+    /// h-nacos item 3: a redo step that fails (the re-registration after a reconnect answered with an error) is sent
+    /// again every 3 s while connected (Java RedoScheduledTask), not only at the next connect.
+    /// </summary>
+    [Fact]
+    public async Task A_failed_re_registration_after_a_reconnect_is_retried_while_connected()
+    {
+        var nacos = await StartNacosAsync(NacosServerLine.Nacos32);
+        await StartAppAsync(nacos, []);
+        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered");
+
+        await TestSupport.WaitUntilAsync(() => nacos.GrpcConnections.Count == 1, "one connection per application");
+        nacos.Faults.FailNextGrpcRequests("InstanceRequest", 1);
+        Assert.Equal(1, nacos.Faults.DropGrpcConnections());
+
+        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 530), "the redo failed on the new connection");
+        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered again by the redo retry");
+        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 531), "the retry is logged");
+        Assert.Equal(1, nacos.GrpcConnections.Count);
+    }
+
     [Fact]
     public async Task A_connection_cut_and_a_connect_reset_are_survived()
     {
@@ -121,6 +211,8 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
         var provider = app.Services.GetRequiredService<NacosServiceInstanceProvider>();
         Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
 
+        // The Auto probe's ServerCheck channel may still be closing on a loaded machine: only the app's connection stays.
+        await TestSupport.WaitUntilAsync(() => nacos.GrpcConnections.Count == 1, "one connection per application");
         Assert.Equal(1, nacos.Faults.DropGrpcConnections());
         await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1 && nacos.GrpcConnections.Count == 1, "order-app is registered again after the cut");
         Assert.False(nacos.GetInstances("order-app").Single().Enabled);
@@ -144,6 +236,32 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
         await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered with a token");
         var provider = app.Services.GetRequiredService<NacosServiceInstanceProvider>();
         Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
+        Assert.DoesNotContain(_logs.GetSnapshot(), r => (r.Message + r.Exception).Contains("s3cret-pw", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Issue 12 (h-nacos item 2): a token the server no longer accepts (restarted with a new secret: every token revoked)
+    /// answers gRPC calls with errorCode 403; the client logs in again once and retries the call.
+    /// </summary>
+    [Fact]
+    public async Task Over_grpc_a_revoked_token_is_replaced_by_a_new_login_and_the_call_retried()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await NacosEmulator.StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos32, GrpcPushDelay = TimeSpan.FromMilliseconds(20), AuthEnabled = true, UserName = "nacos", Password = "s3cret-pw" });
+        _disposables.Add(nacos);
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
+        nacos.RegisterInstance("stock-app", "127.0.0.1", 7301, Version("V1"));
+        var app = await StartAppAsync(nacos, new() { ["nacos:UserName"] = "nacos", ["nacos:Password"] = "s3cret-pw" });
+        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered with a token");
+        var provider = app.Services.GetRequiredService<NacosServiceInstanceProvider>();
+        Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
+
+        Assert.True(nacos.Faults.RevokeAccessTokens() >= 1);
+
+        // The next call (a first lookup: SubscribeServiceRequest) meets the 403, logs in again and is sent once more.
+        var stock = await provider.GetInstancesAsync("stock-app", cts.Token);
+        Assert.Equal(7301, Assert.Single(stock!).Port);
+        Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 520);
         Assert.DoesNotContain(_logs.GetSnapshot(), r => (r.Message + r.Exception).Contains("s3cret-pw", StringComparison.Ordinal));
     }
 

@@ -58,12 +58,28 @@ public sealed class TransportHardeningTests : IAsyncLifetime
         return http;
     }
 
-    // Item 10: Nacos 3.0/3.1 with nacos.core.api.compatibility.client.enabled=false answer 410 to every v1 call.
+    // Issue 12 item 1: a 3.1 server with the v1 client API off (410) still serves its v3 client API: read over it.
+    [Fact]
+    public async Task A_410_on_a_3_1_server_moves_configuration_to_the_v3_client_api()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos31, AuthEnabled = true, V1ApiGone = true });
+        nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 1");
+        var config = new NacosConfigClient(Http(WithCredentials(TestSupport.Options(nacos))), new FakeLogger(_logs));
+
+        Assert.Equal("a: 1", await config.GetAsync(new NacosConfigKey("a.yaml", "DEFAULT_GROUP", string.Empty), cts.Token));
+        Assert.Null(await config.GetAsync(new NacosConfigKey("missing.yaml", "DEFAULT_GROUP", string.Empty), cts.Token));
+        Assert.True(config.UsesV3);
+        Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 500);
+    }
+
+    // Item 10: Nacos 3.0/3.1 with nacos.core.api.compatibility.client.enabled=false answer 410 to every v1 call. Where
+    // no v3 client API answers either (here: the 2 line, which has none), the 410 is the error.
     [Fact]
     public async Task A_410_says_the_v1_api_is_switched_off_not_that_the_password_is_wrong()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos31, AuthEnabled = true, V1ApiGone = true });
+        var nacos = await StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, AuthEnabled = true, V1ApiGone = true });
         var http = Http(WithCredentials(TestSupport.Options(nacos)));
 
         var error = await Assert.ThrowsAnyAsync<NacosException>(() => new NacosConfigClient(http).GetAsync(new NacosConfigKey("a.yaml", "DEFAULT_GROUP", string.Empty), cts.Token));
@@ -73,7 +89,8 @@ public sealed class TransportHardeningTests : IAsyncLifetime
         Assert.Contains("410", error.Message, StringComparison.Ordinal);
         Assert.Contains("nacos.core.api.compatibility.client.enabled", error.Message, StringComparison.Ordinal);
         Assert.Contains("gRPC", error.Message, StringComparison.Ordinal);
-        Assert.Contains("v1/cs/configs", error.Message, StringComparison.Ordinal);
+        // The 2 line has no v3 login either, so the v1 login is the call answered 410.
+        Assert.Contains("410 Gone to the login", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("nacos:Password", error.Message, StringComparison.Ordinal);
     }
 
@@ -81,7 +98,7 @@ public sealed class TransportHardeningTests : IAsyncLifetime
     public async Task A_410_on_a_naming_call_without_auth_is_the_same_clear_error()
     {
         using var cts = TestSupport.Timeout();
-        var nacos = await StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos31, V1ApiGone = true });
+        var nacos = await StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos2, V1ApiGone = true });
         var http = Http(TestSupport.Options(nacos));
 
         var error = await Assert.ThrowsAnyAsync<NacosException>(() => new Naming.NacosNamingClient(http, TestSupport.Options(nacos)).ListAsync("user-app", "DEFAULT_GROUP", 0, null, cts.Token));
@@ -90,6 +107,23 @@ public sealed class TransportHardeningTests : IAsyncLifetime
         Assert.Contains("nacos.core.api.compatibility.client.enabled", error.Message, StringComparison.Ordinal);
         Assert.Contains("gRPC", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, http.OutageCount);
+    }
+
+    [Fact]
+    public async Task A_410_on_a_3_1_server_moves_naming_to_the_v3_client_api()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos31, V1ApiGone = true });
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, new Dictionary<string, string> { ["version"] = "V1" });
+        var naming = new Naming.NacosNamingClient(Http(TestSupport.Options(nacos)), TestSupport.Options(nacos), new FakeLogger(_logs));
+
+        var (info, body) = await naming.ListAsync("user-app", "DEFAULT_GROUP", 0, null, cts.Token);
+
+        Assert.True(naming.UsesV3);
+        Assert.Equal("V1", Assert.Single(info!.Hosts).Metadata["version"]);
+        // The body is what the snapshot keeps: it must read back as the same list.
+        Assert.Equal(7201, Assert.Single(GrayRelease.Nacos.Http.NacosJson.ParseServiceInfo(body)!.Hosts).Port);
+        Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 500);
     }
 
     // Item 11: HttpLoginProcessor (client-basic) posts to /v3/auth/user/login first, /v1/auth/users/login on 404 / 501.
@@ -184,6 +218,38 @@ public sealed class TransportHardeningTests : IAsyncLifetime
         nacos.Faults.PermissionDenied = true;
         await Assert.ThrowsAsync<NacosAuthenticationException>(() => http.SendAsync(List("a"), cts.Token));
         Assert.Equal(3, handler.Count("/login"));
+    }
+
+    // h-nacos item 2: over gRPC as over HTTP, a 403 logs in again once; a 403 with the token that re-login just gave is a
+    // missing permission: a clear error, and no further login for the re-login window.
+    [Fact]
+    public async Task Over_grpc_a_second_403_after_the_re_login_is_a_permission_error_without_more_logins()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos32, AuthEnabled = true });
+        nacos.PublishConfig("secret.yaml", "DEFAULT_GROUP", "a: 1");
+        nacos.PublishConfig("open.yaml", "DEFAULT_GROUP", "b: 2");
+        var options = WithCredentials(TestSupport.Options(nacos));
+        var logger = new FakeLogger(_logs);
+        var http = Http(options);
+        await using var transport = new GrpcConfigTransport(options, TimeProvider.System, logger, http.GetAccessTokenAsync, relogin: http.ReloginAsync);
+        var secret = new NacosConfigKey("secret.yaml", "DEFAULT_GROUP", string.Empty);
+        Assert.Equal("a: 1", await transport.GetAsync(secret, cts.Token));
+
+        nacos.Faults.PathPrefix = "ConfigQueryRequest";
+        nacos.Faults.PermissionDenied = true;
+        var error = await Assert.ThrowsAsync<NacosAuthenticationException>(() => transport.GetAsync(secret, cts.Token));
+        await Assert.ThrowsAsync<NacosAuthenticationException>(() => transport.GetAsync(secret, cts.Token));
+
+        Assert.Equal(403, error.StatusCode);
+        Assert.Contains("permission", error.Message, StringComparison.Ordinal);
+        Assert.Contains("ConfigQueryRequest", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("nacos:Password", error.Message, StringComparison.Ordinal);
+        Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 520);
+        Assert.Equal(2, _logs.GetSnapshot().Count(r => r.Id.Id == 521));
+
+        nacos.Faults.PermissionDenied = false;
+        Assert.Equal("b: 2", await transport.GetAsync(new NacosConfigKey("open.yaml", "DEFAULT_GROUP", string.Empty), cts.Token));
     }
 
     // Item 13: only connection failures, timeouts and 502 / 503 / 504 mean "server down".
