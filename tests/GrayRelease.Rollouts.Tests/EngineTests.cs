@@ -110,7 +110,7 @@ public sealed class EngineTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Each_passing_interval_advances_one_step_and_the_last_promotes()
+    public async Task Each_passing_interval_advances_one_step_and_passing_the_last_below_100_promotes()
     {
         var a = Rig("gw-a");
         var b = Rig("gw-b");
@@ -126,7 +126,7 @@ public sealed class EngineTests : IAsyncLifetime
         var state = RolloutRig.State(_nacos)!;
         Assert.Equal(RolloutStatus.Promoted, state.Status);
         Assert.Equal(
-            ["Progressing 0 -> Progressing 0", "Progressing 0 -> Progressing 1", "Progressing 1 -> Progressing 2", "Progressing 2 -> Promoted 2"],
+            ["Progressing 0 -> Progressing 0", "Progressing 0 -> Progressing 1", "Progressing 1 -> Promoted 2"],
             state.History.Select(h => $"{h.From} {h.FromStep} -> {h.To} {h.ToStep}"));
         Assert.All(state.History, h => Assert.Equal("gw-a", h.By));
         Assert.Contains("svc: gray V2 0/100 errors", state.History[^1].Figures, StringComparison.Ordinal);

@@ -389,6 +389,12 @@ internal sealed partial class RolloutEngine : IHostedService, IRolloutStatus, IA
 
         var window = Window(_baseline);
         var verdict = RolloutJudge.Judge(window, versions, options);
+        if (PercentageOf(state, options) >= 100)
+        {
+            // Put at 100 % by hand: there is no prod traffic left to compare with, so the step can only promote.
+            verdict = verdict with { Outcome = VerdictOutcome.Pass, Reason = "at 100 % gray no prod traffic is left to compare with" };
+        }
+
         var figures = verdict.Figures();
         var step = StepIndex(state.Step, options);
         var percentage = PercentageOf(state, options);
@@ -399,9 +405,12 @@ internal sealed partial class RolloutEngine : IHostedService, IRolloutStatus, IA
         var next = state.Clone();
         next.Revision++;
         next.LastVerdict = new RolloutVerdictDocument { Outcome = outcome, Reason = verdict.Reason, Figures = figures, At = _time.GetUtcNow() };
+        // The step to 100 % is the promotion itself: at 100 % no prod traffic is left to compare the canary with.
+        var steps = options.EffectiveSteps;
+        var promotes = step + 1 >= steps.Count || steps[step + 1] >= 100;
         switch (verdict.Outcome)
         {
-            case VerdictOutcome.Pass when step < options.EffectiveSteps.Count - 1:
+            case VerdictOutcome.Pass when !promotes:
                 next.FailedIntervals = 0;
                 await WriteTransitionAsync(options, state, next, RolloutStatus.Progressing, step + 1, "interval passed: " + verdict.Reason, figures, InstanceId, cancellationToken).ConfigureAwait(false);
                 break;
@@ -414,7 +423,7 @@ internal sealed partial class RolloutEngine : IHostedService, IRolloutStatus, IA
                     break;
                 }
 
-                await WriteTransitionAsync(options, state, next, RolloutStatus.Promoted, step, "last step passed: promoted", figures, InstanceId, cancellationToken).ConfigureAwait(false);
+                await WriteTransitionAsync(options, state, next, RolloutStatus.Promoted, steps.Count - 1, "last step below 100 % passed: promoted", figures, InstanceId, cancellationToken).ConfigureAwait(false);
                 break;
             case VerdictOutcome.Fail:
                 next.FailedIntervals = state.FailedIntervals + 1;

@@ -24,12 +24,12 @@ internal sealed record IntervalVerdict(VerdictOutcome Outcome, string Reason, IR
             builder.Append(CultureInfo.InvariantCulture, $"{s.Service}: gray {s.GrayVersion} {s.GrayErrors}/{s.GrayRequests} errors p99 {s.GrayP99 * 1000:0.#} ms, prod {s.ProdVersion} {s.ProdErrors}/{s.ProdRequests} errors p99 {s.ProdP99 * 1000:0.#} ms");
             if (s.ErrorPValue is { } ep)
             {
-                builder.Append(CultureInfo.InvariantCulture, $", error p={ep:0.####} ({s.ErrorMethod})");
+                builder.Append(CultureInfo.InvariantCulture, $", error p={ep:G3} ({s.ErrorMethod})");
             }
 
             if (s.LatencyPValue is { } lp)
             {
-                builder.Append(CultureInfo.InvariantCulture, $", latency p={lp:0.####}");
+                builder.Append(CultureInfo.InvariantCulture, $", latency p={lp:G3}");
             }
 
             builder.Append(", ").Append(s.Outcome);

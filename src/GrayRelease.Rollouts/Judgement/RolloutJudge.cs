@@ -82,7 +82,7 @@ internal static class RolloutJudge
             var prodRate = (double)prod.Errors / prod.Requests;
             if (p < alpha && grayRate - prodRate > checks.ErrorRateTolerance)
             {
-                failure = string.Create(CultureInfo.InvariantCulture, $"error rate {grayRate:P2} gray vs {prodRate:P2} prod (p={p:0.####} < {alpha:0.####}, {method})");
+                failure = string.Create(CultureInfo.InvariantCulture, $"error rate {grayRate:P2} gray vs {prodRate:P2} prod (p={p:G3} < {alpha:G3}, {method})");
             }
         }
 
@@ -93,7 +93,7 @@ internal static class RolloutJudge
             latencyP = p;
             if (p < alpha && grayP99 > prodP99 * checks.LatencyP99Tolerance)
             {
-                failure = string.Create(CultureInfo.InvariantCulture, $"latency p99 {grayP99 * 1000:0.#} ms gray vs {prodP99 * 1000:0.#} ms prod (Mann-Whitney p={p:0.####} < {alpha:0.####})");
+                failure = string.Create(CultureInfo.InvariantCulture, $"latency p99 {grayP99 * 1000:0.#} ms gray vs {prodP99 * 1000:0.#} ms prod (Mann-Whitney p={p:G3} < {alpha:G3})");
             }
         }
 
