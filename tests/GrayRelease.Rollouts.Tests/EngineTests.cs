@@ -305,6 +305,24 @@ public sealed class EngineTests : IAsyncLifetime
         Assert.Contains("gray version changed from V2 to V3", state.History[^1].Reason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Steps_changed_in_configuration_apply_at_the_next_tick_and_a_bad_change_is_refused()
+    {
+        var a = Rig("gw-a");
+        await a.TickAsync();
+        Assert.Equal(10, a.GatewayPercentage);
+
+        a.Configuration["GrayRelease:Gateway:Rollout:Steps:0"] = "20";
+        a.Configuration.Reload();
+        await a.TickAsync();
+        Assert.Equal(20, a.GatewayPercentage);
+
+        a.Configuration["GrayRelease:Gateway:Rollout:Steps:0"] = "70";
+        a.Configuration.Reload();
+        await a.TickAsync();
+        Assert.Equal(20, a.GatewayPercentage);
+    }
+
     private RolloutRig Rig(string id, Dictionary<string, string?>? overrides = null)
     {
         var rig = RolloutRig.Create(_nacos, _time, id, overrides);

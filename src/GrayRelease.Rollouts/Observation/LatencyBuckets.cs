@@ -15,11 +15,11 @@ internal static class LatencyBuckets
     /// <summary>Number of buckets; the last one also takes everything slower.</summary>
     public const int Count = (MaxExponent + 1) * SubBuckets;
 
-    private static readonly double TicksPerMicrosecond = Stopwatch.Frequency / 1_000_000.0;
+    private static readonly double MicrosecondsPerTick = 1_000_000.0 / Stopwatch.Frequency;
 
     public static int IndexOfTicks(long elapsedTicks)
     {
-        var micros = (ulong)(elapsedTicks <= 0 ? 1 : (long)(elapsedTicks / TicksPerMicrosecond) + 1);
+        var micros = (ulong)(elapsedTicks <= 0 ? 1 : (long)(elapsedTicks * MicrosecondsPerTick) + 1);
         var exponent = 63 - BitOperations.LeadingZeroCount(micros);
         if (exponent < 2)
         {

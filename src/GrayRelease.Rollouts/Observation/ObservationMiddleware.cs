@@ -29,11 +29,12 @@ internal sealed class ObservationMiddleware
         }
         finally
         {
-            Observe(context, Stopwatch.GetTimestamp() - start);
+            var end = Stopwatch.GetTimestamp();
+            Observe(context, end - start, end);
         }
     }
 
-    private void Observe(HttpContext context, long elapsedTicks)
+    private void Observe(HttpContext context, long elapsedTicks, long endTicks)
     {
         var feature = context.Features.Get<IReverseProxyFeature>();
         if (feature?.ProxiedDestination?.Model is not { } destination)
@@ -58,7 +59,7 @@ internal sealed class ObservationMiddleware
             outcome = Outcomes.FromStatusCode(context.Response.StatusCode);
         }
 
-        _observer.Record(destination, feature.Cluster, GrayContext.CurrentLane, outcome, elapsedTicks);
+        _observer.Record(destination, feature.Cluster, GrayContext.CurrentLane, outcome, elapsedTicks, endTicks);
     }
 
     /// <summary>The client gave up or broke its side: says nothing about the destination's version.</summary>

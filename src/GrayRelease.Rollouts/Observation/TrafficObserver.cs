@@ -24,12 +24,14 @@ internal sealed class TrafficObserver
 
     private readonly ConcurrentDictionary<SeriesKey, TrafficSeries> _series = new();
     private readonly ConditionalWeakTable<DestinationModel, DestinationSeries> _destinations = [];
-    private readonly IOptionsMonitor<GrayReleaseOptions> _options;
     private readonly Histogram<double> _duration;
+    private volatile string _metadataKey;
 
     public TrafficObserver(IOptionsMonitor<GrayReleaseOptions> options, IMeterFactory meterFactory)
     {
-        _options = options;
+        // Read on every request: kept in a field, refreshed on change, instead of asking the monitor each time.
+        _metadataKey = options.CurrentValue.MetadataKey;
+        options.OnChange(o => _metadataKey = o.MetadataKey);
         var meter = meterFactory.Create(MeterName);
         const string DurationDescription = "Duration of requests proxied by the gateway, by service, destination version, lane and outcome.";
 #if NET9_0_OR_GREATER
@@ -51,12 +53,11 @@ internal sealed class TrafficObserver
     /// <summary>The series of a key, created on first use.</summary>
     public TrafficSeries GetSeries(SeriesKey key) => _series.GetOrAdd(key, static k => new TrafficSeries(k));
 
-    /// <summary>Records one request that reached <paramref name="destination"/>; the hot path.</summary>
-    public void Record(DestinationModel destination, ClusterModel cluster, string? lane, Outcome outcome, long elapsedTicks)
+    /// <summary>Records one request that reached <paramref name="destination"/>, ended at <paramref name="nowTicks"/> (<see cref="Stopwatch"/>); the hot path.</summary>
+    public void Record(DestinationModel destination, ClusterModel cluster, string? lane, Outcome outcome, long elapsedTicks, long nowTicks)
     {
         var series = Resolve(destination, cluster, lane);
-        var now = Stopwatch.GetTimestamp();
-        series.Record(outcome, elapsedTicks, now);
+        series.Record(outcome, elapsedTicks, nowTicks);
         if (_duration.Enabled)
         {
             var tags = new TagList
@@ -84,9 +85,10 @@ internal sealed class TrafficObserver
 
     internal TaggedSeries Resolve(DestinationModel destination, ClusterModel cluster, string? lane)
     {
-        if (!_destinations.TryGetValue(destination, out var entry) || !entry.IsFor(cluster, _options.CurrentValue.MetadataKey))
+        var metadataKey = _metadataKey;
+        if (!_destinations.TryGetValue(destination, out var entry) || !entry.IsFor(cluster, metadataKey))
         {
-            entry = new DestinationSeries(this, destination, cluster, _options.CurrentValue.MetadataKey);
+            entry = new DestinationSeries(this, destination, cluster, metadataKey);
             _destinations.AddOrUpdate(destination, entry);
         }
 
@@ -151,7 +153,7 @@ internal sealed class TrafficObserver
         }
 
         public bool IsFor(ClusterModel cluster, string metadataKey) =>
-            ReferenceEquals(cluster, _cluster) && string.Equals(metadataKey, _metadataKey, StringComparison.Ordinal);
+            ReferenceEquals(cluster, _cluster) && (ReferenceEquals(metadataKey, _metadataKey) || string.Equals(metadataKey, _metadataKey, StringComparison.Ordinal));
 
         public TaggedSeries ForLane(string lane)
         {
