@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Text.Json;
 using GrayRelease.Nacos.Emulator;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace GrayRelease.Rollouts.Tests;
@@ -154,7 +156,22 @@ public sealed class EngineTests : IAsyncLifetime
     [Fact]
     public async Task Failed_intervals_up_to_the_threshold_roll_back_to_zero_percent()
     {
-        var a = Rig("gw-a");
+        var a = Rig("gw-rollback");
+        using var transitions = new MetricCollector<long>(a.MeterFactory, TrafficObserver.MeterName, "grayrelease.rollout.transitions");
+        var events = new List<ActivityEvent>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == TrafficObserver.MeterName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+            ActivityStopped = activity =>
+            {
+                lock (events)
+                {
+                    events.AddRange(activity.Events.Where(e => e.Tags.Any(t => t.Key == "grayrelease.rollout.by" && (string?)t.Value == "gw-rollback")));
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
         var b = Rig("gw-b");
         await a.TickAsync();
         await a.TickAsync();
@@ -178,6 +195,11 @@ public sealed class EngineTests : IAsyncLifetime
         Assert.Contains("error rate 10.00 % gray vs 0.00 % prod", state.History[^1].Reason, StringComparison.Ordinal);
         Assert.Equal((0.0, 0.0), (a.GatewayPercentage, b.GatewayPercentage));
         Assert.Contains(a.Logs.GetSnapshot(), r => r.Id.Id == RolloutEventIds.Transition && r.Message.Contains("-> RolledBack", StringComparison.Ordinal) && r.Message.Contains("errors", StringComparison.Ordinal));
+        Assert.Contains(transitions.GetMeasurementSnapshot(), m => (string?)m.Tags["grayrelease.rollout.to"] == "RolledBack");
+        lock (events)
+        {
+            Assert.Contains(events, e => e.Tags.Any(t => t.Key == "grayrelease.rollout.to" && (string?)t.Value == "RolledBack"));
+        }
     }
 
     [Fact]

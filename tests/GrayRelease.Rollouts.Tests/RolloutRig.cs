@@ -32,6 +32,8 @@ internal sealed class RolloutRig : IAsyncDisposable
 
     public IServiceProvider EngineServices => _services;
 
+    public System.Diagnostics.Metrics.IMeterFactory MeterFactory => _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+
     public TrafficObserver Observer { get; }
 
     public IConfigurationRoot Configuration { get; }

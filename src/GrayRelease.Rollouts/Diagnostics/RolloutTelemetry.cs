@@ -33,6 +33,7 @@ internal sealed class RolloutTelemetry
             ["grayrelease.rollout.gray_version"] = grayVersion,
             ["grayrelease.rollout.reason"] = entry.Reason,
             ["grayrelease.rollout.figures"] = entry.Figures,
+            ["grayrelease.rollout.by"] = entry.By,
         }));
     }
 
