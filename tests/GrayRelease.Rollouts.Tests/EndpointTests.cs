@@ -32,7 +32,8 @@ public sealed class EndpointTests : IAsyncLifetime, IDisposable
     public async Task Status_is_JSON_and_pause_resume_abort_change_the_state_in_Nacos()
     {
         await using var gateway = await GatewayReplica.StartAsync(_nacos, _v1.Address, _v2.Address, new() { ["Interval"] = "00:10:00" }, _timeout.Token);
-        await WaitUntilAsync(() => RolloutRig.State(_nacos) is not null);
+        // The gateway's own view, not only Nacos: it publishes its snapshot at the end of the tick that wrote the state.
+        await WaitUntilAsync(() => gateway.Engine.GetSnapshot().Status == RolloutStatus.Progressing);
 
         using var status = JsonDocument.Parse(await gateway.Client.GetStringAsync(new Uri("/_gray/rollout", UriKind.Relative), _timeout.Token));
         Assert.Equal("Progressing", status.RootElement.GetProperty("status").GetString());

@@ -97,6 +97,28 @@ public sealed class EngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_restarted_gateway_resumes_the_rollout_where_it_was()
+    {
+        var a = Rig("gw-a");
+        await a.TickAsync();
+        await PassIntervalAsync(a);
+        _rigs.Remove(a);
+        await a.DisposeAsync();
+
+        var restarted = Rig("gw-a-restarted");
+        await restarted.TickAsync();
+
+        Assert.Equal((RolloutStatus.Progressing, 1), (restarted.Snapshot.Status, restarted.Snapshot.Step));
+        Assert.Equal(50, restarted.GatewayPercentage);
+        _time.Advance(Lease);
+        await restarted.TickAsync();
+        await restarted.TickAsync();
+        Assert.True(restarted.Snapshot.IsLeader);
+        await PassIntervalAsync(restarted);
+        Assert.Equal(RolloutStatus.Promoted, RolloutRig.State(_nacos)!.Status);
+    }
+
+    [Fact]
     public async Task A_released_lease_is_taken_at_the_next_tick()
     {
         var a = Rig("gw-a");
