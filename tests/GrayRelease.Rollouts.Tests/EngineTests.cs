@@ -276,6 +276,31 @@ public sealed class EngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_state_that_does_not_parse_is_logged_and_left_alone_and_the_percentage_holds()
+    {
+        var a = Rig("gw-a");
+        await a.TickAsync();
+        await PassIntervalAsync(a);
+        _nacos.PublishConfig("grayrelease-rollout.json", "DEFAULT_GROUP", "{ not json", type: "json");
+
+        await a.TickAsync();
+        Assert.Equal(50, a.GatewayPercentage);
+        Assert.Contains(a.Logs.GetSnapshot(), r => r.Id.Id == RolloutEventIds.StateInvalid);
+
+        // A gateway that never saw a valid state takes the lease over: it must not replace the edit with a new rollout.
+        _rigs.Remove(a);
+        await a.DisposeAsync();
+        var fresh = Rig("gw-fresh");
+        await fresh.TickAsync();
+        _time.Advance(Lease);
+        await fresh.TickAsync();
+        await fresh.TickAsync();
+
+        Assert.True(fresh.Snapshot.IsLeader);
+        Assert.Equal("{ not json", _nacos.GetConfig("grayrelease-rollout.json", "DEFAULT_GROUP"));
+    }
+
+    [Fact]
     public async Task Commands_pause_resume_abort_and_promote_from_any_gateway()
     {
         var a = Rig("gw-a");

@@ -37,6 +37,7 @@ internal sealed partial class RolloutEngine : IHostedService, IRolloutStatus, IA
     private RolloutStateDocument? _state;
     private string? _stateMd5;
     private bool _unreachable;
+    private bool _stateInvalid;
     private bool _warnedGatewayDisabled;
 
     // Lease (under _tickGate).
@@ -275,7 +276,8 @@ internal sealed partial class RolloutEngine : IHostedService, IRolloutStatus, IA
         var versions = _versions.CurrentValue;
         var gray = versions.GrayVersion;
         var prod = versions.ProdVersion;
-        if (_holdsLease && (_state is null || !string.Equals(_state.GrayVersion, gray, StringComparison.Ordinal)))
+        // An operator's edit that does not parse is left for the operator to fix, not replaced by a new rollout.
+        if (_holdsLease && !_stateInvalid && (_state is null || !string.Equals(_state.GrayVersion, gray, StringComparison.Ordinal)))
         {
             await StartRolloutAsync(options, gray, prod, cancellationToken).ConfigureAwait(false);
         }
@@ -294,6 +296,7 @@ internal sealed partial class RolloutEngine : IHostedService, IRolloutStatus, IA
         {
             _state = null;
             _stateMd5 = null;
+            _stateInvalid = false;
             ApplyPercentage(options);
             return;
         }
@@ -316,6 +319,7 @@ internal sealed partial class RolloutEngine : IHostedService, IRolloutStatus, IA
         }
 
         Volatile.Write(ref _stateMd5, item.Md5);
+        _stateInvalid = state is null;
         if (state is null)
         {
             return;
