@@ -29,9 +29,17 @@ try
         builder =>
         {
             builder.AddGrayRelease().AddNacos();
-            builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy")).AddGrayRelease();
+            builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy")).AddGrayRelease().AddGrayReleaseRollout();
         },
-        app => app.MapReverseProxy(proxy => proxy.UseGrayRouting()));
+        app =>
+        {
+            app.MapReverseProxy(proxy =>
+            {
+                proxy.UseGrayRouting();
+                proxy.UseGrayReleaseObservation();
+            });
+            app.MapGrayReleaseRollout();
+        });
     apps.Add(gateway);
 
     using var client = new HttpClient { BaseAddress = new Uri(gateway.Urls.First()), Timeout = TimeSpan.FromSeconds(10) };
@@ -103,9 +111,10 @@ static async Task<string?> VersionAsync(HttpClient client, string? grayHeader)
 var builder = WebApplication.CreateBuilder(args);
 builder.AddGrayRelease().AddNacos();
 builder.Services.AddHttpClient("user-app").AddGrayRelease();
-builder.Services.AddReverseProxy().AddGrayRelease();
+builder.Services.AddReverseProxy().AddGrayRelease().AddGrayReleaseRollout();
 var app = builder.Build();
 app.UseGrayRelease();
-app.MapReverseProxy(proxy => proxy.UseGrayRouting());
+app.MapReverseProxy(proxy => proxy.UseGrayRouting().UseGrayReleaseObservation());
+app.MapGrayReleaseRollout();
 return app is null ? 1 : 0;
 #endif

@@ -93,7 +93,22 @@ internal sealed class ConfigApi
             throw NacosRequestException.Invalid("content is blank : " + content);
         }
 
-        _store.Publish(key, content, parameters["type"]);
+        // ConfigController.publishConfig reads casMd5 from a header; a mismatch is NacosApiException(500,
+        // RESOURCE_CONFLICT), which the controller answers with status 500 and the body "false".
+        string? casMd5 = context.Request.Headers["casMd5"];
+        if (!string.IsNullOrWhiteSpace(casMd5))
+        {
+            if (!_store.TryPublishCas(key, content, parameters["type"], casMd5))
+            {
+                Log.ConfigCasRejected(_logger, key.Tenant, key.Group, key.DataId);
+                return Responses.Text(context, StatusCodes.Status500InternalServerError, "false", Responses.JsonContentType);
+            }
+        }
+        else
+        {
+            _store.Publish(key, content, parameters["type"]);
+        }
+
         Log.ConfigPublished(_logger, key.Tenant, key.Group, key.DataId);
         return Responses.Text(context, StatusCodes.Status200OK, "true", Responses.JsonContentType);
     }

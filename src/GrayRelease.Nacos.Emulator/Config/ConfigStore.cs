@@ -47,6 +47,28 @@ internal sealed class ConfigStore
     }
 
     /// <summary>
+    /// Publishes only if the stored md5 is <paramref name="casMd5"/>, atomically. As the server
+    /// (config/.../repository/extrnal/ExternalConfigInfoPersistServiceImpl.java insertOrUpdateCas): a config that does
+    /// not exist is inserted whatever the md5; an existing one is updated only where its md5 matches.
+    /// </summary>
+    /// <returns>False when the config exists and its md5 differs.</returns>
+    public bool TryPublishCas(ConfigKey key, string content, string? type, string casMd5)
+    {
+        var entry = new ConfigEntry(content, Md5(content), NormalizeType(type), _timeProvider.GetUtcNow());
+        lock (_gate)
+        {
+            if (_configs.TryGetValue(key, out var current) && !string.Equals(current.Md5, casMd5, StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            _configs[key] = entry;
+            SignalLocked();
+            return true;
+        }
+    }
+
+    /// <summary>
     /// config/.../controller/ConfigController.java publishConfig: a type that <c>ConfigType.isValidType</c> does not
     /// know (an exact, case-sensitive match) is replaced by the default <c>text</c>, so <c>yml</c> or <c>YAML</c> is
     /// stored and answered (Config-Type) as <c>text</c>.

@@ -170,13 +170,22 @@ internal sealed class GrpcConfig
 
         var key = ConfigKey.Create(GrpcJson.String(call.Body, "tenant"), group!, dataId!);
         var casMd5 = GrpcJson.String(call.Body, "casMd5");
-        if (!string.IsNullOrEmpty(casMd5) && !string.Equals(casMd5, _store.GetMd5(key), StringComparison.Ordinal))
+        var type = GrpcJson.String(GrpcJson.Object(call.Body, "additionMap"), "type");
+        type = type is not null && KnownTypes.Contains(type) ? type : "text";
+        if (!string.IsNullOrWhiteSpace(casMd5))
         {
-            throw new GrpcHandlerException(500, "Cas publish fail, server md5 may have changed.", typed: true);
+            // Checked and written under one lock: two clients holding the same md5 must not both win.
+            if (!_store.TryPublishCas(key, content, type, casMd5))
+            {
+                Log.ConfigCasRejected(_logger, key.Tenant, key.Group, key.DataId);
+                throw new GrpcHandlerException(500, "Cas publish fail, server md5 may have changed.", typed: true);
+            }
+        }
+        else
+        {
+            _store.Publish(key, content, type);
         }
 
-        var type = GrpcJson.String(GrpcJson.Object(call.Body, "additionMap"), "type");
-        _store.Publish(key, content, type is not null && KnownTypes.Contains(type) ? type : "text");
         Log.ConfigPublished(_logger, key.Tenant, key.Group, key.DataId);
         return GrpcJson.Success();
     }

@@ -108,6 +108,37 @@ internal sealed class GrpcConfigTransport : INacosConfigTransport
         }
     }
 
+    /// <summary>
+    /// config/.../remote/ConfigPublishRequestHandler.java: a casMd5 mismatch (ConfigOperationService.publishConfig's
+    /// NacosApiException) is answered as a typed failure with errorCode 500 (ResponseCode.FAIL).
+    /// </summary>
+    public async Task<bool> PublishAsync(NacosConfigKey key, string content, string? casMd5, string? type, CancellationToken cancellationToken)
+    {
+        var response = await _connection.RequestAsync<ConfigPublishResponse>(
+            new ConfigPublishRequest
+            {
+                DataId = key.DataId,
+                Group = key.Group,
+                Tenant = key.Tenant,
+                Content = content,
+                CasMd5 = string.IsNullOrEmpty(casMd5) ? null : casMd5,
+                AdditionMap = new Dictionary<string, string>(StringComparer.Ordinal) { ["type"] = type ?? "text" },
+            },
+            cancellationToken).ConfigureAwait(false);
+        if (response.Success)
+        {
+            return true;
+        }
+
+        if (!string.IsNullOrEmpty(casMd5) && response.ErrorCode == 500)
+        {
+            return false;
+        }
+
+        throw new NacosProtocolException(
+            $"Nacos refused to publish the configuration {key} over gRPC: {response.ResultCode}/{response.ErrorCode} {Naming.NacosNamingClient.Truncate(response.Message ?? string.Empty)}");
+    }
+
     public async ValueTask DisposeAsync()
     {
         _push.Dispose();

@@ -18,6 +18,12 @@ internal interface INacosConfigTransport : IAsyncDisposable
     /// their keys; an empty answer means "nothing yet, call again".
     /// </summary>
     Task<IReadOnlyCollection<NacosConfigKey>> WaitForChangesAsync(IReadOnlyList<(NacosConfigKey Key, string Md5)> configs, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Publishes <paramref name="content"/>; with <paramref name="casMd5"/> only if the server still holds that md5
+    /// (false when it does not). A failure other than that throws a <see cref="NacosException"/>.
+    /// </summary>
+    Task<bool> PublishAsync(NacosConfigKey key, string content, string? casMd5, string? type, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -32,6 +38,9 @@ internal sealed class HttpConfigTransport(NacosConfigClient client, TimeSpan cal
 
     public async Task<IReadOnlyCollection<NacosConfigKey>> WaitForChangesAsync(IReadOnlyList<(NacosConfigKey Key, string Md5)> configs, CancellationToken cancellationToken) =>
         await client.ListenAsync(configs, callTimeout, cancellationToken).ConfigureAwait(false);
+
+    public Task<bool> PublishAsync(NacosConfigKey key, string content, string? casMd5, string? type, CancellationToken cancellationToken) =>
+        client.PublishAsync(key, content, casMd5, type, cancellationToken);
 
     // The HTTP client belongs to the provider (it also logs in for the gRPC transport).
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

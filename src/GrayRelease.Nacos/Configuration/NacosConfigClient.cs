@@ -71,6 +71,43 @@ internal sealed partial class NacosConfigClient(NacosHttpClient http, ILogger? l
         return response.Body;
     }
 
+    /// <summary>
+    /// POST v1/cs/configs. config/.../controller/ConfigController.java publishConfig reads the compare-and-set md5 from
+    /// the <c>casMd5</c> header (not the form); ConfigOperationService.publishConfig answers a mismatch with
+    /// NacosApiException(500, RESOURCE_CONFLICT), which the controller turns into status 500 and the body <c>false</c>.
+    /// </summary>
+    /// <returns>False when <paramref name="casMd5"/> was given and the server refused the write.</returns>
+    public async Task<bool> PublishAsync(NacosConfigKey key, string content, string? casMd5, string? type, CancellationToken cancellationToken)
+    {
+        var request = new NacosRequest(HttpMethod.Post, "v1/cs/configs")
+            .WithForm("dataId", key.DataId)
+            .WithForm("group", key.Group)
+            .WithForm("tenant", key.Tenant)
+            .WithForm("content", content)
+            .WithForm("type", type ?? "text");
+        if (!string.IsNullOrEmpty(casMd5))
+        {
+            request.Headers.Add(new("casMd5", casMd5));
+        }
+
+        var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response.IsSuccess && response.Body.Trim().Equals("true", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        if (!string.IsNullOrEmpty(casMd5) && (int)response.StatusCode == 500)
+        {
+            return false;
+        }
+
+        throw new NacosProtocolException(
+            $"Nacos server {response.Server} refused to publish the configuration {key}: {(int)response.StatusCode} {Naming.NacosNamingClient.Truncate(response.Body)}")
+        {
+            StatusCode = (int)response.StatusCode,
+        };
+    }
+
     /// <summary>Holds until one of <paramref name="configs"/> changes or the long-poll timeout passes; returns the changed keys.</summary>
     public async Task<List<NacosConfigKey>> ListenAsync(IReadOnlyList<(NacosConfigKey Key, string Md5)> configs, TimeSpan callTimeout, CancellationToken cancellationToken)
     {

@@ -80,6 +80,12 @@ public static class NacosGrayReleaseBuilderExtensions
             sp.GetRequiredService<IOptions<NacosOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<NacosServiceInstanceProvider>>()));
+        // Config writes (compare-and-set on md5) for programs that keep shared state in Nacos, e.g. the rollout engine.
+        services.TryAddSingleton<INacosConfigPublisher>(sp => new NacosConfigPublisher(
+            sp.GetRequiredService<IOptions<NacosOptions>>().Value,
+            sp.GetRequiredService<NacosHttpClient>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>()));
         services.Replace(ServiceDescriptor.Singleton<IServiceInstanceProvider>(sp => sp.GetRequiredService<NacosServiceInstanceProvider>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, NacosRegistrationService>(sp => new NacosRegistrationService(
             sp.GetRequiredService<NacosNamingTransportSelector>(),

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using GrayRelease.Rollouts;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Yarp.ReverseProxy.Model;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>The rollout's status and control endpoints, and its step in the proxy pipeline.</summary>
+public static class RolloutEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// Maps <c>GET {pattern}</c> (the rollout as JSON: <see cref="RolloutSnapshot"/>) and
+    /// <c>POST {pattern}/pause|resume|abort|promote</c>. Opt-in; returns the group so that
+    /// <c>.RequireAuthorization(...)</c> protects it, as it should: these change production traffic.
+    /// </summary>
+    public static RouteGroupBuilder MapGrayReleaseRollout(this IEndpointRouteBuilder endpoints, string pattern = "/_gray/rollout")
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentException.ThrowIfNullOrWhiteSpace(pattern);
+        var group = endpoints.MapGroup(pattern);
+        group.MapGet(string.Empty, WriteSnapshotAsync);
+        group.MapPost("/{command}", ExecuteAsync);
+        return group;
+    }
+
+    /// <summary>
+    /// Counts every proxied request's outcome by service, version and lane for the rollout (and the metrics
+    /// <c>grayrelease.gateway.request.duration</c> / <c>grayrelease.gateway.requests</c>). Put it after
+    /// <c>UseGrayRouting()</c>: <c>app.MapReverseProxy(p =&gt; { p.UseGrayRouting(); p.UseGrayReleaseObservation(); })</c>.
+    /// </summary>
+    public static IReverseProxyApplicationBuilder UseGrayReleaseObservation(this IReverseProxyApplicationBuilder proxy)
+    {
+        ArgumentNullException.ThrowIfNull(proxy);
+        proxy.UseMiddleware<ObservationMiddleware>();
+        return proxy;
+    }
+
+    private static Task WriteSnapshotAsync(HttpContext context)
+    {
+        var status = context.RequestServices.GetRequiredService<IRolloutStatus>();
+        context.Response.ContentType = "application/json; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-store";
+        return JsonSerializer.SerializeAsync(context.Response.Body, status.GetSnapshot(), RolloutJsonContext.Default.RolloutSnapshot, context.RequestAborted);
+    }
+
+    private static async Task ExecuteAsync(HttpContext context)
+    {
+        var name = context.Request.RouteValues["command"] as string;
+        if (!Enum.TryParse<RolloutCommand>(name, ignoreCase: true, out var command) || !Enum.IsDefined(command) || int.TryParse(name, out _))
+        {
+            await Problem(context, StatusCodes.Status404NotFound, $"Unknown rollout command '{name}': use pause, resume, abort or promote.").ConfigureAwait(false);
+            return;
+        }
+
+        var engine = context.RequestServices.GetRequiredService<RolloutEngine>();
+        var by = context.User.Identity?.IsAuthenticated == true && context.User.Identity.Name is { Length: > 0 } user
+            ? "operator " + user
+            : "operator at " + context.Connection.RemoteIpAddress;
+        var result = await engine.ExecuteAsync(command, by, context.RequestAborted).ConfigureAwait(false);
+        var status = result.Outcome switch
+        {
+            RolloutCommandOutcome.Done => StatusCodes.Status200OK,
+            RolloutCommandOutcome.NoRollout => StatusCodes.Status404NotFound,
+            RolloutCommandOutcome.Unreachable => StatusCodes.Status503ServiceUnavailable,
+            _ => StatusCodes.Status409Conflict,
+        };
+        if (status != StatusCodes.Status200OK)
+        {
+            await Problem(context, status, result.Message).ConfigureAwait(false);
+            return;
+        }
+
+        await WriteSnapshotAsync(context).ConfigureAwait(false);
+    }
+
+    private static Task Problem(HttpContext context, int status, string detail)
+    {
+        context.Response.StatusCode = status;
+        return Results.Problem(detail: detail, statusCode: status, title: "Rollout command not applied").ExecuteAsync(context);
+    }
+}
