@@ -1,0 +1,278 @@
+using System.Diagnostics;
+using System.Net;
+using GrayRelease.Yarp;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Transforms.Builder;
+
+namespace GrayRelease.Gateway.Benchmarks;
+
+/// <summary>
+/// Bytes allocated per request by the gateway process: plain YARP, the whole gray pipeline, and the gray pipeline with
+/// one step at a time, so the difference can be attributed. The backends run in a child process (their allocations
+/// would otherwise count: the gray pipeline sends them a header plain YARP does not), and every gateway receives the
+/// same requests (half of them carry the client's <c>gray</c> header), so client and Kestrel costs cancel out.
+/// Requests are sent one at a time, so the count is not blurred by concurrency.
+/// </summary>
+internal static class GatewayAllocationTest
+{
+    private static readonly (string Name, Variant Variant)[] Variants =
+    [
+        ("plain YARP", new Variant(Gray: false, Decision: false, Filter: false, Transform: false, GrayPolicy: false)),
+        ("gray pipeline", new Variant(Gray: true, Decision: true, Filter: true, Transform: true, GrayPolicy: true)),
+        ("decision only", new Variant(Gray: true, Decision: true, Filter: false, Transform: false, GrayPolicy: false)),
+        ("filter + GrayRoundRobin only", new Variant(Gray: true, Decision: false, Filter: true, Transform: false, GrayPolicy: true)),
+        ("header transform only", new Variant(Gray: true, Decision: false, Filter: false, Transform: true, GrayPolicy: false)),
+    ];
+
+    public static async Task RunAsync(int requests, int rounds, bool all)
+    {
+        using var backends = await BackendProcess.StartAsync();
+        var variants = all ? Variants : Variants[..2];
+        var gateways = new List<(string Name, GatewayHost Host)>();
+        try
+        {
+            foreach (var (name, variant) in variants)
+            {
+                gateways.Add((name, await StartGatewayAsync(backends.V1, backends.V2, variant)));
+            }
+
+            Console.WriteLine($"{requests:N0} sequential requests per round, {rounds} rounds, {Environment.ProcessorCount} cores, .NET {Environment.Version}; backends in process {backends.ProcessId}");
+            foreach (var (_, host) in gateways)
+            {
+                await SendAsync(host, Math.Max(2_000, requests / 5));
+            }
+
+            var results = gateways.ToDictionary(g => g.Name, _ => new List<double>());
+            for (var round = 0; round < rounds; round++)
+            {
+                // Rotate the order each round, so no variant always follows the same one.
+                for (var i = 0; i < gateways.Count; i++)
+                {
+                    var (name, host) = gateways[(i + round) % gateways.Count];
+                    var bytes = await SendAsync(host, requests);
+                    results[name].Add(bytes);
+                    Console.WriteLine($"round {round + 1} {name,-30} {bytes,9:N1} B/request");
+                }
+            }
+
+            Console.WriteLine();
+            Console.WriteLine("| gateway | median B/request | spread (min–max) | median − plain YARP |");
+            Console.WriteLine("|---|---:|---:|---:|");
+            var plain = Median(results["plain YARP"]);
+            foreach (var (name, _) in gateways)
+            {
+                var values = results[name].Order().ToArray();
+                Console.WriteLine($"| {name} | {Median(values):N0} | {values[0]:N0}–{values[^1]:N0} | {Median(values) - plain:+0;-0;0} |");
+            }
+        }
+        finally
+        {
+            foreach (var (_, host) in gateways)
+            {
+                await host.DisposeAsync();
+            }
+        }
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[sorted.Length / 2];
+    }
+
+    private static async Task<double> SendAsync(GatewayHost gateway, int requests)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        for (var i = 0; i < requests; i++)
+        {
+            var isGray = (i & 1) == 0;
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/orders/1");
+            if (isGray)
+            {
+                request.Headers.TryAddWithoutValidation("gray", "gray-996");
+            }
+
+            using var response = await gateway.Client.SendAsync(request, CancellationToken.None);
+            var body = await response.Content.ReadAsStringAsync(CancellationToken.None);
+            if (!response.IsSuccessStatusCode || (gateway.Gray && body != (isGray ? "v2" : "v1")))
+            {
+                throw new InvalidOperationException($"Unexpected answer {(int)response.StatusCode} '{body}'.");
+            }
+        }
+
+        return (double)(GC.GetTotalAllocatedBytes(precise: true) - before) / requests;
+    }
+
+    private static async Task<GatewayHost> StartGatewayAsync(string v1, string v2, Variant variant)
+    {
+        var config = new Dictionary<string, string?>
+        {
+            ["GrayRelease:ProdVersion"] = "v1",
+            ["GrayRelease:GrayVersion"] = "v2",
+            ["GrayRelease:Gateway:Enabled"] = "true",
+            ["GrayRelease:Gateway:IpList:0"] = "10.0.0.0/8",
+            ["ReverseProxy:Routes:orders:ClusterId"] = "orders",
+            ["ReverseProxy:Routes:orders:Match:Path"] = "/orders/{**rest}",
+            ["ReverseProxy:Clusters:orders:LoadBalancingPolicy"] = variant.GrayPolicy ? "GrayRoundRobin" : "RoundRobin",
+            ["ReverseProxy:Clusters:orders:Destinations:v1:Address"] = v1,
+            ["ReverseProxy:Clusters:orders:Destinations:v1:Metadata:version"] = "v1",
+            ["ReverseProxy:Clusters:orders:Destinations:v2:Address"] = v2,
+            ["ReverseProxy:Clusters:orders:Destinations:v2:Metadata:version"] = "v2",
+        };
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.Configuration.AddInMemoryCollection(config);
+        var proxy = builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+        if (variant.Gray)
+        {
+            builder.Services.AddGrayRelease(builder.Configuration);
+            proxy.AddGrayRelease();
+            if (!variant.Transform)
+            {
+                builder.Services.RemoveAll(d => d.ServiceType == typeof(ITransformProvider) && d.ImplementationType == typeof(GrayHeaderTransformProvider));
+            }
+        }
+
+        var app = builder.Build();
+        if (variant.Gray)
+        {
+            app.MapReverseProxy(p =>
+            {
+                if (variant.Decision)
+                {
+                    p.UseGrayDecision();
+                }
+
+                if (variant.Filter)
+                {
+                    p.UseGrayVersionFilter();
+                }
+
+                p.UseSessionAffinity();
+                p.UseLoadBalancing();
+                p.UsePassiveHealthChecks();
+            });
+        }
+        else
+        {
+            app.MapReverseProxy();
+        }
+
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        // Only the whole pipeline routes by version; a partial one may answer from either backend.
+        return new GatewayHost(app, address, variant.Gray && variant.Decision && variant.Filter);
+    }
+
+    /// <summary>Runs the two backends (answering "v1" and "v2") until standard input closes; prints their addresses.</summary>
+    public static async Task RunBackendsAsync()
+    {
+        var hosts = new List<WebApplication>();
+        foreach (var version in new[] { "v1", "v2" })
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+            var app = builder.Build();
+            app.MapFallback(() => version);
+            await app.StartAsync();
+            hosts.Add(app);
+            Console.WriteLine(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+        }
+
+        await Console.In.ReadToEndAsync();
+        foreach (var host in hosts)
+        {
+            await host.StopAsync();
+            await host.DisposeAsync();
+        }
+    }
+
+    private static void RemoveAll(this IServiceCollection services, Func<ServiceDescriptor, bool> match)
+    {
+        for (var i = services.Count - 1; i >= 0; i--)
+        {
+            if (match(services[i]))
+            {
+                services.RemoveAt(i);
+            }
+        }
+    }
+
+    private sealed record Variant(bool Gray, bool Decision, bool Filter, bool Transform, bool GrayPolicy);
+
+    private sealed class BackendProcess : IDisposable
+    {
+        private readonly Process _process;
+
+        private BackendProcess(Process process, string v1, string v2)
+        {
+            _process = process;
+            V1 = v1;
+            V2 = v2;
+        }
+
+        public string V1 { get; }
+
+        public string V2 { get; }
+
+        public int ProcessId => _process.Id;
+
+        public static async Task<BackendProcess> StartAsync()
+        {
+            var start = new ProcessStartInfo(Environment.ProcessPath!)
+            {
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                UseShellExecute = false,
+            };
+            if (Path.GetFileNameWithoutExtension(start.FileName) == "dotnet")
+            {
+                // Started as `dotnet <dll>` rather than through the app host.
+                start.ArgumentList.Add(typeof(BackendProcess).Assembly.Location);
+            }
+
+            start.ArgumentList.Add("backends");
+            var process = Process.Start(start)!;
+            var v1 = await process.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException("The backend process did not start.");
+            var v2 = await process.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException("The backend process did not start.");
+            return new BackendProcess(process, v1, v2);
+        }
+
+        public void Dispose()
+        {
+            _process.StandardInput.Close();
+            if (!_process.WaitForExit(10_000))
+            {
+                _process.Kill();
+            }
+
+            _process.Dispose();
+        }
+    }
+
+    private sealed class GatewayHost(WebApplication app, string address, bool gray) : IAsyncDisposable
+    {
+        public bool Gray { get; } = gray;
+
+        public HttpClient Client { get; } = new(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = new Uri(address) };
+
+        public async ValueTask DisposeAsync()
+        {
+            Client.Dispose();
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+}
