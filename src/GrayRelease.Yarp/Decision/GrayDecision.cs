@@ -25,6 +25,7 @@ internal sealed class GrayDecision : IReadOnlyList<KeyValuePair<string, object?>
         StatusMetricTag = new("status", WireValue);
         RuleMetricTag = new("rule", rule);
         _text = $"GrayStatus:{WireValue} GrayRule:{rule}";
+        Frame = GrayFrame.Prepare(status, lane: null);
     }
 
     public GrayStatus Status { get; }
@@ -36,6 +37,9 @@ internal sealed class GrayDecision : IReadOnlyList<KeyValuePair<string, object?>
     public KeyValuePair<string, object?> StatusMetricTag { get; }
 
     public KeyValuePair<string, object?> RuleMetricTag { get; }
+
+    /// <summary>The gray context frame of this decision, made once, so entering it allocates no frame per request.</summary>
+    internal GrayFrame Frame { get; }
 
     public int Count => 2;
 
