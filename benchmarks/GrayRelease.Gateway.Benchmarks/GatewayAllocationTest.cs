@@ -18,7 +18,8 @@ namespace GrayRelease.Gateway.Benchmarks;
 /// one step at a time, so the difference can be attributed. The backends run in a child process (their allocations
 /// would otherwise count: the gray pipeline sends them a header plain YARP does not), and every gateway receives the
 /// same requests (half of them carry the client's <c>gray</c> header), so client and Kestrel costs cancel out.
-/// Requests are sent one at a time, so the count is not blurred by concurrency.
+/// Requests are sent one at a time, so the count is not blurred by concurrency. With <c>logging</c>, every gateway has a
+/// console logger at Warning (scopes captured, nothing written per request).
 /// </summary>
 internal static class GatewayAllocationTest
 {
@@ -31,7 +32,7 @@ internal static class GatewayAllocationTest
         ("header transform only", new Variant(Gray: true, Decision: false, Filter: false, Transform: true, GrayPolicy: false)),
     ];
 
-    public static async Task RunAsync(int requests, int rounds, bool all)
+    public static async Task RunAsync(int requests, int rounds, bool all, bool logging)
     {
         using var backends = await BackendProcess.StartAsync();
         var variants = all ? Variants : Variants[..2];
@@ -40,10 +41,10 @@ internal static class GatewayAllocationTest
         {
             foreach (var (name, variant) in variants)
             {
-                gateways.Add((name, await StartGatewayAsync(backends.V1, backends.V2, variant)));
+                gateways.Add((name, await StartGatewayAsync(backends.V1, backends.V2, variant, logging)));
             }
 
-            Console.WriteLine($"{requests:N0} sequential requests per round, {rounds} rounds, {Environment.ProcessorCount} cores, .NET {Environment.Version}; backends in process {backends.ProcessId}");
+            Console.WriteLine($"{requests:N0} sequential requests per round, {rounds} rounds, {Environment.ProcessorCount} cores, .NET {Environment.Version}; backends in process {backends.ProcessId}; logging {(logging ? "console at Warning" : "none")}");
             foreach (var (_, host) in gateways)
             {
                 await SendAsync(host, Math.Max(2_000, requests / 5));
@@ -112,7 +113,7 @@ internal static class GatewayAllocationTest
         return (double)(GC.GetTotalAllocatedBytes(precise: true) - before) / requests;
     }
 
-    private static async Task<GatewayHost> StartGatewayAsync(string v1, string v2, Variant variant)
+    private static async Task<GatewayHost> StartGatewayAsync(string v1, string v2, Variant variant, bool logging)
     {
         var config = new Dictionary<string, string?>
         {
@@ -131,6 +132,13 @@ internal static class GatewayAllocationTest
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        if (logging)
+        {
+            // A production-like set-up: a provider that takes scopes, nothing written per request. ASP.NET Core then
+            // starts an Activity per request (for log correlation), so the ExecutionContext is no longer empty.
+            builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Warning);
+        }
+
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
         builder.Configuration.AddInMemoryCollection(config);
         var proxy = builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
@@ -175,30 +183,6 @@ internal static class GatewayAllocationTest
         return new GatewayHost(app, address, variant.Gray && variant.Decision && variant.Filter);
     }
 
-    /// <summary>Runs the two backends (answering "v1" and "v2") until standard input closes; prints their addresses.</summary>
-    public static async Task RunBackendsAsync()
-    {
-        var hosts = new List<WebApplication>();
-        foreach (var version in new[] { "v1", "v2" })
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-            var app = builder.Build();
-            app.MapFallback(() => version);
-            await app.StartAsync();
-            hosts.Add(app);
-            Console.WriteLine(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
-        }
-
-        await Console.In.ReadToEndAsync();
-        foreach (var host in hosts)
-        {
-            await host.StopAsync();
-            await host.DisposeAsync();
-        }
-    }
-
     private static void RemoveAll(this IServiceCollection services, Func<ServiceDescriptor, bool> match)
     {
         for (var i = services.Count - 1; i >= 0; i--)
@@ -211,56 +195,6 @@ internal static class GatewayAllocationTest
     }
 
     private sealed record Variant(bool Gray, bool Decision, bool Filter, bool Transform, bool GrayPolicy);
-
-    private sealed class BackendProcess : IDisposable
-    {
-        private readonly Process _process;
-
-        private BackendProcess(Process process, string v1, string v2)
-        {
-            _process = process;
-            V1 = v1;
-            V2 = v2;
-        }
-
-        public string V1 { get; }
-
-        public string V2 { get; }
-
-        public int ProcessId => _process.Id;
-
-        public static async Task<BackendProcess> StartAsync()
-        {
-            var start = new ProcessStartInfo(Environment.ProcessPath!)
-            {
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                UseShellExecute = false,
-            };
-            if (Path.GetFileNameWithoutExtension(start.FileName) == "dotnet")
-            {
-                // Started as `dotnet <dll>` rather than through the app host.
-                start.ArgumentList.Add(typeof(BackendProcess).Assembly.Location);
-            }
-
-            start.ArgumentList.Add("backends");
-            var process = Process.Start(start)!;
-            var v1 = await process.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException("The backend process did not start.");
-            var v2 = await process.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException("The backend process did not start.");
-            return new BackendProcess(process, v1, v2);
-        }
-
-        public void Dispose()
-        {
-            _process.StandardInput.Close();
-            if (!_process.WaitForExit(10_000))
-            {
-                _process.Kill();
-            }
-
-            _process.Dispose();
-        }
-    }
 
     private sealed class GatewayHost(WebApplication app, string address, bool gray) : IAsyncDisposable
     {

@@ -12,19 +12,19 @@ if (args.Length > 0 && args[0] == "load")
     return;
 }
 
-// `alloc [requests] [rounds] [all]`: bytes allocated per request by the gateway process (backends in a child process);
-// `all` adds the gray pipeline with one step at a time.
+// `alloc [requests] [rounds] [all] [logging]`: bytes allocated per request by the gateway process (backends in a child
+// process); `all` adds the gray pipeline with one step at a time, `logging` a console logger at Warning to every gateway.
 if (args.Length > 0 && args[0] == "alloc")
 {
     var requests = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20_000;
     var rounds = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 5;
-    await GatewayAllocationTest.RunAsync(requests, rounds, all: args.Length > 3 && args[3] == "all");
+    await GatewayAllocationTest.RunAsync(requests, rounds, all: args.Contains("all"), logging: args.Contains("logging"));
     return;
 }
 
 if (args.Length > 0 && args[0] == "backends")
 {
-    await GatewayAllocationTest.RunBackendsAsync();
+    await BackendProcess.RunAsync();
     return;
 }
 
