@@ -32,9 +32,11 @@ internal static class GatewayAllocationTest
         ("header transform only", new Variant(Gray: true, Decision: false, Filter: false, Transform: true, GrayPolicy: false)),
     ];
 
-    public static async Task RunAsync(int requests, int rounds, bool all, bool logging)
+    public static async Task RunAsync(int requests, int rounds, bool all, bool logging, bool types)
     {
         using var backends = await BackendProcess.StartAsync();
+        using var sampler = types ? new AllocationSampler() : null;
+        var windows = new List<(string Name, DateTime Start, DateTime End, int Requests)>();
         var variants = all ? Variants : Variants[..2];
         var gateways = new List<(string Name, GatewayHost Host)>();
         try
@@ -57,7 +59,9 @@ internal static class GatewayAllocationTest
                 for (var i = 0; i < gateways.Count; i++)
                 {
                     var (name, host) = gateways[(i + round) % gateways.Count];
+                    var started = DateTime.UtcNow;
                     var bytes = await SendAsync(host, requests);
+                    windows.Add((name, started, DateTime.UtcNow, requests));
                     results[name].Add(bytes);
                     Console.WriteLine($"round {round + 1} {name,-30} {bytes,9:N1} B/request");
                 }
@@ -72,12 +76,52 @@ internal static class GatewayAllocationTest
                 var values = results[name].Order().ToArray();
                 Console.WriteLine($"| {name} | {Median(values):N0} | {values[0]:N0}–{values[^1]:N0} | {Median(values) - plain:+0;-0;0} |");
             }
+
+            if (sampler is not null)
+            {
+                PrintSamplesByType(sampler, windows, gateways.Select(g => g.Name).ToArray());
+            }
         }
         finally
         {
             foreach (var (_, host) in gateways)
             {
                 await host.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Allocation samples per type, as bytes per request (samples × 100 KB / requests), next to plain YARP's.</summary>
+    private static void PrintSamplesByType(AllocationSampler sampler, List<(string Name, DateTime Start, DateTime End, int Requests)> windows, string[] names)
+    {
+        // Events arrive a little after they happen; wait for the last window's.
+        Thread.Sleep(2_000);
+        var samples = sampler.Samples.ToArray();
+        var perRequest = new Dictionary<string, Dictionary<string, double>>();
+        foreach (var name in names)
+        {
+            var own = windows.Where(w => w.Name == name).ToArray();
+            var requests = own.Sum(w => w.Requests);
+            perRequest[name] = samples
+                .Where(s => own.Any(w => s.Time >= w.Start && s.Time < w.End))
+                .GroupBy(s => s.Type)
+                .ToDictionary(g => g.Key, g => g.Count() * 100_000.0 / requests);
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("Allocation samples by type (≈ B/request: samples × 100 KB / requests, random sampling, so ± some tens of bytes): types that differ most from plain YARP");
+        var plain = perRequest[names[0]];
+        foreach (var name in names.Skip(1))
+        {
+            var other = perRequest[name];
+            var rows = other.Keys.Union(plain.Keys)
+                .Select(t => (Type: t, Plain: plain.GetValueOrDefault(t), Other: other.GetValueOrDefault(t)))
+                .OrderByDescending(r => Math.Abs(r.Other - r.Plain))
+                .Take(15);
+            Console.WriteLine($"-- {name} vs {names[0]}");
+            foreach (var (type, p, o) in rows)
+            {
+                Console.WriteLine($"{o - p,8:+0;-0;0}  {p,7:N0} → {o,7:N0}  {type}");
             }
         }
     }
