@@ -12,22 +12,23 @@ using Microsoft.Extensions.Logging;
 namespace GrayRelease.Gateway.Benchmarks;
 
 /// <summary>
-/// End-to-end throughput of two gateways over the same two services (v1, v2), in one process and one run: plain YARP
-/// (round-robin, no gray) and the gray pipeline (decision + version filter + GrayRoundRobin, half the requests gray).
-/// Rounds alternate between the two so both see the same machine conditions.
+/// End-to-end throughput of two gateways over the same two services (v1, v2, in a child process), in one process and one
+/// run: plain YARP (round-robin, no gray) and the gray pipeline (decision + version filter + GrayRoundRobin). Both receive
+/// the same requests, half of them with the client's <c>gray: gray-996</c> header (plain YARP passes it on, the gray
+/// pipeline turns it into GRAY). Rounds alternate between the two so both see the same machine conditions.
 /// </summary>
 internal static class GatewayLoadTest
 {
     public static async Task RunAsync(TimeSpan roundDuration, int concurrency, int rounds = 5)
     {
-        await using var v1 = await StartBackendAsync("v1");
-        await using var v2 = await StartBackendAsync("v2");
-        await using var plain = await StartGatewayAsync(v1, v2, gray: false);
-        await using var gray = await StartGatewayAsync(v1, v2, gray: true);
+        using var backends = await BackendProcess.StartAsync();
+        await using var plain = await StartGatewayAsync(backends.V1, backends.V2, gray: false);
+        await using var gray = await StartGatewayAsync(backends.V1, backends.V2, gray: true);
 
         Console.WriteLine($"Round {roundDuration.TotalSeconds:0} s, {concurrency} concurrent clients, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
-        await MeasureAsync("warm-up plain", plain, TimeSpan.FromSeconds(2), concurrency, mixGray: false);
-        await MeasureAsync("warm-up gray", gray, TimeSpan.FromSeconds(2), concurrency, mixGray: true);
+        // A full round each, so tiered compilation has settled before the first measured round (plain YARP runs first).
+        await MeasureAsync("warm-up plain", plain, roundDuration, concurrency, checkVersion: false);
+        await MeasureAsync("warm-up gray", gray, roundDuration, concurrency, checkVersion: true);
 
         var results = new List<(string Name, Result Result)>();
         for (var round = 0; round < rounds; round++)
@@ -35,34 +36,35 @@ internal static class GatewayLoadTest
             // ABBA order: neither side always runs first (warmer caches) or last (a drifting machine).
             if (round % 2 == 0)
             {
-                results.Add(("plain YARP", await MeasureAsync($"plain YARP   #{round + 1}", plain, roundDuration, concurrency, mixGray: false)));
-                results.Add(("gray pipeline", await MeasureAsync($"gray pipeline #{round + 1}", gray, roundDuration, concurrency, mixGray: true)));
+                results.Add(("plain YARP", await MeasureAsync($"plain YARP   #{round + 1}", plain, roundDuration, concurrency, checkVersion: false)));
+                results.Add(("gray pipeline", await MeasureAsync($"gray pipeline #{round + 1}", gray, roundDuration, concurrency, checkVersion: true)));
             }
             else
             {
-                results.Add(("gray pipeline", await MeasureAsync($"gray pipeline #{round + 1}", gray, roundDuration, concurrency, mixGray: true)));
-                results.Add(("plain YARP", await MeasureAsync($"plain YARP   #{round + 1}", plain, roundDuration, concurrency, mixGray: false)));
+                results.Add(("gray pipeline", await MeasureAsync($"gray pipeline #{round + 1}", gray, roundDuration, concurrency, checkVersion: true)));
+                results.Add(("plain YARP", await MeasureAsync($"plain YARP   #{round + 1}", plain, roundDuration, concurrency, checkVersion: false)));
             }
         }
 
         Console.WriteLine();
-        Console.WriteLine("| gateway | median req/s | spread (min–max) | median p50 ms | median p99 ms |");
-        Console.WriteLine("|---|---|---|---|---|");
+        Console.WriteLine("| gateway | median req/s | spread (min–max) | median p50 ms | median p99 ms | median B/request (gateway + client process) |");
+        Console.WriteLine("|---|---|---|---|---|---|");
         var medians = new Dictionary<string, double>();
         foreach (var group in results.GroupBy(r => r.Name))
         {
             var rps = group.Select(r => r.Result.RequestsPerSecond).Order().ToArray();
             var p50 = group.Select(r => r.Result.P50).Order().ToArray();
             var p99 = group.Select(r => r.Result.P99).Order().ToArray();
+            var bytes = group.Select(r => r.Result.BytesPerRequest).Order().ToArray();
             medians[group.Key] = rps[rps.Length / 2];
-            Console.WriteLine($"| {group.Key} | {rps[rps.Length / 2]:N0} | {rps[0]:N0}–{rps[^1]:N0} | {p50[p50.Length / 2]:N2} | {p99[p99.Length / 2]:N2} |");
+            Console.WriteLine($"| {group.Key} | {rps[rps.Length / 2]:N0} | {rps[0]:N0}–{rps[^1]:N0} | {p50[p50.Length / 2]:N2} | {p99[p99.Length / 2]:N2} | {bytes[bytes.Length / 2]:N0} |");
         }
 
         Console.WriteLine();
         Console.WriteLine($"gray / plain (medians): {100 * medians["gray pipeline"] / medians["plain YARP"]:N1} %");
     }
 
-    private static async Task<Result> MeasureAsync(string name, Host gateway, TimeSpan duration, int concurrency, bool mixGray)
+    private static async Task<Result> MeasureAsync(string name, Host gateway, TimeSpan duration, int concurrency, bool checkVersion)
     {
         using var stop = new CancellationTokenSource(duration);
         var latencies = new List<double>[concurrency];
@@ -76,7 +78,7 @@ internal static class GatewayLoadTest
             var i = worker;
             while (!stop.IsCancellationRequested)
             {
-                var isGray = mixGray && (i++ & 1) == 0;
+                var isGray = (i++ & 1) == 0;
                 using var request = new HttpRequestMessage(HttpMethod.Get, "/orders/1");
                 if (isGray)
                 {
@@ -93,7 +95,7 @@ internal static class GatewayLoadTest
                     {
                         Interlocked.Increment(ref failed);
                     }
-                    else if (mixGray && body != (isGray ? "v2" : "v1"))
+                    else if (checkVersion && body != (isGray ? "v2" : "v1"))
                     {
                         Interlocked.Increment(ref wrong);
                     }
@@ -120,10 +122,7 @@ internal static class GatewayLoadTest
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * p))];
 
-    private static Task<Host> StartBackendAsync(string version) =>
-        StartAsync(_ => { }, app => app.MapFallback(() => version));
-
-    private static Task<Host> StartGatewayAsync(Host v1, Host v2, bool gray)
+    private static Task<Host> StartGatewayAsync(string v1, string v2, bool gray)
     {
         var config = new Dictionary<string, string?>
         {
@@ -134,9 +133,9 @@ internal static class GatewayLoadTest
             ["ReverseProxy:Routes:orders:ClusterId"] = "orders",
             ["ReverseProxy:Routes:orders:Match:Path"] = "/orders/{**rest}",
             ["ReverseProxy:Clusters:orders:LoadBalancingPolicy"] = gray ? "GrayRoundRobin" : "RoundRobin",
-            ["ReverseProxy:Clusters:orders:Destinations:v1:Address"] = v1.Address,
+            ["ReverseProxy:Clusters:orders:Destinations:v1:Address"] = v1,
             ["ReverseProxy:Clusters:orders:Destinations:v1:Metadata:version"] = "v1",
-            ["ReverseProxy:Clusters:orders:Destinations:v2:Address"] = v2.Address,
+            ["ReverseProxy:Clusters:orders:Destinations:v2:Address"] = v2,
             ["ReverseProxy:Clusters:orders:Destinations:v2:Metadata:version"] = "v2",
         };
 

@@ -12,4 +12,21 @@ if (args.Length > 0 && args[0] == "load")
     return;
 }
 
+// `alloc [requests] [rounds] [all] [logging]`: bytes allocated per request by the gateway process (backends in a child
+// process); `all` adds the gray pipeline with one step at a time, `logging` a console logger at Warning to every gateway,
+// `types` the allocation samples by type (GCAllocationTick).
+if (args.Length > 0 && args[0] == "alloc")
+{
+    var requests = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20_000;
+    var rounds = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 5;
+    await GatewayAllocationTest.RunAsync(requests, rounds, all: args.Contains("all"), logging: args.Contains("logging"), types: args.Contains("types"));
+    return;
+}
+
+if (args.Length > 0 && args[0] == "backends")
+{
+    await BackendProcess.RunAsync();
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(GatewayLoadTest).Assembly).Run(args);

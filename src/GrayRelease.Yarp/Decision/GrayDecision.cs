@@ -43,6 +43,9 @@ internal sealed class GrayDecision : IReadOnlyList<KeyValuePair<string, object?>
         _text = lane is null
             ? $"GrayStatus:{WireValue} GrayRule:{rule}"
             : $"GrayStatus:{WireValue} GrayRule:{rule} GrayLane:{lane} LaneRule:{LaneRule}";
+
+        // Made once: entering it allocates no frame per request, in a lane too (LaneKey keeps a root frame per status).
+        Frame = GrayFrame.Prepare(status, lane);
     }
 
     public GrayStatus Status { get; }
@@ -66,6 +69,9 @@ internal sealed class GrayDecision : IReadOnlyList<KeyValuePair<string, object?>
 
     /// <summary>The <c>lane</c> tag: the lane's name, or the empty string for the baseline.</summary>
     public KeyValuePair<string, object?> LaneMetricTag { get; }
+
+    /// <summary>The gray context frame of this decision, made once, so entering it allocates no frame per request.</summary>
+    internal GrayFrame Frame { get; }
 
     public int Count => _entries.Length;
 

@@ -70,15 +70,32 @@ internal sealed class GrayDecisionMiddleware
             Log.LaneEntered(_logger, lane, decision.LaneRule!);
         }
 
-        return InvokeWithDecisionAsync(context, decision);
-    }
+        // Not an async method: its state machine would be boxed on every request, since forwarding always goes
+        // asynchronous. The rest of the pipeline runs its synchronous part here and captures the context with the
+        // decision at its first await, so every continuation sees it; then this step puts back the caller's context,
+        // which is what an async method's builder does on its return (runtime AsyncMethodBuilderCore.Start).
+        var caller = ExecutionContext.Capture();
 
-    private async Task InvokeWithDecisionAsync(HttpContext context, GrayDecision decision)
-    {
-        using (_logger.BeginScope(decision))
-        using (decision.LaneKey is { } lane ? GrayContext.SetInLane(decision.Status, lane) : GrayContext.Set(decision.Status, decision.Lane))
+        // The scope is skipped when this category logs nothing at any level, the rule of ASP.NET Core's own request scope
+        // (aspnetcore src/Hosting/Hosting/src/Internal/HostingApplicationDiagnostics.cs): with no provider at all it
+        // would be an allocation per request that nobody can see.
+        var logScope = _logger.IsEnabled(LogLevel.Critical) ? _logger.BeginScope(decision) : null;
+        var grayScope = GrayContext.Enter(decision.Frame);
+        try
         {
-            await _next(context).ConfigureAwait(false);
+            return _next(context);
+        }
+        finally
+        {
+            if (caller is not null)
+            {
+                // Restoring the captured context costs nothing, where undoing each AsyncLocal write allocates a new
+                // context per write; the scopes below then find their values already restored and change nothing.
+                ExecutionContext.Restore(caller);
+            }
+
+            grayScope.Dispose();
+            logScope?.Dispose();
         }
     }
 }

@@ -79,6 +79,23 @@ public static class GrayContext
     }
 
     /// <summary>
+    /// Makes a frame prepared once (the gateway keeps one per decision, lane names from configuration) current: shared as
+    /// it is when nothing is current, so a request allocates no frame, even in a lane; else copied under the current frame,
+    /// keeping its lane when the prepared frame has none, as <see cref="Begin"/> does.
+    /// </summary>
+    internal static GrayScope Enter(GrayFrame prepared)
+    {
+        var parent = CurrentFrame.Value;
+        var frame = parent is null
+            ? prepared
+            : prepared.Lane is null
+                ? new GrayFrame(prepared.Status, parent, parent.Lane, parent.LaneKey)
+                : new GrayFrame(prepared.Status, parent, prepared.Lane, prepared.LaneKey);
+        CurrentFrame.Value = frame;
+        return new GrayScope(frame);
+    }
+
+    /// <summary>
     /// Ends <paramref name="frame"/> and every scope begun inside it, restoring what was current when it began. A frame
     /// that is no longer on the current chain (ended already, or disposed twice) changes nothing: restoring a value
     /// saved by position, as a plain "previous" field does, brings back a status whose scope has ended.
@@ -123,6 +140,9 @@ internal sealed class GrayFrame
     public LaneKey? LaneKey { get; }
 
     public GrayFrame? Parent { get; }
+
+    /// <summary>A frame with nothing under it, for <see cref="GrayContext.Enter"/>: the shared one when it has no lane.</summary>
+    public static GrayFrame Prepare(GrayStatus? status, string? lane) => lane is null ? Root(status) : LaneRegistry.Intern(lane)?.Root(status) ?? new GrayFrame(status, null, lane);
 
     public static GrayFrame Root(GrayStatus? status) => status switch
     {

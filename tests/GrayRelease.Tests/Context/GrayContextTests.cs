@@ -50,6 +50,53 @@ public class GrayContextTests
     }
 
     [Fact]
+    public void A_prepared_lane_frame_is_entered_without_allocating_a_frame()
+    {
+        var prepared = GrayFrame.Prepare(GrayStatus.Gray, "feature-a");
+        // Warm up both (first calls initialise lazily).
+        GrayContext.Enter(prepared).Dispose();
+        GrayContext.Begin(GrayStatus.Gray).Dispose();
+
+        // One AsyncLocal write (a new ExecutionContext) is what entering may cost; a frame per request would add to it.
+        var caller = ExecutionContext.Capture()!;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        _ = GrayContext.Begin(GrayStatus.Gray);
+        var oneWrite = GC.GetAllocatedBytesForCurrentThread() - before;
+        ExecutionContext.Restore(caller);
+
+        before = GC.GetAllocatedBytesForCurrentThread();
+        var scope = GrayContext.Enter(prepared);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(oneWrite, allocated);
+        Assert.Equal((GrayStatus.Gray, "feature-a"), (GrayContext.Current, GrayContext.CurrentLane));
+        scope.Dispose();
+        Assert.Equal((null, null), (GrayContext.Current, GrayContext.CurrentLane));
+    }
+
+    [Fact]
+    public void A_prepared_frame_entered_inside_a_scope_restores_that_scope_and_keeps_its_lane_when_it_has_none()
+    {
+        using (GrayContext.BeginLane("feature-b"))
+        {
+            using (GrayContext.Enter(GrayFrame.Prepare(GrayStatus.Prod, lane: null)))
+            {
+                Assert.Equal((GrayStatus.Prod, "feature-b"), (GrayContext.Current, GrayContext.CurrentLane));
+                using (GrayContext.Enter(GrayFrame.Prepare(GrayStatus.Gray, "feature-a")))
+                {
+                    Assert.Equal((GrayStatus.Gray, "feature-a"), (GrayContext.Current, GrayContext.CurrentLane));
+                }
+
+                Assert.Equal((GrayStatus.Prod, "feature-b"), (GrayContext.Current, GrayContext.CurrentLane));
+            }
+
+            Assert.Equal(((GrayStatus?)null, "feature-b"), (GrayContext.Current, GrayContext.CurrentLane));
+        }
+
+        Assert.Equal((null, null), (GrayContext.Current, GrayContext.CurrentLane));
+    }
+
+    [Fact]
     public async Task Status_flows_across_await_and_Task_Run()
     {
         using var scope = GrayContext.Begin(GrayStatus.Gray);

@@ -89,6 +89,44 @@ public class GrayDecisionMiddlewareTests
         Assert.Equal([GrayStatus.Gray], decisions);
     }
 
+    [Fact]
+    public void Deciding_a_request_allocates_nothing_but_the_gray_context_write()
+    {
+        // A pipeline that goes asynchronous, as the proxy's forwarding does: the step must not box a state machine.
+        var pending = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var middleware = Create(_ => pending.Task);
+        (HttpContext Context, GrayStatus Status)[] requests = [(Request(headers: ("gray", "gray-996")), GrayStatus.Gray), (Request(), GrayStatus.Prod)];
+
+        // Warm up both paths (first calls initialise lazily).
+        middleware.InvokeAsync(Request(headers: ("gray", "gray-996")));
+        middleware.InvokeAsync(Request());
+        foreach (var (context, _) in requests)
+        {
+            // DefaultHttpContext creates its feature dictionary on the first Set (Kestrel's collection has the room).
+            context.Features.Set(new object());
+        }
+
+        foreach (var (context, status) in requests)
+        {
+            // What .NET allocates for one AsyncLocal write (a new ExecutionContext) is the one cost the decision may have.
+            var caller = ExecutionContext.Capture()!;
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            _ = GrayContext.Begin(status);
+            var oneWrite = GC.GetAllocatedBytesForCurrentThread() - before;
+            ExecutionContext.Restore(caller);
+
+            before = GC.GetAllocatedBytesForCurrentThread();
+            var task = middleware.InvokeAsync(context);
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+            Assert.False(task.IsCompleted);
+            Assert.Null(GrayContext.Current);
+            Assert.Equal(oneWrite, allocated);
+        }
+
+        pending.SetResult();
+    }
+
     private static GrayDecisionMiddleware Create(RequestDelegate next)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["GrayRelease:Gateway:Enabled"] = "true" }).Build();

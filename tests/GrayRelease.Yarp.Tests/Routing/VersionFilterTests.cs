@@ -1,5 +1,6 @@
 using GrayRelease.Yarp.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
+using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Model;
 using static GrayRelease.Yarp.Tests.Routing.ClusterBuilder;
 
@@ -141,6 +142,28 @@ public class VersionFilterTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
+    [Theory]
+    [InlineData("feature-a")]
+    [InlineData("feature-x")]
+    public void Filtering_a_request_in_a_lane_allocates_nothing(string lane)
+    {
+        // feature-a has a destination here; feature-x has none and falls back (permissive) to the baseline by status.
+        var filter = _filter;
+        DestinationState[] destinations = [.. _destinations, InLane("e1", "v1", "feature-a")];
+        using var scope = GrayContext.Begin(GrayStatus.Gray);
+        using var inLane = GrayContext.BeginLane(lane);
+        var selected = filter.Select(_cluster, _cluster.Model, destinations, out _);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1_000; i++)
+        {
+            filter.Select(_cluster, _cluster.Model, destinations, out _);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(lane == "feature-a" ? ["e1"] : ["b2"], Ids(selected));
+    }
+
     [Fact]
     public void Policy_rotates_gray_and_prod_destinations_independently()
     {
@@ -191,6 +214,13 @@ public class VersionFilterTests
         using var scope = GrayContext.Begin(status);
         return _filter.Select(cluster, cluster.Model, destinations ?? _destinations, out failure);
     }
+
+    private static DestinationState InLane(string id, string version, string lane) =>
+        new(id, new DestinationModel(new DestinationConfig
+        {
+            Address = $"http://{id}.test",
+            Metadata = new Dictionary<string, string> { ["version"] = version, ["lane"] = lane },
+        }));
 
     private static string[] Ids(IReadOnlyList<DestinationState>? destinations) =>
         destinations is null ? [] : [.. destinations.Select(d => d.DestinationId)];
