@@ -80,7 +80,11 @@ internal sealed class GrayDecisionMiddleware
         // (aspnetcore src/Hosting/Hosting/src/Internal/HostingApplicationDiagnostics.cs): with no provider at all it
         // would be an allocation per request that nobody can see.
         var logScope = _logger.IsEnabled(LogLevel.Critical) ? _logger.BeginScope(decision) : null;
-        var grayScope = GrayContext.Enter(decision.Frame);
+        // Without a log scope the context at this point is the caller's: requests that start in the same context (the
+        // usual case without tracing) reuse one context per decision instead of allocating one per request.
+        var grayScope = logScope is null && caller is not null && GrayContext.TryEnterReused(decision.Frame, caller)
+            ? default
+            : GrayContext.Enter(decision.Frame);
         try
         {
             return _next(context);

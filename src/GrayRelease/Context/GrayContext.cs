@@ -96,6 +96,53 @@ public static class GrayContext
     }
 
     /// <summary>
+    /// Makes the shared root frame <paramref name="prepared"/> current by switching to an execution context made once
+    /// for this caller's context, instead of writing the async local (which makes a new context every time). Used by the
+    /// gateway, whose requests mostly start in the same context (no activity, no log scope): the second time in a row a
+    /// frame sees the same caller, the context "caller + frame" is made and kept, and from then on entering allocates
+    /// nothing. Returns <see langword="false"/> (nothing changed) when it cannot: a frame is current already, or the
+    /// caller is not the one remembered. The caller restores its own context afterwards (<see cref="ExecutionContext.Restore"/>).
+    /// </summary>
+    internal static bool TryEnterReused(GrayFrame prepared, ExecutionContext caller)
+    {
+        if (prepared.Parent is not null || CurrentFrame.Value is not null)
+        {
+            return false;
+        }
+
+        var reused = prepared.Reused;
+        if (reused is null || !ReferenceEquals(reused.Caller, caller))
+        {
+            if (!ReferenceEquals(prepared.LastCaller, caller))
+            {
+                // Seen once: remembered only (a reference write). Callers that differ every time never pay for a context.
+                prepared.LastCaller = caller;
+                return false;
+            }
+
+            reused = new ReusedContext(caller, Derive(caller, prepared));
+            prepared.Reused = reused;
+        }
+
+        ExecutionContext.Restore(reused.Context);
+        return true;
+    }
+
+    private static ExecutionContext Derive(ExecutionContext caller, GrayFrame frame)
+    {
+        ExecutionContext? derived = null;
+        ExecutionContext.Run(
+            caller,
+            _ =>
+            {
+                CurrentFrame.Value = frame;
+                derived = ExecutionContext.Capture();
+            },
+            null);
+        return derived!;
+    }
+
+    /// <summary>
     /// Ends <paramref name="frame"/> and every scope begun inside it, restoring what was current when it began. A frame
     /// that is no longer on the current chain (ended already, or disposed twice) changes nothing: restoring a value
     /// saved by position, as a plain "previous" field does, brings back a status whose scope has ended.
@@ -141,6 +188,12 @@ internal sealed class GrayFrame
 
     public GrayFrame? Parent { get; }
 
+    /// <summary>The caller's context last seen by <see cref="GrayContext.TryEnterReused"/> (shared root frames only).</summary>
+    internal ExecutionContext? LastCaller { get; set; }
+
+    /// <summary>The context "caller + this frame" made by <see cref="GrayContext.TryEnterReused"/>, with its caller.</summary>
+    internal ReusedContext? Reused { get; set; }
+
     /// <summary>A frame with nothing under it, for <see cref="GrayContext.Enter"/>: the shared one when it has no lane.</summary>
     public static GrayFrame Prepare(GrayStatus? status, string? lane) => lane is null ? Root(status) : LaneRegistry.Intern(lane)?.Root(status) ?? new GrayFrame(status, null, lane);
 
@@ -181,3 +234,6 @@ public readonly record struct GraySnapshot(GrayStatus? Status)
     /// <summary>Makes the captured status and lane current until the returned scope is disposed.</summary>
     public GrayScope Restore() => GrayContext.Set(Status, Lane);
 }
+
+/// <summary>An execution context made from <see cref="Caller"/> with one gray frame current; immutable, so shared.</summary>
+internal sealed record ReusedContext(ExecutionContext Caller, ExecutionContext Context);

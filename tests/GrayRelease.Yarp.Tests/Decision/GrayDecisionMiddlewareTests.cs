@@ -90,16 +90,26 @@ public class GrayDecisionMiddlewareTests
     }
 
     [Fact]
-    public void Deciding_a_request_allocates_nothing_but_the_gray_context_write()
+    public void Deciding_a_request_that_starts_in_the_usual_context_allocates_nothing()
     {
         // A pipeline that goes asynchronous, as the proxy's forwarding does: the step must not box a state machine.
         var pending = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var middleware = Create(_ => pending.Task);
+        GrayStatus? seen = null;
+        var middleware = Create(_ =>
+        {
+            seen = GrayContext.Current;
+            return pending.Task;
+        });
         (HttpContext Context, GrayStatus Status)[] requests = [(Request(headers: ("gray", "gray-996")), GrayStatus.Gray), (Request(), GrayStatus.Prod)];
 
-        // Warm up both paths (first calls initialise lazily).
-        middleware.InvokeAsync(Request(headers: ("gray", "gray-996")));
-        middleware.InvokeAsync(Request());
+        // Warm up both paths twice: first calls initialise lazily, and the context "caller + decision" is made the
+        // second time a decision sees the same caller's context.
+        for (var i = 0; i < 2; i++)
+        {
+            middleware.InvokeAsync(Request(headers: ("gray", "gray-996")));
+            middleware.InvokeAsync(Request());
+        }
+
         foreach (var (context, _) in requests)
         {
             // DefaultHttpContext creates its feature dictionary on the first Set (Kestrel's collection has the room).
@@ -108,23 +118,53 @@ public class GrayDecisionMiddlewareTests
 
         foreach (var (context, status) in requests)
         {
-            // What .NET allocates for one AsyncLocal write (a new ExecutionContext) is the one cost the decision may have.
-            var caller = ExecutionContext.Capture()!;
             var before = GC.GetAllocatedBytesForCurrentThread();
-            _ = GrayContext.Begin(status);
-            var oneWrite = GC.GetAllocatedBytesForCurrentThread() - before;
-            ExecutionContext.Restore(caller);
-
-            before = GC.GetAllocatedBytesForCurrentThread();
             var task = middleware.InvokeAsync(context);
             var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
             Assert.False(task.IsCompleted);
+            Assert.Equal(status, seen);
             Assert.Null(GrayContext.Current);
-            Assert.Equal(oneWrite, allocated);
+            Assert.Equal(0, allocated);
         }
 
         pending.SetResult();
+    }
+
+    [Fact]
+    public async Task A_reused_context_carries_the_decision_into_continuations_and_not_into_the_callers_context()
+    {
+        var middleware = Create(async _ =>
+        {
+            await Task.Yield();
+            Assert.Equal(GrayStatus.Gray, GrayContext.Current);
+            await Task.Yield();
+            Assert.Equal(GrayStatus.Gray, GrayContext.Current);
+        });
+
+        for (var i = 0; i < 4; i++)
+        {
+            await middleware.InvokeAsync(Request(headers: ("gray", "gray-996")));
+            Assert.Null(GrayContext.Current);
+        }
+
+        // A caller whose context differs each time (an async local of its own) pays one write, never more, and its own
+        // value is kept under the decision.
+        var own = new AsyncLocal<int>();
+        for (var i = 0; i < 4; i++)
+        {
+            own.Value = i;
+            var observed = -1;
+            var probe = Create(_ =>
+            {
+                observed = own.Value;
+                Assert.Equal(GrayStatus.Prod, GrayContext.Current);
+                return Task.CompletedTask;
+            });
+            await probe.InvokeAsync(Request());
+            Assert.Equal(i, observed);
+            Assert.Null(GrayContext.Current);
+        }
     }
 
     private static GrayDecisionMiddleware Create(RequestDelegate next)
