@@ -55,7 +55,8 @@ internal sealed partial class DemoRunner
     {
         output.WriteLine();
         output.WriteLine($"Rollouts: user-app V2 started again (healthy canary) and user-app V3 with --Demo:FailureRate={BadCanaryFailureRate.ToString(CultureInfo.InvariantCulture)} (bad canary, fails 10 % on purpose);");
-        output.WriteLine($"  interval {RolloutInterval.TotalMilliseconds:F0} ms, {RolloutMinRequestsPerSide} requests per side, failure threshold {RolloutFailureThreshold}; the demo drives traffic from 5,000 users (X-User-Id) to /user/users/{{id}}.");
+        output.WriteLine($"  interval {RolloutInterval.TotalMilliseconds:F0} ms, {RolloutMinRequestsPerSide} requests per side, failure threshold {RolloutFailureThreshold}; the demo drives traffic to /user/users/{{id}}");
+        output.WriteLine("  from 5,000 users (X-User-Id; the sticky percentage picks who goes gray) and, 1 request in 20, testers with gray: gray-996 (they reach the canary at every step).");
         var started = new List<(SampleProcess Process, string Version)>();
         foreach (var (version, extra) in new[] { ("V2", Array.Empty<string>()), ("V3", [$"--Demo:FailureRate={BadCanaryFailureRate.ToString(CultureInfo.InvariantCulture)}"]) })
         {
@@ -236,11 +237,17 @@ internal sealed partial class DemoRunner
 
     /// <summary>
     /// Users' traffic through the gateway while a rollout runs: a few concurrent loops, each request from one of 5,000
-    /// users (so the sticky percentage picks who goes gray), counting what served it and when the bad canary first failed.
+    /// users (so the sticky percentage picks who goes gray) or, one in 20, from a tester with the gray header; counting
+    /// what served it and when the bad canary first failed.
     /// </summary>
     private sealed class TrafficDriver : IAsyncDisposable
     {
         private const int Users = 5000;
+
+        // Testers keep exercising the canary at every step, as QA does. Without them the 1 % step would see about eight
+        // gray requests per half-second interval at the ~1,500 requests/s the demo manages on a small machine: too few
+        // to judge, so the canary's first errors would wait for a conclusive interval (a real interval is a minute).
+        private const int TesterEvery = 20;
         private const int Workers = 8;
         private readonly HttpClient _http;
         private readonly CancellationTokenSource _stop = new();
@@ -301,7 +308,7 @@ internal sealed partial class DemoRunner
             lock (_gate)
             {
                 var total = _byVersion.Values.Sum() + _errors;
-                return string.Create(CultureInfo.InvariantCulture, $"driven: {total} requests, {string.Join(", ", _byVersion.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} ×{p.Value}"))}, failed ×{_errors}");
+                return string.Create(CultureInfo.InvariantCulture, $"driven: {total} requests (1 in {TesterEvery} from gray-996 testers), {string.Join(", ", _byVersion.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} ×{p.Value}"))}, failed ×{_errors}");
             }
         }
 
@@ -342,7 +349,16 @@ internal sealed partial class DemoRunner
         {
             var n = Interlocked.Increment(ref _next);
             using var request = new HttpRequestMessage(HttpMethod.Get, $"/user/users/{n % 100}");
-            request.Headers.TryAddWithoutValidation("X-User-Id", $"user-{n % Users}");
+            if (n % TesterEvery == 0)
+            {
+                request.Headers.TryAddWithoutValidation("X-User-Id", $"tester-{n % 7}");
+                request.Headers.TryAddWithoutValidation("gray", "gray-996");
+            }
+            else
+            {
+                request.Headers.TryAddWithoutValidation("X-User-Id", $"user-{n % Users}");
+            }
+
             using var response = await _http.SendAsync(request, stop);
             var text = await response.Content.ReadAsStringAsync(stop);
             if (_paused)
