@@ -560,15 +560,15 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
     {
         var g = gateway.ToString().TrimEnd('/');
         output.WriteLine();
-        output.WriteLine("Everything keeps running; Ctrl+C stops it. Try:");
+        output.WriteLine($"Everything keeps running; Ctrl+C stops it. Gateway: {g}, rollout endpoint: {g}{RolloutPath} (GET; POST pause | resume | abort | promote). Try:");
         if (rolledOut)
         {
             // After scenarios 10 and 11: V2 promoted and made prod, V3 rolled back to 0 % (header rules still reach it).
             output.WriteLine($"  curl {g}/order/orders/1                              # production: V2 → V2 (V2 was promoted by scenario 10)");
             output.WriteLine($"  curl -H 'gray: gray-996' {g}/user/users/1            # gray: user-app V3, the rolled-back bad canary (about 1 in 10 fails)");
             output.WriteLine($"  curl -H 'X-User-Id: dev-alice' {g}/order/orders/1    # lane {LaneA}: order-app V2 (baseline) → user-app in {LaneA}");
-            output.WriteLine($"  curl {g}{RolloutPath}                         # the rollout as JSON: status, step, last verdict with its figures, history");
-            output.WriteLine($"  curl -X POST {g}{RolloutPath}/promote            # or pause | resume | abort");
+            output.WriteLine($"  curl {g}{RolloutPath}                       # the rollout as JSON: status, step, last verdict with its figures, history");
+            output.WriteLine($"  curl -X POST {g}{RolloutPath}/promote               # or pause | resume | abort: every gateway follows the state in Nacos");
         }
         else
         {
@@ -577,7 +577,7 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
             output.WriteLine($"  curl -H 'X-User-Id: alice' {g}/order/orders/1        # with a Percentage set, alice always gets the same version");
             output.WriteLine($"  curl -H 'X-User-Id: dev-alice' {g}/order/orders/1    # lane {LaneA}: order-app V1 (baseline) → user-app in {LaneA}");
             output.WriteLine($"  curl -H 'x-lane: {LaneB}' {g}/order/orders/1      # lane {LaneB}: order-app in {LaneB} → 503 (its user-app was stopped, the lane is strict)");
-            output.WriteLine($"  curl {g}{RolloutPath}                         # the rollout endpoint (the rollout is off: Enabled false)");
+            output.WriteLine($"  curl {g}{RolloutPath}                       # the rollout endpoint (the rollout is off here: Enabled false)");
         }
 
         output.WriteLine($"  curl -X POST '{nacos}/nacos/v1/cs/configs' -d dataId=gateway-app.yaml -d group=DEFAULT_GROUP -d type=yaml --data-urlencode 'content=GrayRelease:{{Gateway:{{Enabled: false}}}}'");
