@@ -139,9 +139,12 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
 
             if (RunsRollouts)
             {
+                var rollouts = Stopwatch.StartNew();
                 await StartRolloutInstancesAsync(samples, nacosAddress, logFolder, cancellationToken);
                 reports.Add(await HealthyCanaryPromotedAsync(cancellationToken));
                 reports.Add(await BadCanaryRolledBackAsync(cancellationToken));
+                output.WriteLine();
+                output.WriteLine($"The rollout scenarios took {rollouts.Elapsed.TotalSeconds:F1} s (instances started and warmed up, two rollouts, checks).");
             }
             else
             {
