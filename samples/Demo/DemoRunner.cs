@@ -9,7 +9,7 @@ namespace GrayRelease.Demo;
 /// <summary>
 /// Starts Nacos (the emulator, or uses a real server), publishes the configs, starts gateway + order-app V1/V2 +
 /// user-app V1/V2 as processes, runs the six gray scenarios through the gateway, then starts instances in two lanes and
-/// runs the three lane scenarios, and stops everything it started.
+/// runs the three lane scenarios, then (default profile) the two rollouts, and stops everything it started.
 /// </summary>
 #pragma warning disable CA1001 // _gateway and _nacos live for one RunAsync call, which disposes them in its finally block.
 internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
