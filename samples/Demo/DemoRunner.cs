@@ -9,10 +9,10 @@ namespace GrayRelease.Demo;
 /// <summary>
 /// Starts Nacos (the emulator, or uses a real server), publishes the configs, starts gateway + order-app V1/V2 +
 /// user-app V1/V2 as processes, runs the six gray scenarios through the gateway, then starts instances in two lanes and
-/// runs the three lane scenarios, and stops everything it started.
+/// runs the three lane scenarios, then (default profile) the two rollouts, and stops everything it started.
 /// </summary>
 #pragma warning disable CA1001 // _gateway and _nacos live for one RunAsync call, which disposes them in its finally block.
-internal sealed class DemoRunner(DemoOptions options, TextWriter output)
+internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
 #pragma warning restore CA1001
 {
     internal const string CommonConfig = """
@@ -47,7 +47,7 @@ internal sealed class DemoRunner(DemoOptions options, TextWriter output)
     private NacosOpenApi _nacos = null!;
     private string _logFolder = Path.GetTempPath();
 
-    internal static string GatewayConfig(bool enabled, double percentage = 0, bool lanes = false) => $"""
+    internal static string GatewayConfig(bool enabled, double percentage = 0, bool lanes = false, bool rollout = false) => $"""
         GrayRelease:
           Gateway:
             Enabled: {(enabled ? "true" : "false")}
@@ -56,7 +56,7 @@ internal sealed class DemoRunner(DemoOptions options, TextWriter output)
             IpList: [ "10.255.255.0/24" ]
             UserIdHeader: X-User-Id
             Percentage: {percentage.ToString(CultureInfo.InvariantCulture)}
-        """ + (lanes ? LaneRules : "");
+        """ + (lanes ? LaneRules : "") + (rollout ? RolloutRules : "");
 
     // The gateway's lane entry rules: lane A by user id (a developer's own requests), lane B by a header.
     private const string LaneRules = """
@@ -137,13 +137,28 @@ internal sealed class DemoRunner(DemoOptions options, TextWriter output)
             reports.Add(await TrafficWithoutALaneStaysOutAsync(cancellationToken));
             reports.Add(await LaneInstanceStoppedAsync(cancellationToken));
 
+            if (RunsRollouts)
+            {
+                var rollouts = Stopwatch.StartNew();
+                await StartRolloutInstancesAsync(samples, nacosAddress, logFolder, cancellationToken);
+                reports.Add(await HealthyCanaryPromotedAsync(cancellationToken));
+                reports.Add(await BadCanaryRolledBackAsync(cancellationToken));
+                output.WriteLine();
+                output.WriteLine($"The rollout scenarios took {rollouts.Elapsed.TotalSeconds:F1} s (instances started and warmed up, two rollouts, checks).");
+            }
+            else
+            {
+                output.WriteLine();
+                output.WriteLine("Rollout scenarios 10 and 11 run on the default profile only (--profile nacos-3.2), to keep the demo short.");
+            }
+
             output.WriteLine();
             var passed = reports.Count(r => r.Passed);
             output.WriteLine($"{passed} of {reports.Count} scenarios passed in {stopwatch.Elapsed.TotalSeconds:F1} s.");
 
             if (options.KeepRunning)
             {
-                PrintTryItYourself(gatewayAddress, nacosAddress);
+                PrintTryItYourself(gatewayAddress, nacosAddress, rolledOut: RunsRollouts);
                 await Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
             }
 
@@ -151,6 +166,11 @@ internal sealed class DemoRunner(DemoOptions options, TextWriter output)
         }
         finally
         {
+            if (_traffic is not null)
+            {
+                await _traffic.DisposeAsync();
+            }
+
             _gateway?.Dispose();
             _nacos?.Dispose();
             output.WriteLine("Stopping the applications...");
@@ -388,9 +408,9 @@ internal sealed class DemoRunner(DemoOptions options, TextWriter output)
         return true;
     }
 
-    private ScenarioReport Report(int number, string title, bool passed, string verdict, IReadOnlyList<Hop> hops, bool showLanes = false)
+    private ScenarioReport Report(int number, string title, bool passed, string verdict, IReadOnlyList<Hop> hops, bool showLanes = false, IReadOnlyList<string>? timeline = null)
     {
-        var report = new ScenarioReport(number, title, passed, verdict, hops, showLanes);
+        var report = new ScenarioReport(number, title, passed, verdict, hops, showLanes, timeline);
         report.WriteTo(output, maxRows: showLanes ? 16 : 12);
         return report;
     }
@@ -539,16 +559,30 @@ internal sealed class DemoRunner(DemoOptions options, TextWriter output)
         return false;
     }
 
-    private void PrintTryItYourself(Uri gateway, string nacos)
+    private void PrintTryItYourself(Uri gateway, string nacos, bool rolledOut)
     {
         var g = gateway.ToString().TrimEnd('/');
         output.WriteLine();
-        output.WriteLine("Everything keeps running; Ctrl+C stops it. Try:");
-        output.WriteLine($"  curl {g}/order/orders/1                              # production: V1 → V1");
-        output.WriteLine($"  curl -H 'gray: gray-996' {g}/order/orders/1          # gray: V2 → V2 (user-app V2 was stopped by scenario 6: V2 → V1)");
-        output.WriteLine($"  curl -H 'X-User-Id: alice' {g}/order/orders/1        # with a Percentage set, alice always gets the same version");
-        output.WriteLine($"  curl -H 'X-User-Id: dev-alice' {g}/order/orders/1    # lane {LaneA}: order-app V1 (baseline) → user-app in {LaneA}");
-        output.WriteLine($"  curl -H 'x-lane: {LaneB}' {g}/order/orders/1      # lane {LaneB}: order-app in {LaneB} → 503 (its user-app was stopped, the lane is strict)");
+        output.WriteLine($"Everything keeps running; Ctrl+C stops it. Gateway: {g}, rollout endpoint: {g}{RolloutPath} (GET; POST pause | resume | abort | promote). Try:");
+        if (rolledOut)
+        {
+            // After scenarios 10 and 11: V2 promoted and made prod, V3 rolled back to 0 % (header rules still reach it).
+            output.WriteLine($"  curl {g}/order/orders/1                              # production: V2 → V2 (V2 was promoted by scenario 10)");
+            output.WriteLine($"  curl -H 'gray: gray-996' {g}/user/users/1            # gray: user-app V3, the rolled-back bad canary (about 1 in 10 fails)");
+            output.WriteLine($"  curl -H 'X-User-Id: dev-alice' {g}/order/orders/1    # lane {LaneA}: order-app V2 (baseline) → user-app in {LaneA}");
+            output.WriteLine($"  curl {g}{RolloutPath}                       # the rollout as JSON: status, step, last verdict with its figures, history");
+            output.WriteLine($"  curl -X POST {g}{RolloutPath}/promote               # or pause | resume | abort: every gateway follows the state in Nacos");
+        }
+        else
+        {
+            output.WriteLine($"  curl {g}/order/orders/1                              # production: V1 → V1");
+            output.WriteLine($"  curl -H 'gray: gray-996' {g}/order/orders/1          # gray: V2 → V2 (user-app V2 was stopped by scenario 6: V2 → V1)");
+            output.WriteLine($"  curl -H 'X-User-Id: alice' {g}/order/orders/1        # with a Percentage set, alice always gets the same version");
+            output.WriteLine($"  curl -H 'X-User-Id: dev-alice' {g}/order/orders/1    # lane {LaneA}: order-app V1 (baseline) → user-app in {LaneA}");
+            output.WriteLine($"  curl -H 'x-lane: {LaneB}' {g}/order/orders/1      # lane {LaneB}: order-app in {LaneB} → 503 (its user-app was stopped, the lane is strict)");
+            output.WriteLine($"  curl {g}{RolloutPath}                       # the rollout endpoint (the rollout is off here: Enabled false)");
+        }
+
         output.WriteLine($"  curl -X POST '{nacos}/nacos/v1/cs/configs' -d dataId=gateway-app.yaml -d group=DEFAULT_GROUP -d type=yaml --data-urlencode 'content=GrayRelease:{{Gateway:{{Enabled: false}}}}'");
         output.WriteLine($"  curl '{nacos}/nacos/v1/ns/instance/list?serviceName=user-app'");
     }

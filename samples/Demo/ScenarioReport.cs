@@ -18,13 +18,21 @@ internal sealed record Hop(string Request, int Status, string OrderVersion, stri
     private string Served(string version, string? lane) => !Succeeded ? version : lane is null ? $"{version} baseline" : $"{version} {lane}";
 }
 
-/// <summary>What one scenario did and whether it behaved; <paramref name="ShowLanes"/> prints each hop's lane beside its version.</summary>
-internal sealed record ScenarioReport(int Number, string Title, bool Passed, string Verdict, IReadOnlyList<Hop> Hops, bool ShowLanes = false)
+/// <summary>
+/// What one scenario did and whether it behaved; <paramref name="ShowLanes"/> prints each hop's lane beside its version;
+/// <paramref name="Timeline"/> (rollouts) is printed as it is, before the verdict.
+/// </summary>
+internal sealed record ScenarioReport(int Number, string Title, bool Passed, string Verdict, IReadOnlyList<Hop> Hops, bool ShowLanes = false, IReadOnlyList<string>? Timeline = null)
 {
     public void WriteTo(TextWriter output, int maxRows = 12)
     {
         output.WriteLine();
         output.WriteLine($"Scenario {Number}: {Title}");
+        foreach (var line in Timeline ?? [])
+        {
+            output.WriteLine("  " + line);
+        }
+
         if (Hops.Count > 0)
         {
             if (ShowLanes)

@@ -5,18 +5,39 @@ using UserApp.Client;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddGrayRelease().AddNacos();
+var faults = DemoFaults.Read(builder.Configuration);
 
 var app = builder.Build();
 app.UseGrayRelease();
 
-app.MapGet("/users/{id:int}", (int id, HttpContext context, IOptionsMonitor<GrayReleaseOptions> gray) =>
-    new UserDto(id, $"user-{id}", new ServedBy("user-app", gray.CurrentValue.Version ?? "none", context.Connection.LocalPort, gray.CurrentValue.Lane)));
+app.MapGet("/users/{id:int}", async (int id, HttpContext context, IOptionsMonitor<GrayReleaseOptions> gray) =>
+{
+    if (faults.ExtraLatencyMs > 0)
+    {
+        await Task.Delay(faults.ExtraLatencyMs, context.RequestAborted);
+    }
+
+    // Random.Shared, not a seeded generator: the demo wants independent failures, as a real defect would cause.
+#pragma warning disable CA5394 // Not security-relevant: a demo's fault injection.
+    if (faults.FailureRate > 0 && Random.Shared.NextDouble() < faults.FailureRate)
+#pragma warning restore CA5394
+    {
+        return Results.Problem(statusCode: StatusCodes.Status500InternalServerError, title: "Demo fault", detail: "Failed on purpose (demo switch Demo:FailureRate).");
+    }
+
+    return Results.Ok(new UserDto(id, $"user-{id}", new ServedBy("user-app", gray.CurrentValue.Version ?? "none", context.Connection.LocalPort, gray.CurrentValue.Lane)));
+});
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {
     var options = app.Services.GetRequiredService<IOptionsMonitor<GrayReleaseOptions>>().CurrentValue;
     var lane = options.Lane is { Length: > 0 } name ? $"lane {name}" : "the baseline (no lane)";
-    Log.Started(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("UserApp"), options.Version ?? "none", lane, string.Join(", ", app.Urls));
+    var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("UserApp");
+    Log.Started(logger, options.Version ?? "none", lane, string.Join(", ", app.Urls));
+    if (faults.Any)
+    {
+        Log.DemoFaults(logger, faults.FailureRate, faults.ExtraLatencyMs);
+    }
 });
 
 app.Run();

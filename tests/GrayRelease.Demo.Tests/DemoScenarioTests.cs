@@ -6,7 +6,7 @@ namespace GrayRelease.Demo.Tests;
 public class DemoScenarioTests(ITestOutputHelper testOutput)
 {
     [Fact]
-    public async Task All_nine_demo_scenarios_gray_and_lanes_pass_and_every_process_is_stopped_afterwards()
+    public async Task All_eleven_demo_scenarios_gray_lanes_and_rollouts_pass_and_every_process_is_stopped_afterwards()
     {
         var output = new StringWriter();
         var runner = new DemoRunner(new DemoOptions(), TextWriter.Synchronized(output));
@@ -23,9 +23,29 @@ public class DemoScenarioTests(ITestOutputHelper testOutput)
         }
 
         Assert.Equal(0, exitCode);
-        Assert.Equal(9, runner.Reports.Count);
+        Assert.Equal(11, runner.Reports.Count);
         Assert.All(runner.Reports, report => Assert.True(report.Passed, $"scenario {report.Number} failed: {report.Verdict}"));
         Assert.All(runner.Processes, process => Assert.True(process.HasExited, $"{process.Name} is still running"));
+
+        // The rollouts' timelines carry the figures that decided each step, and the measured first-error → rollback time.
+        var text = output.ToString();
+        Assert.Contains("Promoted", runner.Reports[9].Timeline![^1], StringComparison.Ordinal);
+        Assert.Contains("user-app: gray V2", runner.Reports[9].Timeline![^1], StringComparison.Ordinal);
+        Assert.Contains("RolledBack", string.Join('\n', runner.Reports[10].Timeline!), StringComparison.Ordinal);
+        Assert.Contains("time from the bad canary's first error to rollback: ", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_user_app_demo_switch_refuses_a_bad_failure_rate_naming_the_key()
+    {
+        var dll = SamplesLocator.Locate(new DemoOptions()).DllPath("UserApp");
+        var folder = Directory.CreateTempSubdirectory("grayrelease-demo-switch-").FullName;
+        var process = SampleProcess.Start("user-app-bad-switch", dll, ["--urls", "http://127.0.0.1:0", "--Demo:FailureRate=2"], folder);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => process.WaitUntilListeningAsync(timeout.Token));
+        await process.DisposeAsync();
+        Assert.True(process.HasExited);
+        Assert.Contains("Demo:FailureRate is 2", await File.ReadAllTextAsync(process.LogPath), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -68,6 +88,8 @@ public class DemoScenarioTests(ITestOutputHelper testOutput)
 
         Assert.Equal(0, exitCode);
         Assert.Contains("Nacos14", output.ToString(), StringComparison.Ordinal);
+        // The rollout scenarios (10, 11) run on the default server line only, to keep CI short.
+        Assert.Contains("Rollout scenarios 10 and 11 run on the default profile only", output.ToString(), StringComparison.Ordinal);
         Assert.Equal(9, runner.Reports.Count);
         Assert.All(runner.Reports, report => Assert.True(report.Passed, $"scenario {report.Number} failed: {report.Verdict}"));
         Assert.All(runner.Processes, process => Assert.True(process.HasExited, $"{process.Name} is still running"));
