@@ -26,16 +26,20 @@ public sealed class GrpcClientRoutingTests
         await using var services = BuildClient(provider);
         var client = services.GetRequiredService<Echo.EchoClient>();
 
-        for (var i = 0; i < 20; i++)
+        // Runs of one status, not alternating calls: alternation would match a plain round-robin over two instances.
+        using (GrayContext.Begin(GrayStatus.Gray))
         {
-            using (GrayContext.Begin(GrayStatus.Gray))
+            for (var i = 0; i < 20; i++)
             {
                 var reply = await client.WhoAsync(new WhoRequest(), deadline: Deadline());
                 Assert.Equal("v2", reply.Version);
                 Assert.Equal(GrayStatus.Gray.ToWireValue(), reply.Status); // the status travelled as metadata
             }
+        }
 
-            using (GrayContext.Begin(GrayStatus.Prod))
+        using (GrayContext.Begin(GrayStatus.Prod))
+        {
+            for (var i = 0; i < 20; i++)
             {
                 var reply = await client.WhoAsync(new WhoRequest(), deadline: Deadline());
                 Assert.Equal("v1", reply.Version);
@@ -54,16 +58,19 @@ public sealed class GrpcClientRoutingTests
         await using var services = BuildClient(provider);
         var client = services.GetRequiredService<Echo.EchoClient>();
 
-        for (var i = 0; i < 10; i++)
+        using (GrayContext.BeginLane("blue"))
         {
-            using (GrayContext.BeginLane("blue"))
+            for (var i = 0; i < 10; i++)
             {
                 var reply = await client.WhoAsync(new WhoRequest(), deadline: Deadline());
                 Assert.Equal("blue", reply.Lane);
                 Assert.Equal("blue", reply.ContextLane);
             }
+        }
 
-            using (GrayContext.Begin(GrayStatus.Prod))
+        using (GrayContext.Begin(GrayStatus.Prod))
+        {
+            for (var i = 0; i < 10; i++)
             {
                 var reply = await client.WhoAsync(new WhoRequest(), deadline: Deadline());
                 Assert.Equal(string.Empty, reply.Lane);
@@ -112,6 +119,49 @@ public sealed class GrpcClientRoutingTests
         }
 
         Assert.Equal(0, v1.Calls);
+    }
+
+    [Fact]
+    public async Task A_push_keeps_the_connections_of_instances_that_stay()
+    {
+        await using var v1 = await EchoServer.StartAsync("v1");
+        await using var v2 = await EchoServer.StartAsync("v2");
+        await using var another = await EchoServer.StartAsync("v1");
+        var provider = new TestInstanceProvider();
+        provider.Set(Service, v1.Instance(), v2.Instance());
+        await using var services = BuildClient(provider);
+        var client = services.GetRequiredService<Echo.EchoClient>();
+        // Both instances have served a call, so both connections are established before counting.
+        using (GrayContext.Begin(GrayStatus.Gray))
+        {
+            await client.WhoAsync(new WhoRequest(), deadline: Deadline());
+        }
+
+        using (GrayContext.Begin(GrayStatus.Prod))
+        {
+            await client.WhoAsync(new WhoRequest(), deadline: Deadline());
+        }
+
+        var connectionsBefore = (v1.Connections, v2.Connections);
+
+        // Pushes that change the list around them (an instance added, a weight changed, a fresh object for each
+        // instance) must not reconnect to the instances that stay.
+        provider.Set(Service, v1.Instance(), v2.Instance(), another.Instance());
+        provider.Set(Service, v1.Instance(weight: 2), v2.Instance(), another.Instance());
+        using (GrayContext.Begin(GrayStatus.Prod))
+        {
+            await Eventually(async () => (await client.WhoAsync(new WhoRequest(), deadline: Deadline())).Port == another.Port);
+        }
+
+        using (GrayContext.Begin(GrayStatus.Gray))
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                Assert.Equal(v2.Port, (await client.WhoAsync(new WhoRequest(), deadline: Deadline())).Port);
+            }
+        }
+
+        Assert.Equal(connectionsBefore, (v1.Connections, v2.Connections));
     }
 
     [Fact]

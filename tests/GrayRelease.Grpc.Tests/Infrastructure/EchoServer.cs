@@ -34,11 +34,23 @@ public sealed class EchoServer : IAsyncDisposable
 
     public int Calls => State.Calls;
 
+    /// <summary>TCP connections accepted so far.</summary>
+    public int Connections => State.Connections;
+
     /// <param name="failing">Every call answers UNAVAILABLE (a sick instance), after counting it.</param>
     public static async Task<EchoServer> StartAsync(string version, string? lane = null, bool failing = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
+        var state = new EchoState(version, lane ?? string.Empty, failing);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http2;
+            listen.Use(next => connection =>
+            {
+                state.CountConnection();
+                return next(connection);
+            });
+        }));
         builder.Logging.ClearProviders();
         var settings = new Dictionary<string, string?> { ["GrayRelease:Version"] = version };
         if (lane is not null)
@@ -47,7 +59,6 @@ public sealed class EchoServer : IAsyncDisposable
         }
 
         builder.Configuration.AddInMemoryCollection(settings);
-        var state = new EchoState(version, lane ?? string.Empty, failing);
         builder.Services.AddSingleton(state);
         builder.Services.AddGrpc();
         builder.Services.AddGrayRelease(builder.Configuration);
@@ -62,11 +73,12 @@ public sealed class EchoServer : IAsyncDisposable
     }
 
     /// <summary>This server as a registry instance.</summary>
-    public ServiceInstance Instance(string service = "user-app") => new()
+    public ServiceInstance Instance(string service = "user-app", double weight = 1) => new()
     {
         ServiceName = service,
         Host = "127.0.0.1",
         Port = Port,
+        Weight = weight,
         Metadata = State.Lane.Length == 0
             ? new Dictionary<string, string> { ["version"] = State.Version }
             : new Dictionary<string, string> { ["version"] = State.Version, ["lane"] = State.Lane },
@@ -83,6 +95,7 @@ public sealed class EchoServer : IAsyncDisposable
 internal sealed class EchoState(string version, string lane, bool failing)
 {
     private int _calls;
+    private int _connections;
 
     public string Version { get; } = version;
 
@@ -94,7 +107,11 @@ internal sealed class EchoState(string version, string lane, bool failing)
 
     public int Calls => Volatile.Read(ref _calls);
 
+    public int Connections => Volatile.Read(ref _connections);
+
     public void Count() => Interlocked.Increment(ref _calls);
+
+    public void CountConnection() => Interlocked.Increment(ref _connections);
 }
 
 internal sealed class EchoService(EchoState state) : Echo.EchoBase
