@@ -2,6 +2,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using GrayRelease.Grpc.Tests.Infrastructure;
 using GrayRelease.Grpc.Tests.Protos;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GrayRelease.Grpc.Tests;
 
@@ -38,5 +39,33 @@ public sealed class ServerContextTests
 
         Assert.Equal(string.Empty, reply.Status);
         Assert.Equal(string.Empty, reply.ContextLane);
+    }
+
+    [Fact]
+    public async Task Calls_made_onward_from_a_grpc_call_carry_its_tag_and_lane()
+    {
+        await using var v1 = await EchoServer.StartAsync("v1");
+        await using var v2 = await EchoServer.StartAsync("v2");
+        await using var blue = await EchoServer.StartAsync("v1", lane: "blue");
+        var registry = new TestInstanceProvider();
+        registry.Set("user-app", v1.Instance(), v2.Instance(), blue.Instance());
+        await using var front = await EchoServer.StartAsync("v1", services: services =>
+        {
+            services.AddSingleton<GrayRelease.Discovery.IServiceInstanceProvider>(registry);
+            services.AddGrpcClient<Echo.EchoClient>(o => o.Address = new Uri("nacos://user-app")).AddGrayReleaseGrpc();
+        });
+        using var channel = GrpcChannel.ForAddress(front.Address);
+        var client = new Echo.EchoClient(channel);
+
+        for (var i = 0; i < 10; i++)
+        {
+            var gray = await client.RelayAsync(new WhoRequest(), new Metadata { { "gray", "gray" } }, deadline: DateTime.UtcNow.AddSeconds(30));
+            Assert.Equal("v2", gray.Version);
+            Assert.Equal(GrayStatus.Gray.ToWireValue(), gray.Status);
+
+            var lane = await client.RelayAsync(new WhoRequest(), new Metadata { { "gray-lane", "blue" } }, deadline: DateTime.UtcNow.AddSeconds(30));
+            Assert.Equal("blue", lane.Lane);
+            Assert.Equal("blue", lane.ContextLane);
+        }
     }
 }

@@ -4,19 +4,18 @@ using GrayRelease.Discovery;
 using GrayRelease.Grpc.Diagnostics;
 using GrayRelease.Routing;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace GrayRelease.Grpc.Balancing;
 
 /// <summary>Creates the <c>gray</c> load-balancing policy named in the channel's service config.</summary>
-internal sealed class GrayLoadBalancerFactory(IOptionsMonitor<GrayReleaseOptions> options) : LoadBalancerFactory
+internal sealed class GrayLoadBalancerFactory(GrayOptionsSnapshot snapshot) : LoadBalancerFactory
 {
     public override string Name => GrayGrpcNames.Policy;
 
-    public override LoadBalancer Create(LoadBalancerOptions options1)
+    public override LoadBalancer Create(LoadBalancerOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options1);
-        return new GrayGrpcLoadBalancer(options1.Controller, options1.LoggerFactory, options);
+        ArgumentNullException.ThrowIfNull(options);
+        return new GrayGrpcLoadBalancer(options.Controller, options.LoggerFactory, snapshot);
     }
 }
 
@@ -26,14 +25,14 @@ internal sealed class GrayLoadBalancerFactory(IOptionsMonitor<GrayReleaseOptions
 /// </summary>
 internal sealed class GrayGrpcLoadBalancer : SubchannelsLoadBalancer
 {
-    private readonly IOptionsMonitor<GrayReleaseOptions> _options;
+    private readonly GrayOptionsSnapshot _options;
     private readonly ILogger _logger;
 
     // Every address the resolver reported, ready or not: a call whose group has members that are still connecting
     // waits for them instead of failing or going to another version.
     private IReadOnlyList<BalancerAddress> _addresses = [];
 
-    public GrayGrpcLoadBalancer(IChannelControlHelper controller, ILoggerFactory loggerFactory, IOptionsMonitor<GrayReleaseOptions> options)
+    public GrayGrpcLoadBalancer(IChannelControlHelper controller, ILoggerFactory loggerFactory, GrayOptionsSnapshot options)
         : base(controller, loggerFactory)
     {
         _options = options;
@@ -62,24 +61,24 @@ internal sealed class GrayGrpcLoadBalancer : SubchannelsLoadBalancer
 /// </summary>
 internal sealed class GrayPicker : SubchannelPicker
 {
-    private readonly IOptionsMonitor<GrayReleaseOptions> _options;
+    private readonly GrayOptionsSnapshot _options;
     private readonly ILogger _logger;
     private readonly IReadOnlyList<Subchannel> _ready;
     private readonly IReadOnlyList<BalancerAddress> _known;
     private Tables _tables;
 
-    public GrayPicker(IReadOnlyList<Subchannel> ready, IReadOnlyList<BalancerAddress> known, IOptionsMonitor<GrayReleaseOptions> options, ILogger logger)
+    public GrayPicker(IReadOnlyList<Subchannel> ready, IReadOnlyList<BalancerAddress> known, GrayOptionsSnapshot options, ILogger logger)
     {
         _ready = ready;
         _known = known;
         _options = options;
         _logger = logger;
-        _tables = Build(options.CurrentValue);
+        _tables = Build(options.Current);
     }
 
     public override PickResult Pick(PickContext context)
     {
-        var options = _options.CurrentValue;
+        var options = _options.Current;
         var tables = Volatile.Read(ref _tables);
         if (!tables.IsGroupedFor(options))
         {

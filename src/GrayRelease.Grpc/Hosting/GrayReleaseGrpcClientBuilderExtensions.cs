@@ -33,6 +33,7 @@ public static class GrayReleaseGrpcClientBuilderExtensions
             return builder;
         }
 
+        builder.Services.TryAddSingleton<GrayOptionsSnapshot>();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ResolverFactory, GrayResolverFactory>());
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<LoadBalancerFactory, GrayLoadBalancerFactory>());
         builder.Services.TryAddSingleton<GrayMetadataInterceptor>();

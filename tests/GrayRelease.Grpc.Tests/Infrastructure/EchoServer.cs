@@ -38,7 +38,7 @@ public sealed class EchoServer : IAsyncDisposable
     public int Connections => State.Connections;
 
     /// <param name="failing">Every call answers UNAVAILABLE (a sick instance), after counting it.</param>
-    public static async Task<EchoServer> StartAsync(string version, string? lane = null, bool failing = false)
+    public static async Task<EchoServer> StartAsync(string version, string? lane = null, bool failing = false, Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         var state = new EchoState(version, lane ?? string.Empty, failing);
@@ -52,7 +52,7 @@ public sealed class EchoServer : IAsyncDisposable
             });
         }));
         builder.Logging.ClearProviders();
-        var settings = new Dictionary<string, string?> { ["GrayRelease:Version"] = version };
+        var settings = new Dictionary<string, string?> { ["GrayRelease:Version"] = version, ["GrayRelease:ProdVersion"] = "v1", ["GrayRelease:GrayVersion"] = "v2" };
         if (lane is not null)
         {
             settings["GrayRelease:Lane"] = lane;
@@ -62,6 +62,7 @@ public sealed class EchoServer : IAsyncDisposable
         builder.Services.AddSingleton(state);
         builder.Services.AddGrpc();
         builder.Services.AddGrayRelease(builder.Configuration);
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         app.UseGrayRelease();
         app.MapGrpcService<EchoService>();
@@ -132,5 +133,12 @@ internal sealed class EchoService(EchoState state) : Echo.EchoBase
             ContextLane = GrayContext.CurrentLane ?? string.Empty,
             Port = state.Port,
         });
+    }
+
+    public override async Task<WhoReply> Relay(WhoRequest request, ServerCallContext context)
+    {
+        // No capture, no hand-written header: the tag the middleware read flows into the onward call.
+        var client = context.GetHttpContext().RequestServices.GetRequiredService<Echo.EchoClient>();
+        return await client.WhoAsync(request, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: context.CancellationToken);
     }
 }
