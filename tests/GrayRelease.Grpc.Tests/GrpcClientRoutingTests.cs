@@ -5,6 +5,7 @@ using GrayRelease.Grpc.Tests.Infrastructure;
 using GrayRelease.Grpc.Tests.Protos;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace GrayRelease.Grpc.Tests;
 
@@ -208,6 +209,33 @@ public sealed class GrpcClientRoutingTests
     }
 
     [Fact]
+    public async Task When_every_instance_of_the_wanted_version_is_unreachable_a_call_fails_fast_instead_of_waiting_for_its_deadline()
+    {
+        await using var v1 = await EchoServer.StartAsync("v1");
+        var v2 = await EchoServer.StartAsync("v2");
+        var provider = new TestInstanceProvider();
+        provider.Set(Service, v1.Instance(), v2.Instance());
+        await using var services = BuildClient(provider);
+        var client = services.GetRequiredService<Echo.EchoClient>();
+        using (GrayContext.Begin(GrayStatus.Gray))
+        {
+            Assert.Equal(v2.Port, (await client.WhoAsync(new WhoRequest(), deadline: Deadline())).Port);
+        }
+
+        // The instance dies; the registry has not noticed yet (its list still names it).
+        await v2.DisposeAsync();
+
+        using (GrayContext.Begin(GrayStatus.Gray))
+        {
+            // gRPC's rule for calls without wait-for-ready: a target in TRANSIENT_FAILURE fails the call at once.
+            var exception = await Assert.ThrowsAsync<RpcException>(async () => await client.WhoAsync(new WhoRequest(), deadline: DateTime.UtcNow.AddSeconds(20)));
+            Assert.Equal(StatusCode.Unavailable, exception.StatusCode);
+        }
+
+        Assert.Equal(0, v1.Calls);
+    }
+
+    [Fact]
     public void An_address_without_the_nacos_scheme_is_refused_with_a_clear_message()
     {
         var services = new ServiceCollection();
@@ -240,7 +268,7 @@ public sealed class GrpcClientRoutingTests
             ["GrayRelease:GrayVersion"] = "v2",
         }).Build();
         var services = new ServiceCollection();
-        services.AddLogging();
+        services.AddLogging(l => { if (Environment.GetEnvironmentVariable("GRAYRELEASE_TEST_LOGS") == "1") { l.AddSimpleConsole(o => o.TimestampFormat = "ss.fff "); l.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Trace); } });
         services.AddGrayRelease(configuration);
         services.AddSingleton(provider);
         var client = services.AddGrpcClient<Echo.EchoClient>(o => o.Address = new Uri($"nacos://{Service}")).AddGrayReleaseGrpc();

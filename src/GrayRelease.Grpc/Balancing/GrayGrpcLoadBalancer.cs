@@ -32,9 +32,17 @@ internal sealed class GrayGrpcLoadBalancer : SubchannelsLoadBalancer
     // waits for them instead of failing or going to another version.
     private IReadOnlyList<BalancerAddress> _addresses = [];
 
+    private readonly SubchannelStates _states;
+
     public GrayGrpcLoadBalancer(IChannelControlHelper controller, ILoggerFactory loggerFactory, GrayOptionsSnapshot options)
-        : base(controller, loggerFactory)
+        : this(new SubchannelStates(controller), loggerFactory, options)
     {
+    }
+
+    private GrayGrpcLoadBalancer(SubchannelStates states, ILoggerFactory loggerFactory, GrayOptionsSnapshot options)
+        : base(states, loggerFactory)
+    {
+        _states = states;
         _options = options;
         _logger = loggerFactory.CreateLogger<GrayGrpcLoadBalancer>();
     }
@@ -51,7 +59,64 @@ internal sealed class GrayGrpcLoadBalancer : SubchannelsLoadBalancer
     }
 
     protected override SubchannelPicker CreatePicker(IReadOnlyList<Subchannel> readySubchannels) =>
-        new GrayPicker(readySubchannels, _addresses, _options, _logger);
+        new GrayPicker(readySubchannels, _addresses, _states.Failing(), _options, _logger);
+}
+
+/// <summary>
+/// The channel's controller, passed through, that also follows the state of every subchannel it creates: the base
+/// class hands the picker only the ready ones, and the picker must tell "still connecting" (wait) from "failing" (fail).
+/// </summary>
+internal sealed class SubchannelStates(IChannelControlHelper inner) : IChannelControlHelper
+{
+    private readonly Dictionary<Subchannel, ConnectivityState> _states = [];
+
+    public Subchannel CreateSubchannel(SubchannelOptions options)
+    {
+        var subchannel = inner.CreateSubchannel(options);
+
+        // Registered before the base class's own callback (called in order), so a picker built on a state change sees it.
+        subchannel.OnStateChanged(state =>
+        {
+            lock (_states)
+            {
+                if (state.State == ConnectivityState.Shutdown)
+                {
+                    _states.Remove(subchannel);
+                }
+                else
+                {
+                    _states[subchannel] = state.State;
+                }
+            }
+        });
+        return subchannel;
+    }
+
+    public void UpdateState(BalancerState state) => inner.UpdateState(state);
+
+    public void RefreshResolver() => inner.RefreshResolver();
+
+    /// <summary>The endpoints whose subchannel is in TRANSIENT_FAILURE now.</summary>
+    public HashSet<System.Net.DnsEndPoint> Failing()
+    {
+        var failing = new HashSet<System.Net.DnsEndPoint>();
+        lock (_states)
+        {
+            foreach (var (subchannel, state) in _states)
+            {
+                // CurrentAddress is null while the subchannel has no connection: ask for the addresses it was given.
+                if (state == ConnectivityState.TransientFailure)
+                {
+                    foreach (var address in subchannel.GetAddresses())
+                    {
+                        failing.Add(address.EndPoint);
+                    }
+                }
+            }
+        }
+
+        return failing;
+    }
 }
 
 /// <summary>
@@ -65,12 +130,14 @@ internal sealed class GrayPicker : SubchannelPicker
     private readonly ILogger _logger;
     private readonly IReadOnlyList<Subchannel> _ready;
     private readonly IReadOnlyList<BalancerAddress> _known;
+    private readonly HashSet<System.Net.DnsEndPoint> _failing;
     private Tables _tables;
 
-    public GrayPicker(IReadOnlyList<Subchannel> ready, IReadOnlyList<BalancerAddress> known, GrayOptionsSnapshot options, ILogger logger)
+    public GrayPicker(IReadOnlyList<Subchannel> ready, IReadOnlyList<BalancerAddress> known, HashSet<System.Net.DnsEndPoint> failing, GrayOptionsSnapshot options, ILogger logger)
     {
         _ready = ready;
         _known = known;
+        _failing = failing;
         _options = options;
         _logger = logger;
         _tables = Build(options.Current);
@@ -95,16 +162,21 @@ internal sealed class GrayPicker : SubchannelPicker
             return PickResult.ForSubchannel(route.Group.Pick().Instance);
         }
 
-        var known = tables.Known.GetRoute(options, status, frame?.LaneKey, frame?.Lane);
-        if (!known.Group.IsEmpty)
+        if (!tables.Reachable.GetRoute(options, status, frame?.LaneKey, frame?.Lane).Group.IsEmpty)
         {
-            // Instances of the wanted group exist but none is connected yet: wait for the next picker.
+            // Instances of the wanted group exist and are connecting: wait for the next picker.
             return PickResult.ForQueue();
         }
 
-        var failure = tables.Known.Fail(status, frame?.Lane, known);
-        Log.NoAvailableSubchannel(_logger, tables.Known.ServiceName, failure.Message);
-        return PickResult.ForFailure(new Status(StatusCode.Unavailable, failure.Message));
+        var known = tables.Known.GetRoute(options, status, frame?.LaneKey, frame?.Lane);
+        var message = known.Group.IsEmpty
+            ? tables.Known.Fail(status, frame?.Lane, known).Message
+            : $"Every instance of service '{tables.Known.ServiceName}' that this call may reach (wanted version: {known.WantedVersion ?? "any"}) is registered but failing to connect.";
+
+        // gRPC's rule for calls without wait-for-ready: no usable target fails the call at once (it never goes to
+        // another version); a call with wait-for-ready is queued by the channel instead.
+        Log.NoAvailableSubchannel(_logger, tables.Known.ServiceName, message);
+        return PickResult.ForFailure(new Status(StatusCode.Unavailable, message));
     }
 
     private Tables Build(GrayReleaseOptions options)
@@ -131,11 +203,13 @@ internal sealed class GrayPicker : SubchannelPicker
         }
 
         serviceName ??= string.Empty;
+        var reachable = known.Where(member => !_failing.Contains(member.Instance.EndPoint)).ToList();
         return new Tables(
             options.MetadataKey,
             options.LaneMetadataKey,
             RoutingTable<Subchannel>.Build(serviceName, ready, static members => new WeightedRotation<Subchannel>(members)),
-            RoutingTable<BalancerAddress>.Build(serviceName, known, static members => new WeightedRotation<BalancerAddress>(members)));
+            RoutingTable<BalancerAddress>.Build(serviceName, known, static members => new WeightedRotation<BalancerAddress>(members)),
+            reachable.Count == known.Count ? null : RoutingTable<BalancerAddress>.Build(serviceName, reachable, static members => new WeightedRotation<BalancerAddress>(members)));
     }
 
     private static RouteMember<T>? ToMember<T>(T target, BalancerAddress address, GrayReleaseOptions options)
@@ -152,8 +226,11 @@ internal sealed class GrayPicker : SubchannelPicker
             : null;
     }
 
-    private sealed record Tables(string MetadataKey, string LaneMetadataKey, RoutingTable<Subchannel> Ready, RoutingTable<BalancerAddress> Known)
+    /// <summary>The ready subchannels, every known address, and the known addresses not failing (null: all of them).</summary>
+    private sealed record Tables(string MetadataKey, string LaneMetadataKey, RoutingTable<Subchannel> Ready, RoutingTable<BalancerAddress> Known, RoutingTable<BalancerAddress>? ReachableOrNull)
     {
+        public RoutingTable<BalancerAddress> Reachable => ReachableOrNull ?? Known;
+
         public bool IsGroupedFor(GrayReleaseOptions options) =>
             string.Equals(MetadataKey, options.MetadataKey, StringComparison.Ordinal)
             && string.Equals(LaneMetadataKey, options.LaneMetadataKey, StringComparison.Ordinal);
