@@ -159,7 +159,7 @@ internal sealed class GrayPicker : SubchannelPicker
         var route = tables.Ready.GetRoute(options, status, frame?.LaneKey, frame?.Lane);
         if (!route.Group.IsEmpty)
         {
-            return PickResult.ForSubchannel(route.Group.Pick().Instance);
+            return route.Group.Pick().Instance.Result;
         }
 
         if (!tables.Reachable.GetRoute(options, status, frame?.LaneKey, frame?.Lane).Group.IsEmpty)
@@ -181,11 +181,11 @@ internal sealed class GrayPicker : SubchannelPicker
 
     private Tables Build(GrayReleaseOptions options)
     {
-        var ready = new List<RouteMember<Subchannel>>(_ready.Count);
+        var ready = new List<RouteMember<ReadyTarget>>(_ready.Count);
         string? serviceName = null;
         foreach (var subchannel in _ready)
         {
-            if (subchannel.CurrentAddress is { } address && ToMember(subchannel, address, options) is { } member)
+            if (subchannel.CurrentAddress is { } address && ToMember(new ReadyTarget(subchannel), address, options) is { } member)
             {
                 serviceName ??= address.Attributes.TryGetValue(GrayGrpcNames.Instance, out var instance) ? instance.ServiceName : null;
                 ready.Add(member);
@@ -207,7 +207,7 @@ internal sealed class GrayPicker : SubchannelPicker
         return new Tables(
             options.MetadataKey,
             options.LaneMetadataKey,
-            RoutingTable<Subchannel>.Build(serviceName, ready, static members => new WeightedRotation<Subchannel>(members)),
+            RoutingTable<ReadyTarget>.Build(serviceName, ready, static members => new WeightedRotation<ReadyTarget>(members)),
             RoutingTable<BalancerAddress>.Build(serviceName, known, static members => new WeightedRotation<BalancerAddress>(members)),
             reachable.Count == known.Count ? null : RoutingTable<BalancerAddress>.Build(serviceName, reachable, static members => new WeightedRotation<BalancerAddress>(members)));
     }
@@ -227,7 +227,7 @@ internal sealed class GrayPicker : SubchannelPicker
     }
 
     /// <summary>The ready subchannels, every known address, and the known addresses not failing (null: all of them).</summary>
-    private sealed record Tables(string MetadataKey, string LaneMetadataKey, RoutingTable<Subchannel> Ready, RoutingTable<BalancerAddress> Known, RoutingTable<BalancerAddress>? ReachableOrNull)
+    private sealed record Tables(string MetadataKey, string LaneMetadataKey, RoutingTable<ReadyTarget> Ready, RoutingTable<BalancerAddress> Known, RoutingTable<BalancerAddress>? ReachableOrNull)
     {
         public RoutingTable<BalancerAddress> Reachable => ReachableOrNull ?? Known;
 
@@ -235,4 +235,10 @@ internal sealed class GrayPicker : SubchannelPicker
             string.Equals(MetadataKey, options.MetadataKey, StringComparison.Ordinal)
             && string.Equals(LaneMetadataKey, options.LaneMetadataKey, StringComparison.Ordinal);
     }
+}
+
+/// <summary>A ready subchannel with its pick result made once, so a pick allocates nothing.</summary>
+internal sealed class ReadyTarget(Subchannel subchannel)
+{
+    public PickResult Result { get; } = PickResult.ForSubchannel(subchannel);
 }
