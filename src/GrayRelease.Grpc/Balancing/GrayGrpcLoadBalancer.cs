@@ -1,0 +1,244 @@
+using Grpc.Core;
+using Grpc.Net.Client.Balancer;
+using GrayRelease.Discovery;
+using GrayRelease.Grpc.Diagnostics;
+using GrayRelease.Routing;
+using Microsoft.Extensions.Logging;
+
+namespace GrayRelease.Grpc.Balancing;
+
+/// <summary>Creates the <c>gray</c> load-balancing policy named in the channel's service config.</summary>
+internal sealed class GrayLoadBalancerFactory(GrayOptionsSnapshot snapshot) : LoadBalancerFactory
+{
+    public override string Name => GrayGrpcNames.Policy;
+
+    public override LoadBalancer Create(LoadBalancerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new GrayGrpcLoadBalancer(options.Controller, options.LoggerFactory, snapshot);
+    }
+}
+
+/// <summary>
+/// Grpc.Net.Client's subchannel bookkeeping (one subchannel per address, kept across address updates) with a picker
+/// that routes each call by its <see cref="GrayContext"/> through the shared <see cref="RoutingTable{T}"/>.
+/// </summary>
+internal sealed class GrayGrpcLoadBalancer : SubchannelsLoadBalancer
+{
+    private readonly GrayOptionsSnapshot _options;
+    private readonly ILogger _logger;
+
+    // Every address the resolver reported, ready or not: a call whose group has members that are still connecting
+    // waits for them instead of failing or going to another version.
+    private IReadOnlyList<BalancerAddress> _addresses = [];
+
+    private readonly SubchannelStates _states;
+
+    public GrayGrpcLoadBalancer(IChannelControlHelper controller, ILoggerFactory loggerFactory, GrayOptionsSnapshot options)
+        : this(new SubchannelStates(controller), loggerFactory, options)
+    {
+    }
+
+    private GrayGrpcLoadBalancer(SubchannelStates states, ILoggerFactory loggerFactory, GrayOptionsSnapshot options)
+        : base(states, loggerFactory)
+    {
+        _states = states;
+        _options = options;
+        _logger = loggerFactory.CreateLogger<GrayGrpcLoadBalancer>();
+    }
+
+    public override void UpdateChannelState(ChannelState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Status.StatusCode == StatusCode.OK && state.Addresses is { } addresses)
+        {
+            _addresses = addresses;
+        }
+
+        base.UpdateChannelState(state);
+    }
+
+    protected override SubchannelPicker CreatePicker(IReadOnlyList<Subchannel> readySubchannels) =>
+        new GrayPicker(readySubchannels, _addresses, _states.Failing(), _options, _logger);
+}
+
+/// <summary>
+/// The channel's controller, passed through, that also follows the state of every subchannel it creates: the base
+/// class hands the picker only the ready ones, and the picker must tell "still connecting" (wait) from "failing" (fail).
+/// </summary>
+internal sealed class SubchannelStates(IChannelControlHelper inner) : IChannelControlHelper
+{
+    private readonly Dictionary<Subchannel, ConnectivityState> _states = [];
+
+    public Subchannel CreateSubchannel(SubchannelOptions options)
+    {
+        var subchannel = inner.CreateSubchannel(options);
+
+        // Registered before the base class's own callback (called in order), so a picker built on a state change sees it.
+        subchannel.OnStateChanged(state =>
+        {
+            lock (_states)
+            {
+                if (state.State == ConnectivityState.Shutdown)
+                {
+                    _states.Remove(subchannel);
+                }
+                else
+                {
+                    _states[subchannel] = state.State;
+                }
+            }
+        });
+        return subchannel;
+    }
+
+    public void UpdateState(BalancerState state) => inner.UpdateState(state);
+
+    public void RefreshResolver() => inner.RefreshResolver();
+
+    /// <summary>The endpoints whose subchannel is in TRANSIENT_FAILURE now.</summary>
+    public HashSet<System.Net.DnsEndPoint> Failing()
+    {
+        var failing = new HashSet<System.Net.DnsEndPoint>();
+        lock (_states)
+        {
+            foreach (var (subchannel, state) in _states)
+            {
+                // CurrentAddress is null while the subchannel has no connection: ask for the addresses it was given.
+                if (state == ConnectivityState.TransientFailure)
+                {
+                    foreach (var address in subchannel.GetAddresses())
+                    {
+                        failing.Add(address.EndPoint);
+                    }
+                }
+            }
+        }
+
+        return failing;
+    }
+}
+
+/// <summary>
+/// Picks, per call, a ready subchannel of the version and lane the call's <see cref="GrayContext"/> wants. Runs in the
+/// call's own flow (the channel picks inside the call's send, and again for each retry attempt), so a retry re-picks
+/// within the same group.
+/// </summary>
+internal sealed class GrayPicker : SubchannelPicker
+{
+    private readonly GrayOptionsSnapshot _options;
+    private readonly ILogger _logger;
+    private readonly IReadOnlyList<Subchannel> _ready;
+    private readonly IReadOnlyList<BalancerAddress> _known;
+    private readonly HashSet<System.Net.DnsEndPoint> _failing;
+    private Tables _tables;
+
+    public GrayPicker(IReadOnlyList<Subchannel> ready, IReadOnlyList<BalancerAddress> known, HashSet<System.Net.DnsEndPoint> failing, GrayOptionsSnapshot options, ILogger logger)
+    {
+        _ready = ready;
+        _known = known;
+        _failing = failing;
+        _options = options;
+        _logger = logger;
+        _tables = Build(options.Current);
+    }
+
+    public override PickResult Pick(PickContext context)
+    {
+        var options = _options.Current;
+        var tables = Volatile.Read(ref _tables);
+        if (!tables.IsGroupedFor(options))
+        {
+            // A metadata key was reconfigured: regroup once, then continue on the fast path.
+            tables = Build(options);
+            Volatile.Write(ref _tables, tables);
+        }
+
+        var frame = GrayContext.CurrentFrameValue;
+        var status = frame?.Status;
+        var route = tables.Ready.GetRoute(options, status, frame?.LaneKey, frame?.Lane);
+        if (!route.Group.IsEmpty)
+        {
+            return route.Group.Pick().Instance.Result;
+        }
+
+        if (!tables.Reachable.GetRoute(options, status, frame?.LaneKey, frame?.Lane).Group.IsEmpty)
+        {
+            // Instances of the wanted group exist and are connecting: wait for the next picker.
+            return PickResult.ForQueue();
+        }
+
+        var known = tables.Known.GetRoute(options, status, frame?.LaneKey, frame?.Lane);
+        var message = known.Group.IsEmpty
+            ? tables.Known.Fail(status, frame?.Lane, known).Message
+            : $"Every instance of service '{tables.Known.ServiceName}' that this call may reach (wanted version: {known.WantedVersion ?? "any"}) is registered but failing to connect.";
+
+        // gRPC's rule for calls without wait-for-ready: no usable target fails the call at once (it never goes to
+        // another version); a call with wait-for-ready is queued by the channel instead.
+        Log.NoAvailableSubchannel(_logger, tables.Known.ServiceName, message);
+        return PickResult.ForFailure(new Status(StatusCode.Unavailable, message));
+    }
+
+    private Tables Build(GrayReleaseOptions options)
+    {
+        var ready = new List<RouteMember<ReadyTarget>>(_ready.Count);
+        string? serviceName = null;
+        foreach (var subchannel in _ready)
+        {
+            if (subchannel.CurrentAddress is { } address && ToMember(new ReadyTarget(subchannel), address, options) is { } member)
+            {
+                serviceName ??= address.Attributes.TryGetValue(GrayGrpcNames.Instance, out var instance) ? instance.ServiceName : null;
+                ready.Add(member);
+            }
+        }
+
+        var known = new List<RouteMember<BalancerAddress>>(_known.Count);
+        foreach (var address in _known)
+        {
+            if (ToMember(address, address, options) is { } member)
+            {
+                serviceName ??= address.Attributes.TryGetValue(GrayGrpcNames.Instance, out var instance) ? instance.ServiceName : null;
+                known.Add(member);
+            }
+        }
+
+        serviceName ??= string.Empty;
+        var reachable = known.Where(member => !_failing.Contains(member.Instance.EndPoint)).ToList();
+        return new Tables(
+            options.MetadataKey,
+            options.LaneMetadataKey,
+            RoutingTable<ReadyTarget>.Build(serviceName, ready, static members => new WeightedRotation<ReadyTarget>(members)),
+            RoutingTable<BalancerAddress>.Build(serviceName, known, static members => new WeightedRotation<BalancerAddress>(members)),
+            reachable.Count == known.Count ? null : RoutingTable<BalancerAddress>.Build(serviceName, reachable, static members => new WeightedRotation<BalancerAddress>(members)));
+    }
+
+    private static RouteMember<T>? ToMember<T>(T target, BalancerAddress address, GrayReleaseOptions options)
+        where T : class
+    {
+        if (!address.Attributes.TryGetValue(GrayGrpcNames.Instance, out var instance) || instance is null)
+        {
+            // An address that did not come from our resolver (no instance behind it) has no version: the baseline.
+            return new RouteMember<T>(target, string.Empty, 1);
+        }
+
+        return instance.IsRoutable
+            ? new RouteMember<T>(target, instance.GetMetadata(options.MetadataKey) ?? string.Empty, instance.Weight, instance.GetMetadata(options.LaneMetadataKey) ?? string.Empty)
+            : null;
+    }
+
+    /// <summary>The ready subchannels, every known address, and the known addresses not failing (null: all of them).</summary>
+    private sealed record Tables(string MetadataKey, string LaneMetadataKey, RoutingTable<ReadyTarget> Ready, RoutingTable<BalancerAddress> Known, RoutingTable<BalancerAddress>? ReachableOrNull)
+    {
+        public RoutingTable<BalancerAddress> Reachable => ReachableOrNull ?? Known;
+
+        public bool IsGroupedFor(GrayReleaseOptions options) =>
+            string.Equals(MetadataKey, options.MetadataKey, StringComparison.Ordinal)
+            && string.Equals(LaneMetadataKey, options.LaneMetadataKey, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>A ready subchannel with its pick result made once, so a pick allocates nothing.</summary>
+internal sealed class ReadyTarget(Subchannel subchannel)
+{
+    public PickResult Result { get; } = PickResult.ForSubchannel(subchannel);
+}

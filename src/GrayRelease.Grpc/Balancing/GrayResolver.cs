@@ -1,0 +1,162 @@
+using Grpc.Core;
+using Grpc.Net.Client.Balancer;
+using GrayRelease.Discovery;
+using GrayRelease.Grpc.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace GrayRelease.Grpc.Balancing;
+
+/// <summary>Resolves <c>nacos://service</c> channel addresses through the application's <see cref="IServiceInstanceProvider"/>.</summary>
+internal sealed class GrayResolverFactory(IServiceInstanceProvider provider) : ResolverFactory
+{
+    public override string Name => GrayGrpcNames.Scheme;
+
+    public override Resolver Create(ResolverOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new GrayResolver(provider, GrayGrpcNames.ServiceName(options.Address), options.LoggerFactory.CreateLogger<GrayResolver>());
+    }
+}
+
+/// <summary>
+/// Feeds a channel the routable instances of one service: the first list from the provider, then every pushed change
+/// as an address update. The channel's balancer keeps the subchannel of every address that stays (matched by
+/// endpoint), so a push reconnects nothing but the instances that appeared.
+/// </summary>
+internal sealed class GrayResolver : Resolver
+{
+    private readonly IServiceInstanceProvider _provider;
+    private readonly string _serviceName;
+    private readonly ILogger _logger;
+    private readonly object _gate = new();
+    private Action<ResolverResult>? _listener;
+
+    // A pushed list is newer than the answer of a lookup that began before it: such an answer is dropped.
+    private int _pushes;
+    private bool _disposed;
+
+    public GrayResolver(IServiceInstanceProvider provider, string serviceName, ILogger<GrayResolver> logger)
+    {
+        _provider = provider;
+        _serviceName = serviceName;
+        _logger = logger;
+    }
+
+    public override void Start(Action<ResolverResult> listener)
+    {
+        ArgumentNullException.ThrowIfNull(listener);
+        lock (_gate)
+        {
+            _listener = listener;
+        }
+
+        _provider.InstancesChanged += OnInstancesChanged;
+        Refresh();
+    }
+
+    public override void Refresh()
+    {
+        // The channel's connection manager calls this from whatever flow starts a call: the lookup (which may start a
+        // registry refresh loop) must not capture that call's gray tag or Activity.
+        using (ExecutionContext.SuppressFlow())
+        {
+            _ = Task.Run(LookupAsync);
+        }
+    }
+
+    private async Task LookupAsync()
+    {
+        var pushesBefore = Volatile.Read(ref _pushes);
+        try
+        {
+            var instances = await _provider.GetInstancesAsync(_serviceName).ConfigureAwait(false);
+            if (instances is null)
+            {
+                Log.UnknownService(_logger, _serviceName);
+                Publish(ResolverResult.ForFailure(new Status(StatusCode.Unavailable, $"Service '{_serviceName}' is unknown to the instance provider.")), pushesBefore);
+                return;
+            }
+
+            Publish(ToResult(instances), pushesBefore);
+        }
+        catch (Exception exception)
+        {
+            Log.ResolveFailed(_logger, _serviceName, exception);
+            Publish(ResolverResult.ForFailure(new Status(StatusCode.Unavailable, $"Resolving service '{_serviceName}' failed.")), pushesBefore);
+        }
+    }
+
+    private void OnInstancesChanged(object? sender, ServiceInstancesChangedEventArgs change)
+    {
+        if (!string.Equals(change.ServiceName, _serviceName, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        try
+        {
+            Publish(ToResult(change.Instances), pushesBefore: null);
+        }
+        catch (Exception exception)
+        {
+            // Never break the provider's notification loop; the channel keeps its previous addresses.
+            Log.ResolveFailed(_logger, _serviceName, exception);
+        }
+    }
+
+    private ResolverResult ToResult(IReadOnlyList<ServiceInstance> instances)
+    {
+        var addresses = new List<BalancerAddress>(instances.Count);
+        foreach (var instance in instances)
+        {
+            // Only routable instances get a subchannel: a disabled or unhealthy instance is never connected to.
+            if (!instance.IsRoutable)
+            {
+                continue;
+            }
+
+            var address = new BalancerAddress(instance.Host, instance.Port);
+            address.Attributes.Set(GrayGrpcNames.Instance, instance);
+            addresses.Add(address);
+        }
+
+        Log.AddressesResolved(_logger, _serviceName, addresses.Count);
+        return ResolverResult.ForResult(addresses);
+    }
+
+    /// <param name="result">The addresses, or the failure, to hand the channel.</param>
+    /// <param name="pushesBefore">For a lookup's answer, the number of pushes seen when it began; null for a push.</param>
+    private void Publish(ResolverResult result, int? pushesBefore)
+    {
+        // Serialised: the channel expects one update at a time, in order.
+        lock (_gate)
+        {
+            if (_disposed || _listener is null || (pushesBefore is { } seen && seen != _pushes))
+            {
+                return;
+            }
+
+            if (pushesBefore is null)
+            {
+                Interlocked.Increment(ref _pushes);
+            }
+
+            _listener(result);
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _provider.InstancesChanged -= OnInstancesChanged;
+            lock (_gate)
+            {
+                _disposed = true;
+                _listener = null;
+            }
+        }
+
+        base.Dispose(disposing);
+    }
+}
