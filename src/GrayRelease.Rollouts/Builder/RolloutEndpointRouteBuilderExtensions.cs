@@ -45,7 +45,7 @@ public static class RolloutEndpointRouteBuilderExtensions
         return JsonSerializer.SerializeAsync(context.Response.Body, status.GetSnapshot(), RolloutJsonContext.Default.RolloutSnapshot, context.RequestAborted);
     }
 
-    private static async Task ExecuteAsync(HttpContext context)
+    internal static async Task ExecuteAsync(HttpContext context)
     {
         var name = context.Request.RouteValues["command"] as string;
         if (!Enum.TryParse<RolloutCommand>(name, ignoreCase: true, out var command) || !Enum.IsDefined(command) || int.TryParse(name, out _))
