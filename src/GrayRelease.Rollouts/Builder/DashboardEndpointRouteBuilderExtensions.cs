@@ -21,9 +21,11 @@ public static class DashboardEndpointRouteBuilderExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(pattern);
         var group = endpoints.MapGroup(pattern);
 
-        // The page uses relative addresses (api/status, dashboard.js): it must be served from "{pattern}/".
-        group.MapGet(string.Empty, (HttpContext context) => Results.Redirect(context.Request.PathBase + context.Request.Path + "/"));
-        group.MapGet("/", (HttpContext context) => DashboardEndpoints.WriteFileAsync(context, "index.html", "text/html; charset=utf-8"));
+        // Routing matches "{pattern}" and "{pattern}/" alike, but the page uses relative addresses (api/status,
+        // dashboard.js): without the slash they would resolve one level up, so that form is redirected.
+        group.MapGet("/", (HttpContext context) => context.Request.Path.Value?.EndsWith('/') == true
+            ? DashboardEndpoints.WriteFileAsync(context, "index.html", "text/html; charset=utf-8")
+            : Results.Redirect(context.Request.PathBase + context.Request.Path + "/" + context.Request.QueryString).ExecuteAsync(context));
         group.MapGet("/dashboard.css", (HttpContext context) => DashboardEndpoints.WriteFileAsync(context, "dashboard.css", "text/css; charset=utf-8"));
         group.MapGet("/dashboard.js", (HttpContext context) => DashboardEndpoints.WriteFileAsync(context, "dashboard.js", "text/javascript; charset=utf-8"));
         group.MapGet("/api/status", DashboardEndpoints.WriteStatusAsync);
