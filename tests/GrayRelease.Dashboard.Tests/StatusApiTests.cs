@@ -98,4 +98,33 @@ public sealed class StatusApiTests : IAsyncLifetime, IDisposable
         Assert.Equal(HttpStatusCode.BadRequest, replayed.StatusCode);
         Assert.Equal(RolloutStatus.Paused, _gateway.State()!.Status);
     }
+
+    [Fact]
+    public async Task The_rollout_endpoint_refuses_a_browser_POST_without_the_antiforgery_token_as_the_page_does()
+    {
+        // What a cross-site form on another origin makes the operator's browser send.
+        using var forged = new HttpRequestMessage(HttpMethod.Post, new Uri("/_gray/rollout/abort", UriKind.Relative));
+        forged.Headers.Add("Origin", "http://evil.example");
+        forged.Headers.Add("Sec-Fetch-Site", "cross-site");
+        forged.Headers.Add("Sec-Fetch-Mode", "navigate");
+        using var refused = await _gateway.Client.SendAsync(forged, _timeout.Token);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal(RolloutStatus.Progressing, _gateway.State()!.Status);
+
+        // A script (no browser headers, no cookie) is not exposed to cross-site requests and needs no token.
+        using var script = await _gateway.Client.PostAsync(new Uri("/_gray/rollout/pause", UriKind.Relative), null, _timeout.Token);
+        Assert.Equal(HttpStatusCode.OK, script.StatusCode);
+        Assert.Equal(RolloutStatus.Paused, _gateway.State()!.Status);
+
+        // The browser with the page's token and cookie gets through.
+        using var handler = new HttpClientHandler { UseProxy = false, CookieContainer = new CookieContainer() };
+        using var browser = new HttpClient(handler) { BaseAddress = _gateway.Address, Timeout = TimeSpan.FromSeconds(30) };
+        using var token = JsonDocument.Parse(await browser.GetStringAsync(new Uri("/_gray/api/antiforgery", UriKind.Relative), _timeout.Token));
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/_gray/rollout/resume", UriKind.Relative));
+        request.Headers.Add("Sec-Fetch-Site", "same-origin");
+        request.Headers.Add(token.RootElement.GetProperty("header").GetString()!, token.RootElement.GetProperty("token").GetString());
+        using var response = await browser.SendAsync(request, _timeout.Token);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(RolloutStatus.Progressing, _gateway.State()!.Status);
+    }
 }

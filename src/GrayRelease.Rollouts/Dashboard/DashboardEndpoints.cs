@@ -75,6 +75,16 @@ internal static class DashboardEndpoints
         await Microsoft.AspNetCore.Builder.RolloutEndpointRouteBuilderExtensions.ExecuteAsync(context).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// True for a request a browser made: browsers send <c>Sec-Fetch-Site</c> (all current ones) or <c>Origin</c> (on
+    /// every cross-origin POST) and carry cookies; HTTP clients of scripts send none of these by default.
+    /// </summary>
+    internal static bool IsFromBrowser(HttpRequest request)
+    {
+        var headers = request.Headers;
+        return headers.ContainsKey("Sec-Fetch-Site") || headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.Origin) || headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.Cookie);
+    }
+
     /// <summary>Validates the request's anti-forgery token; answers 400 (and logs, without the token) when it is missing or wrong.</summary>
     internal static async Task<bool> IsValidAsync(HttpContext context)
     {
