@@ -12,7 +12,8 @@ internal static class Chromium
     private static readonly string[] Candidates = ["/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser"];
 
     public static string ExecutablePath =>
-        Environment.GetEnvironmentVariable("GRAYRELEASE_CHROMIUM") is { Length: > 0 } configured ? configured
+        Environment.GetEnvironmentVariable("GRAYRELEASE_CHROMIUM") is { Length: > 0 } configured
+            ? (File.Exists(configured) ? configured : throw new InvalidOperationException($"GRAYRELEASE_CHROMIUM names '{configured}', which does not exist."))
         : Candidates.FirstOrDefault(File.Exists)
         ?? throw new InvalidOperationException(
             "Chromium is not installed: the dashboard's browser tests need it (apt-get install -y chromium; .ci/run installs it). "
