@@ -57,6 +57,8 @@ public sealed class BrowserTests(ITestOutputHelper output) : IAsyncLifetime, IDi
         output.WriteLine("Screenshot: " + screenshot);
 
         var axe = await page.RunAxe();
+        output.WriteLine($"axe: {axe.Passes.Length} rules passed, {axe.Violations.Length} violated, {axe.Incomplete.Length} incomplete");
+        Assert.NotEmpty(axe.Passes);   // the scan ran on the rendered page
         foreach (var violation in axe.Violations)
         {
             output.WriteLine($"axe {violation.Impact}: {violation.Id} — {violation.Help} ({violation.Nodes.Length} nodes)");

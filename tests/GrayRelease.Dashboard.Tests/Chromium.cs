@@ -11,13 +11,20 @@ internal static class Chromium
     // /usr/bin/chromium is Debian's wrapper script; the binary it runs is under /usr/lib/chromium.
     private static readonly string[] Candidates = ["/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser"];
 
-    public static string ExecutablePath =>
-        Environment.GetEnvironmentVariable("GRAYRELEASE_CHROMIUM") is { Length: > 0 } configured
-            ? (File.Exists(configured) ? configured : throw new InvalidOperationException($"GRAYRELEASE_CHROMIUM names '{configured}', which does not exist."))
-        : Candidates.FirstOrDefault(File.Exists)
-        ?? throw new InvalidOperationException(
+    public static string ExecutablePath => Resolve(Environment.GetEnvironmentVariable("GRAYRELEASE_CHROMIUM"), Candidates);
+
+    /// <summary>The configured binary, else the first candidate present; none: a failure that says what to install (never a skip).</summary>
+    internal static string Resolve(string? configured, IReadOnlyList<string> candidates)
+    {
+        if (!string.IsNullOrEmpty(configured))
+        {
+            return File.Exists(configured) ? configured : throw new InvalidOperationException($"GRAYRELEASE_CHROMIUM names '{configured}', which does not exist.");
+        }
+
+        return candidates.FirstOrDefault(File.Exists) ?? throw new InvalidOperationException(
             "Chromium is not installed: the dashboard's browser tests need it (apt-get install -y chromium; .ci/run installs it). "
-            + "Looked for " + string.Join(", ", Candidates) + "; set GRAYRELEASE_CHROMIUM to use another binary.");
+            + "Looked for " + string.Join(", ", candidates) + "; set GRAYRELEASE_CHROMIUM to use another binary.");
+    }
 
     public static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync()
     {
