@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using GrayRelease.Nacos.Emulator;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -10,6 +12,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Options;
 
 namespace GrayRelease.Dashboard.Tests;
 
@@ -35,7 +38,7 @@ internal sealed class DashboardGateway : IAsyncDisposable
 
     public RolloutEngine Engine => _gateway.Services.GetRequiredService<RolloutEngine>();
 
-    public static async Task<DashboardGateway> StartAsync(CancellationToken cancellationToken)
+    public static async Task<DashboardGateway> StartAsync(CancellationToken cancellationToken, bool requireAuthorization = false)
     {
         var rig = new DashboardGateway();
         try
@@ -49,7 +52,7 @@ internal sealed class DashboardGateway : IAsyncDisposable
                 rig.Nacos.RegisterInstance(Service, "127.0.0.1", port, new Dictionary<string, string> { ["version"] = version }, weight: version == "V1" ? 2 : 1);
             }
 
-            await rig.StartGatewayAsync(cancellationToken);
+            await rig.StartGatewayAsync(requireAuthorization, cancellationToken);
             return rig;
         }
         catch
@@ -90,7 +93,7 @@ internal sealed class DashboardGateway : IAsyncDisposable
         }
     }
 
-    private async Task StartGatewayAsync(CancellationToken cancellationToken)
+    private async Task StartGatewayAsync(bool requireAuthorization, CancellationToken cancellationToken)
     {
         var values = new Dictionary<string, string?>
         {
@@ -124,6 +127,13 @@ internal sealed class DashboardGateway : IAsyncDisposable
             .AddGrayRelease()
             .AddGrayReleaseRollout();
 
+        if (requireAuthorization)
+        {
+            // A scheme that never signs anyone in: every request is anonymous, so an authorized endpoint answers 401.
+            builder.Services.AddAuthentication(AnonymousHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, AnonymousHandler>(AnonymousHandler.SchemeName, null);
+            builder.Services.AddAuthorization();
+        }
+
         _gateway = builder.Build();
         _gateway.MapReverseProxy(proxy =>
         {
@@ -131,7 +141,12 @@ internal sealed class DashboardGateway : IAsyncDisposable
             proxy.UseGrayReleaseObservation();
         });
         _gateway.MapGrayReleaseRollout();
-        _gateway.MapGrayReleaseDashboard("/_gray");
+        var dashboard = _gateway.MapGrayReleaseDashboard("/_gray");
+        if (requireAuthorization)
+        {
+            dashboard.RequireAuthorization();
+        }
+
         await _gateway.StartAsync(cancellationToken);
         Address = new Uri(AddressOf(_gateway));
         Client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(30) };
@@ -172,4 +187,13 @@ internal sealed class DashboardGateway : IAsyncDisposable
             await Nacos.DisposeAsync();
         }
     }
+}
+
+/// <summary>Authenticates nobody.</summary>
+internal sealed class AnonymousHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "anonymous";
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync() => Task.FromResult(AuthenticateResult.NoResult());
 }
