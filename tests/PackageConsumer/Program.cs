@@ -39,6 +39,7 @@ try
                 proxy.UseGrayReleaseObservation();
             });
             app.MapGrayReleaseRollout();
+            app.MapGrayReleaseDashboard();
         });
     apps.Add(gateway);
 
@@ -52,7 +53,15 @@ try
             var gray = await VersionAsync(client, "gray-996");
             if (prod == "V1" && gray == "V2")
             {
-                Console.WriteLine("Package consumer: PROD → V1, GRAY → V2 through the packed packages. OK");
+                // The operations page is embedded in the package: it must come out of the packed one too.
+                var page = await client.GetStringAsync(new Uri("/_gray/", UriKind.Relative));
+                if (!page.Contains("GrayRelease operations", StringComparison.Ordinal))
+                {
+                    Console.Error.WriteLine("Package consumer: the operations page (/_gray/) is missing from the packed GrayRelease.Rollouts.");
+                    return 1;
+                }
+
+                Console.WriteLine("Package consumer: PROD → V1, GRAY → V2 through the packed packages; operations page served. OK");
                 return 0;
             }
 
@@ -116,5 +125,6 @@ var app = builder.Build();
 app.UseGrayRelease();
 app.MapReverseProxy(proxy => proxy.UseGrayRouting().UseGrayReleaseObservation());
 app.MapGrayReleaseRollout();
+app.MapGrayReleaseDashboard();
 return app is null ? 1 : 0;
 #endif

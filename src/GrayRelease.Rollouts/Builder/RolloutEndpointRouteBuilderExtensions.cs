@@ -21,7 +21,7 @@ public static class RolloutEndpointRouteBuilderExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(pattern);
         var group = endpoints.MapGroup(pattern);
         group.MapGet(string.Empty, WriteSnapshotAsync);
-        group.MapPost("/{command}", ExecuteAsync);
+        group.MapPost("/{command}", ExecuteFromRequestAsync);
         return group;
     }
 
@@ -45,7 +45,22 @@ public static class RolloutEndpointRouteBuilderExtensions
         return JsonSerializer.SerializeAsync(context.Response.Body, status.GetSnapshot(), RolloutJsonContext.Default.RolloutSnapshot, context.RequestAborted);
     }
 
-    private static async Task ExecuteAsync(HttpContext context)
+    /// <summary>
+    /// A browser's POST needs the anti-forgery token, as the operations page's own commands do: a cross-site form
+    /// would otherwise ride on the operator's cookies (or network). Scripts send none of a browser's headers and are
+    /// not exposed to cross-site requests, so they need no token.
+    /// </summary>
+    private static async Task ExecuteFromRequestAsync(HttpContext context)
+    {
+        if (DashboardEndpoints.IsFromBrowser(context.Request) && !await DashboardEndpoints.IsValidAsync(context).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        await ExecuteAsync(context).ConfigureAwait(false);
+    }
+
+    internal static async Task ExecuteAsync(HttpContext context)
     {
         var name = context.Request.RouteValues["command"] as string;
         if (!Enum.TryParse<RolloutCommand>(name, ignoreCase: true, out var command) || !Enum.IsDefined(command) || int.TryParse(name, out _))

@@ -34,6 +34,7 @@ public static class RolloutReverseProxyBuilderExtensions
             .KeepLastValidOnReload();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RolloutOptions>, RolloutOptionsValidator>());
         services.AddMetrics();
+        services.AddAntiforgery();   // the operations page's commands (MapGrayReleaseDashboard) are validated with it
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<TrafficObserver>();
         services.TryAddSingleton<RolloutPercentage>();

@@ -1,0 +1,199 @@
+using System.Globalization;
+using System.Text.Json;
+using GrayRelease.Nacos.Emulator;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Options;
+
+namespace GrayRelease.Dashboard.Tests;
+
+/// <summary>
+/// The demo's shape on loopback: the emulator, two versions of "orders" registered in it (V1 prod, V2 gray), and a
+/// gateway (Kestrel on 127.0.0.1:0) that takes orders' instances from the registry, observes every request, runs the
+/// rollout and maps the operations page at /_gray.
+/// </summary>
+internal sealed class DashboardGateway : IAsyncDisposable
+{
+    public const string Service = "orders";
+
+    private readonly List<WebApplication> _backends = [];
+    private WebApplication _gateway = null!;
+
+    public NacosEmulator Nacos { get; private set; } = null!;
+
+    public Uri Address { get; private set; } = null!;
+
+    public HttpClient Client { get; private set; } = null!;
+
+    public FakeLogCollector Logs { get; } = new();
+
+    public RolloutEngine Engine => _gateway.Services.GetRequiredService<RolloutEngine>();
+
+    public static async Task<DashboardGateway> StartAsync(CancellationToken cancellationToken, bool requireAuthorization = false)
+    {
+        var rig = new DashboardGateway();
+        try
+        {
+            rig.Nacos = await NacosEmulator.StartAsync(cancellationToken: cancellationToken);
+            foreach (var version in new[] { "V1", "V2" })
+            {
+                var backend = await StartBackendAsync(version, cancellationToken);
+                rig._backends.Add(backend);
+                var port = new Uri(AddressOf(backend)).Port;
+                rig.Nacos.RegisterInstance(Service, "127.0.0.1", port, new Dictionary<string, string> { ["version"] = version }, weight: version == "V1" ? 2 : 1);
+            }
+
+            await rig.StartGatewayAsync(requireAuthorization, cancellationToken);
+            return rig;
+        }
+        catch
+        {
+            await rig.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The rollout state dataId as Nacos holds it.</summary>
+    public RolloutStateDocument? State() =>
+        Nacos.GetConfig("grayrelease-rollout.json", "DEFAULT_GROUP") is { } content ? JsonSerializer.Deserialize(content, RolloutJsonContext.Default.RolloutStateDocument) : null;
+
+    /// <summary>Waits until the gateway routes to both registry instances and its rollout runs (its own view, not only Nacos).</summary>
+    public async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
+    {
+        var proxy = _gateway.Services.GetRequiredService<global::Yarp.ReverseProxy.IProxyStateLookup>();
+        while (!(Engine.GetSnapshot().Status == RolloutStatus.Progressing
+            && proxy.TryGetCluster(Service, out var cluster) && cluster.Destinations.Count == 2))
+        {
+            await Task.Delay(20, cancellationToken);
+        }
+    }
+
+    /// <summary>Proxied traffic: <paramref name="prod"/> plain requests and <paramref name="gray"/> with the gray header (the default gray rule).</summary>
+    public async Task SendTrafficAsync(int prod, int gray, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < prod + gray; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/orders", UriKind.Relative));
+            if (i >= prod)
+            {
+                request.Headers.Add("gray", "gray-996");
+            }
+
+            using var response = await Client.SendAsync(request, cancellationToken);
+            response.EnsureSuccessStatusCode();
+        }
+    }
+
+    private async Task StartGatewayAsync(bool requireAuthorization, CancellationToken cancellationToken)
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["nacos:ServerAddresses:0"] = Nacos.ServerAddress,
+            ["nacos:GrpcPort"] = Nacos.GrpcPort.ToString(CultureInfo.InvariantCulture),
+            ["nacos:Transport"] = "Grpc",
+            ["nacos:RegisterEnabled"] = "false",
+            ["nacos:DefaultTimeOut"] = "5000",
+            ["GrayRelease:ProdVersion"] = "V1",
+            ["GrayRelease:GrayVersion"] = "V2",
+            ["GrayRelease:Gateway:Enabled"] = "true",
+            ["GrayRelease:Gateway:Lanes:feature-b:HeaderName"] = "x-lane",
+            ["GrayRelease:Gateway:Lanes:feature-b:HeaderValue"] = "b",
+            ["GrayRelease:Gateway:Rollout:Enabled"] = "true",
+            ["GrayRelease:Gateway:Rollout:Interval"] = "00:10:00",
+            ["ReverseProxy:Routes:api:ClusterId"] = Service,
+            ["ReverseProxy:Routes:api:Match:Path"] = "/api/{**rest}",
+            ["ReverseProxy:Clusters:orders:LoadBalancingPolicy"] = "GrayRoundRobin",
+            ["ReverseProxy:Clusters:orders:Destinations:registry:Address"] = "http://orders",
+            ["ReverseProxy:Clusters:orders:Destinations:registry:Metadata:GrayRelease.Service"] = Service,
+        };
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddInMemoryCollection(values);
+        builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
+        builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Information).AddProvider(new FakeLoggerProvider(Logs));
+        builder.Services.AddGrayRelease(builder.Configuration).AddNacos();
+        builder.Services.AddReverseProxy()
+            .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
+            .AddGrayRelease()
+            .AddGrayReleaseRollout();
+
+        if (requireAuthorization)
+        {
+            // A scheme that never signs anyone in: every request is anonymous, so an authorized endpoint answers 401.
+            builder.Services.AddAuthentication(AnonymousHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, AnonymousHandler>(AnonymousHandler.SchemeName, null);
+            builder.Services.AddAuthorization();
+        }
+
+        _gateway = builder.Build();
+        _gateway.MapReverseProxy(proxy =>
+        {
+            proxy.UseGrayRouting();
+            proxy.UseGrayReleaseObservation();
+        });
+        _gateway.MapGrayReleaseRollout();
+        var dashboard = _gateway.MapGrayReleaseDashboard("/_gray");
+        if (requireAuthorization)
+        {
+            dashboard.RequireAuthorization();
+        }
+
+        await _gateway.StartAsync(cancellationToken);
+        Address = new Uri(AddressOf(_gateway));
+        Client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    private static async Task<WebApplication> StartBackendAsync(string version, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
+        var app = builder.Build();
+        app.MapFallback((HttpContext _) => version);
+        await app.StartAsync(cancellationToken);
+        return app;
+    }
+
+    private static string AddressOf(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+
+    public async ValueTask DisposeAsync()
+    {
+        Client?.Dispose();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        if (_gateway is not null)
+        {
+            await _gateway.StopAsync(cts.Token);
+            await _gateway.DisposeAsync();
+        }
+
+        foreach (var backend in _backends)
+        {
+            await backend.StopAsync(cts.Token);
+            await backend.DisposeAsync();
+        }
+
+        if (Nacos is not null)
+        {
+            await Nacos.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>Authenticates nobody.</summary>
+internal sealed class AnonymousHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "anonymous";
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync() => Task.FromResult(AuthenticateResult.NoResult());
+}
