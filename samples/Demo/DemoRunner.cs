@@ -563,7 +563,7 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
     {
         var g = gateway.ToString().TrimEnd('/');
         output.WriteLine();
-        output.WriteLine($"Everything keeps running; Ctrl+C stops it. Gateway: {g}, rollout endpoint: {g}{RolloutPath} (GET; POST pause | resume | abort | promote). Try:");
+        output.WriteLine($"Everything keeps running; Ctrl+C stops it. Gateway: {g}, operations page: {g}/_gray/, rollout endpoint: {g}{RolloutPath} (GET; POST pause | resume | abort | promote). Try:");
         if (rolledOut)
         {
             // After scenarios 10 and 11: V2 promoted and made prod, V3 rolled back to 0 % (header rules still reach it).

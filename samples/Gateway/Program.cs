@@ -18,4 +18,8 @@ app.MapReverseProxy(proxy =>
 // GET the rollout's status, POST pause | resume | abort | promote. A sample on loopback; a real gateway protects it:
 // .RequireAuthorization("operators").
 app.MapGrayReleaseRollout("/_gray/rollout");
+
+// The operations page (rules, instances by lane and version, traffic per version, the rollout and its buttons); the same
+// protection applies to it in a real gateway.
+app.MapGrayReleaseDashboard("/_gray");
 app.Run();
