@@ -375,6 +375,33 @@ public sealed class EngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_new_gray_version_after_a_promotion_gets_no_percentage_until_its_own_rollout_starts()
+    {
+        var a = Rig("gw-a");
+        var b = Rig("gw-b");
+        await a.TickAsync();
+        await b.TickAsync();
+        Assert.Equal(RolloutCommandOutcome.Done, (await a.Engine.ExecuteAsync(RolloutCommand.Promote, "operator tester", CancellationToken.None)).Outcome);
+        await a.TickAsync();
+        await b.TickAsync();
+        Assert.Equal((100.0, 100.0), (a.GatewayPercentage, b.GatewayPercentage));
+
+        // No tick in between: the promoted 100 % belonged to V2, never to the unjudged V3, on the leader and the follower.
+        foreach (var rig in new[] { a, b })
+        {
+            rig.Configuration["GrayRelease:GrayVersion"] = "V3";
+            rig.Configuration.Reload();
+        }
+
+        Assert.Equal((0.0, 0.0), (a.GatewayPercentage, b.GatewayPercentage));
+
+        await a.TickAsync();
+        await b.TickAsync();
+        Assert.Equal(("V3", 0), (RolloutRig.State(_nacos)!.GrayVersion, RolloutRig.State(_nacos)!.Step));
+        Assert.Equal((10.0, 10.0), (a.GatewayPercentage, b.GatewayPercentage));
+    }
+
+    [Fact]
     public async Task Steps_changed_in_configuration_apply_at_the_next_tick_and_a_bad_change_is_refused()
     {
         var a = Rig("gw-a");

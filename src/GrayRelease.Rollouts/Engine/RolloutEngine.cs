@@ -21,6 +21,7 @@ internal sealed partial class RolloutEngine : IHostedService, IRolloutStatus, IA
 
     private readonly IOptionsMonitor<RolloutOptions> _options;
     private readonly IOptionsMonitor<GrayReleaseOptions> _versions;
+    private readonly IDisposable? _versionsChanged;
     private readonly IOptionsMonitor<GrayGatewayOptions> _gateway;
     private readonly TrafficObserver _observer;
     private readonly INacosConfigPublisher _nacos;
@@ -75,6 +76,9 @@ internal sealed partial class RolloutEngine : IHostedService, IRolloutStatus, IA
         _time = time;
         _logger = logger;
         InstanceId = string.Create(CultureInfo.InvariantCulture, $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
+
+        // At once, not at the next tick: a new gray version must not inherit the percentage the previous one earned.
+        _versionsChanged = versions.OnChange(_ => ApplyPercentage(_options.CurrentValue));
     }
 
     /// <summary>This gateway's name in the lease and the history.</summary>
@@ -133,6 +137,7 @@ internal sealed partial class RolloutEngine : IHostedService, IRolloutStatus, IA
             // Disposal never rethrows: the lease then expires by itself.
         }
 
+        _versionsChanged?.Dispose();
         _stop.Dispose();
         _tickGate.Dispose();
     }
@@ -332,7 +337,14 @@ internal sealed partial class RolloutEngine : IHostedService, IRolloutStatus, IA
     private void ApplyPercentage(RolloutOptions options)
     {
         var state = _state;
-        double? percentage = state is null ? null : PercentageOf(state, options);
+        double? percentage = state is null
+            ? null
+            : !string.Equals(state.GrayVersion, _versions.CurrentValue.GrayVersion, StringComparison.Ordinal)
+                // The state is about another gray version (the configured one changed and the leader has not started its
+                // rollout yet, or a follower has not seen it): the new version is unjudged, so it gets no share of the
+                // traffic by percentage (testers still reach it by the other rules) until its rollout's first step.
+                ? 0
+                : PercentageOf(state, options);
         if (_percentage.Set(percentage))
         {
             Log.PercentageApplied(_logger, percentage, state?.Status, state?.Step ?? 0);
