@@ -46,6 +46,12 @@ internal static class GatewayLoadTest
             }
         }
 
+        Summarize(results, "gray pipeline", "plain YARP");
+    }
+
+    /// <summary>Prints the medians and spreads of interleaved rounds and the ratio <paramref name="measured"/> / <paramref name="baseline"/>.</summary>
+    internal static void Summarize(List<(string Name, Result Result)> results, string measured, string baseline)
+    {
         Console.WriteLine();
         Console.WriteLine("| gateway | median req/s | spread (min–max) | median p50 ms | median p99 ms | median B/request (gateway + client process) |");
         Console.WriteLine("|---|---|---|---|---|---|");
@@ -61,15 +67,20 @@ internal static class GatewayLoadTest
         }
 
         Console.WriteLine();
-        Console.WriteLine($"gray / plain (medians): {100 * medians["gray pipeline"] / medians["plain YARP"]:N1} %");
+        Console.WriteLine($"{measured} / {baseline} (medians): {100 * medians[measured] / medians[baseline]:N1} %");
+        Console.WriteLine($"failed requests: {results.Sum(r => r.Result.Failed)}, wrong version: {results.Sum(r => r.Result.Wrong)}");
     }
 
-    private static async Task<Result> MeasureAsync(string name, Host gateway, TimeSpan duration, int concurrency, bool checkVersion)
+    /// <param name="checkVersion">Every request with the gray header must reach v2, every other v1.</param>
+    /// <param name="userIds">Every request carries an <c>X-User-Id</c> out of 1,000, so a percentage splits users, not one client address.</param>
+    /// <param name="grayHeaderOnly">Only the requests with the gray header are checked (a rollout's percentage sends some others to v2).</param>
+    internal static async Task<Result> MeasureAsync(string name, Host gateway, TimeSpan duration, int concurrency, bool checkVersion, bool grayHeaderOnly = false, bool userIds = false)
     {
         using var stop = new CancellationTokenSource(duration);
         var latencies = new List<double>[concurrency];
         var wrong = 0;
         var failed = 0;
+        var headerlessToV2 = 0;
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
         var stopwatch = Stopwatch.StartNew();
         var workers = Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
@@ -85,6 +96,11 @@ internal static class GatewayLoadTest
                     request.Headers.TryAddWithoutValidation("gray", "gray-996");
                 }
 
+                if (userIds)
+                {
+                    request.Headers.TryAddWithoutValidation("X-User-Id", UserIds[(int)((uint)i / 2 % (uint)UserIds.Length)]);
+                }
+
                 var started = Stopwatch.GetTimestamp();
                 try
                 {
@@ -95,7 +111,13 @@ internal static class GatewayLoadTest
                     {
                         Interlocked.Increment(ref failed);
                     }
-                    else if (checkVersion && body != (isGray ? "v2" : "v1"))
+                    else if (!isGray && body == "v2")
+                    {
+                        // Only a rollout's percentage (grayHeaderOnly) may do this; shows that share is in effect.
+                        Interlocked.Increment(ref headerlessToV2);
+                    }
+
+                    if (response.IsSuccessStatusCode && checkVersion && (isGray || !grayHeaderOnly) && body != (isGray ? "v2" : "v1"))
                     {
                         Interlocked.Increment(ref wrong);
                     }
@@ -115,10 +137,14 @@ internal static class GatewayLoadTest
             all.Length / stopwatch.Elapsed.TotalSeconds,
             Percentile(all, 0.50),
             Percentile(all, 0.99),
-            all.Length == 0 ? 0 : allocated / all.Length);
-        Console.WriteLine($"{name,-18} {result.RequestsPerSecond,9:N0} req/s   p50 {result.P50,6:N2} ms   p99 {result.P99,6:N2} ms   {result.BytesPerRequest,7:N0} B allocated/request (whole process)   wrong version {wrong}   failed {failed}");
+            all.Length == 0 ? 0 : allocated / all.Length,
+            failed,
+            wrong);
+        Console.WriteLine($"{name,-18} {result.RequestsPerSecond,9:N0} req/s   p50 {result.P50,6:N2} ms   p99 {result.P99,6:N2} ms   {result.BytesPerRequest,7:N0} B allocated/request (whole process)   wrong version {wrong}   failed {failed}" + (grayHeaderOnly ? $"   no header → v2: {headerlessToV2}" : string.Empty));
         return result;
     }
+
+    private static readonly string[] UserIds = Enumerable.Range(0, 1000).Select(n => "user-" + n.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * p))];
 
@@ -163,7 +189,7 @@ internal static class GatewayLoadTest
             });
     }
 
-    private static async Task<Host> StartAsync(Action<WebApplicationBuilder> configureBuilder, Action<WebApplication> configureApp)
+    internal static async Task<Host> StartAsync(Action<WebApplicationBuilder> configureBuilder, Action<WebApplication> configureApp)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -176,11 +202,13 @@ internal static class GatewayLoadTest
         return new Host(app, address);
     }
 
-    private sealed record Result(double RequestsPerSecond, double P50, double P99, long BytesPerRequest);
+    internal sealed record Result(double RequestsPerSecond, double P50, double P99, long BytesPerRequest, int Failed, int Wrong);
 
-    private sealed class Host(WebApplication app, string address) : IAsyncDisposable
+    internal sealed class Host(WebApplication app, string address) : IAsyncDisposable
     {
         public string Address { get; } = address;
+
+        public IServiceProvider Services => app.Services;
 
         public HttpClient Client { get; } = new(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = new Uri(address) };
 

@@ -12,6 +12,17 @@ if (args.Length > 0 && args[0] == "load")
     return;
 }
 
+// `load-rollout [seconds] [concurrency] [rounds]`: issue 14, the gray gateway with a rollout running (Enabled,
+// Progressing, state in an in-process Nacos emulator) vs the same gateway without one, interleaved rounds.
+if (args.Length > 0 && args[0] == "load-rollout")
+{
+    var seconds = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5;
+    var concurrency = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 32;
+    var rounds = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 7;
+    await GatewayRolloutLoadTest.RunAsync(TimeSpan.FromSeconds(seconds), concurrency, rounds);
+    return;
+}
+
 // `alloc [requests] [rounds] [all] [logging]`: bytes allocated per request by the gateway process (backends in a child
 // process); `all` adds the gray pipeline with one step at a time, `logging` a console logger at Warning to every gateway,
 // `types` the allocation samples by type (GCAllocationTick).
