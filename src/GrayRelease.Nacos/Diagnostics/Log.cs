@@ -31,7 +31,7 @@ internal static partial class Log
     [LoggerMessage(21, LogLevel.Warning, "Could not register {Registration} with Nacos; retrying in {RetryDelay}")]
     public static partial void RegisterFailed(ILogger logger, Exception exception, string registration, TimeSpan retryDelay);
 
-    [LoggerMessage(22, LogLevel.Information, "Nacos no longer knows {Registration} (heartbeat code 20404); registering again")]
+    [LoggerMessage(22, LogLevel.Information, "Nacos no longer knows {Registration} (its heartbeat was answered 'instance not found': code 20404 on v1, 21003 on v3); registering again")]
     public static partial void BeatUnknownInstance(ILogger logger, string registration);
 
     [LoggerMessage(23, LogLevel.Warning, "Heartbeat of {Registration} failed; next heartbeat in {RetryDelay}")]

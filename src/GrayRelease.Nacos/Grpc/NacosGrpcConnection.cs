@@ -29,6 +29,7 @@ internal sealed partial class NacosGrpcConnection : INacosGrpcRequester, IAsyncD
     private TaskCompletionSource<Session> _ready = NewReady();
     private Task? _loop;
     private int _nextServer;
+    private int _sessionsOpened;
     private bool _disposed;
 
     public NacosGrpcConnection(
@@ -70,6 +71,9 @@ internal sealed partial class NacosGrpcConnection : INacosGrpcRequester, IAsyncD
     public NacosGrpcServer? CurrentServer { get; private set; }
 
     public IReadOnlyList<NacosGrpcServer> Servers => _servers;
+
+    /// <summary>Sessions opened so far; 1 while the redo steps of the very first session run.</summary>
+    internal int SessionsOpened => Volatile.Read(ref _sessionsOpened);
 
     private string Tenant { get; }
 
@@ -354,6 +358,7 @@ internal sealed partial class NacosGrpcConnection : INacosGrpcRequester, IAsyncD
                     SetState(NacosGrpcConnectionState.Connecting, server.ToString(), null, null);
                     session = await Session.ConnectAsync(this, server, stop).ConfigureAwait(false);
                     failures = 0;
+                    Interlocked.Increment(ref _sessionsOpened);
 
                     // After a ConnectResetRequest the old connection stays up until the new one is (RpcClient).
                     if (previous is not null)

@@ -227,7 +227,12 @@ internal sealed class GrpcNamingTransport : INacosNamingTransport, IDisposable
     private async Task RedoAsync(INacosGrpcRequester requester, CancellationToken cancellationToken)
     {
         var failures = 0;
-        foreach (var registration in _instances.Values)
+
+        // On the connection's first session nothing was ever sent: each stored instance's own RegisterAsync is waiting
+        // for this session (or failed, and the registration service retries it). Sending it here too registered it
+        // twice at every start and logged a "re-registration" that was none.
+        var registrations = _connection.SessionsOpened <= 1 ? [] : _instances.Values;
+        foreach (var registration in registrations)
         {
             try
             {

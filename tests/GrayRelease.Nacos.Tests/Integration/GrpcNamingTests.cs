@@ -180,6 +180,26 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     /// <summary>
+    /// The first connect registers the instance once: the redo after a connect re-registers only what an earlier
+    /// connection had confirmed (before, the redo and the pending register both sent it, and event 401 "re-registered
+    /// after a reconnect" was logged at start-up).
+    /// </summary>
+    [Fact]
+    public async Task The_first_connect_registers_once_and_only_a_reconnect_re_registers()
+    {
+        var nacos = await StartNacosAsync(NacosServerLine.Nacos32);
+        await StartAppAsync(nacos, []);
+        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 20), "order-app is registered (event 20)");
+        Assert.Single(nacos.GetInstances("order-app"));
+        Assert.DoesNotContain(_logs.GetSnapshot(), r => r.Id.Id == 401);
+
+        await TestSupport.WaitUntilAsync(() => nacos.GrpcConnections.Count == 1, "one connection per application");
+        Assert.Equal(1, nacos.Faults.DropGrpcConnections());
+        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 401), "the reconnect re-registers (event 401)");
+        Assert.Single(nacos.GetInstances("order-app"));
+    }
+
+    /// <summary>
     /// h-nacos item 3: a redo step that fails (the re-registration after a reconnect answered with an error) is sent
     /// again every 3 s while connected (Java RedoScheduledTask), not only at the next connect.
     /// </summary>
