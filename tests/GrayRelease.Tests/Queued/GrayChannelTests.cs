@@ -156,6 +156,57 @@ public class GrayChannelTests
     }
 
     [Fact]
+    public async Task Reading_through_the_helper_allocates_per_item_no_more_than_restoring_each_item_by_hand()
+    {
+        const int items = 200;
+
+        // Every item is in the channel before the loop starts, so each read completes synchronously on this thread.
+        static async Task<long> Drain(bool helper)
+        {
+            var channel = GrayChannel.CreateUnbounded<int>();
+            using (GrayContext.Begin(GrayStatus.Gray))
+            using (GrayContext.BeginLane("feature-a"))
+            {
+                for (var i = 0; i < items; i++)
+                {
+                    channel.Writer.TryWriteWithGrayContext(i);
+                }
+            }
+
+            channel.Writer.Complete();
+            var thread = Environment.CurrentManagedThreadId;
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            if (helper)
+            {
+                await foreach (var _ in channel.Reader.ReadAllWithGrayContextAsync())
+                {
+                }
+            }
+            else
+            {
+                await foreach (var item in channel.Reader.ReadAllAsync())
+                {
+                    using (item.Restore())
+                    {
+                    }
+                }
+            }
+
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Equal(thread, Environment.CurrentManagedThreadId);
+            return allocated;
+        }
+
+        await Drain(helper: true);
+        await Drain(helper: false);
+        var byHand = await Drain(helper: false);
+        var withHelper = await Drain(helper: true);
+
+        // The helper's own cost is its enumerable and enumerator, once per loop (well under 200 B), nothing per item.
+        Assert.InRange(withHelper - byHand, 0, 200);
+    }
+
+    [Fact]
     public void GrayItem_Capture_takes_the_current_status_and_lane()
     {
         Assert.Equal(default, GrayItem.Capture("job").Context);
