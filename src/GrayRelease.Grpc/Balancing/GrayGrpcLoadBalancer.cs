@@ -4,18 +4,19 @@ using GrayRelease.Discovery;
 using GrayRelease.Grpc.Diagnostics;
 using GrayRelease.Routing;
 using Microsoft.Extensions.Logging;
+using GrayReleaseMetrics = GrayRelease.Diagnostics.GrayReleaseMetrics;
 
 namespace GrayRelease.Grpc.Balancing;
 
 /// <summary>Creates the <c>gray</c> load-balancing policy named in the channel's service config.</summary>
-internal sealed class GrayLoadBalancerFactory(GrayOptionsSnapshot snapshot) : LoadBalancerFactory
+internal sealed class GrayLoadBalancerFactory(GrayOptionsSnapshot snapshot, GrayReleaseMetrics metrics) : LoadBalancerFactory
 {
     public override string Name => GrayGrpcNames.Policy;
 
     public override LoadBalancer Create(LoadBalancerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new GrayGrpcLoadBalancer(options.Controller, options.LoggerFactory, snapshot);
+        return new GrayGrpcLoadBalancer(options.Controller, options.LoggerFactory, snapshot, metrics);
     }
 }
 
@@ -26,6 +27,7 @@ internal sealed class GrayLoadBalancerFactory(GrayOptionsSnapshot snapshot) : Lo
 internal sealed class GrayGrpcLoadBalancer : SubchannelsLoadBalancer
 {
     private readonly GrayOptionsSnapshot _options;
+    private readonly GrayReleaseMetrics _metrics;
     private readonly ILogger _logger;
 
     // Every address the resolver reported, ready or not: a call whose group has members that are still connecting
@@ -34,16 +36,17 @@ internal sealed class GrayGrpcLoadBalancer : SubchannelsLoadBalancer
 
     private readonly SubchannelStates _states;
 
-    public GrayGrpcLoadBalancer(IChannelControlHelper controller, ILoggerFactory loggerFactory, GrayOptionsSnapshot options)
-        : this(new SubchannelStates(controller), loggerFactory, options)
+    public GrayGrpcLoadBalancer(IChannelControlHelper controller, ILoggerFactory loggerFactory, GrayOptionsSnapshot options, GrayReleaseMetrics metrics)
+        : this(new SubchannelStates(controller), loggerFactory, options, metrics)
     {
     }
 
-    private GrayGrpcLoadBalancer(SubchannelStates states, ILoggerFactory loggerFactory, GrayOptionsSnapshot options)
+    private GrayGrpcLoadBalancer(SubchannelStates states, ILoggerFactory loggerFactory, GrayOptionsSnapshot options, GrayReleaseMetrics metrics)
         : base(states, loggerFactory)
     {
         _states = states;
         _options = options;
+        _metrics = metrics;
         _logger = loggerFactory.CreateLogger<GrayGrpcLoadBalancer>();
     }
 
@@ -59,7 +62,7 @@ internal sealed class GrayGrpcLoadBalancer : SubchannelsLoadBalancer
     }
 
     protected override SubchannelPicker CreatePicker(IReadOnlyList<Subchannel> readySubchannels) =>
-        new GrayPicker(readySubchannels, _addresses, _states.Failing(), _options, _logger);
+        new GrayPicker(readySubchannels, _addresses, _states.Failing(), _options, _metrics, _logger);
 }
 
 /// <summary>
@@ -127,18 +130,20 @@ internal sealed class SubchannelStates(IChannelControlHelper inner) : IChannelCo
 internal sealed class GrayPicker : SubchannelPicker
 {
     private readonly GrayOptionsSnapshot _options;
+    private readonly GrayReleaseMetrics _metrics;
     private readonly ILogger _logger;
     private readonly IReadOnlyList<Subchannel> _ready;
     private readonly IReadOnlyList<BalancerAddress> _known;
     private readonly HashSet<System.Net.DnsEndPoint> _failing;
     private Tables _tables;
 
-    public GrayPicker(IReadOnlyList<Subchannel> ready, IReadOnlyList<BalancerAddress> known, HashSet<System.Net.DnsEndPoint> failing, GrayOptionsSnapshot options, ILogger logger)
+    public GrayPicker(IReadOnlyList<Subchannel> ready, IReadOnlyList<BalancerAddress> known, HashSet<System.Net.DnsEndPoint> failing, GrayOptionsSnapshot options, GrayReleaseMetrics metrics, ILogger logger)
     {
         _ready = ready;
         _known = known;
         _failing = failing;
         _options = options;
+        _metrics = metrics;
         _logger = logger;
         _tables = Build(options.Current);
     }
@@ -159,7 +164,10 @@ internal sealed class GrayPicker : SubchannelPicker
         var route = tables.Ready.GetRoute(options, status, frame?.LaneKey, frame?.Lane);
         if (!route.Group.IsEmpty)
         {
-            return route.Group.Pick().Instance.Result;
+            // Every attempt of a call is a pick (a retry re-picks), as every attempt of an HttpClient call is.
+            var picked = route.Group.Pick();
+            _metrics.InstancePicked(tables.Ready.ServiceName, picked.Version, picked.Lane);
+            return picked.Instance.Result;
         }
 
         if (!tables.Reachable.GetRoute(options, status, frame?.LaneKey, frame?.Lane).Group.IsEmpty)
@@ -174,10 +182,17 @@ internal sealed class GrayPicker : SubchannelPicker
             : $"Every instance of service '{tables.Known.ServiceName}' that this call may reach (wanted version: {known.WantedVersion ?? "any"}) is registered but failing to connect.";
 
         // gRPC's rule for calls without wait-for-ready: no usable target fails the call at once (it never goes to
-        // another version); a call with wait-for-ready is queued by the channel instead.
+        // another version); a call with wait-for-ready is queued by the channel instead. Counted as "no instance"
+        // either way: the wanted group has nothing that can serve, as when the HttpClient path throws.
+        _metrics.NoInstance(tables.Known.ServiceName, status, LaneTag(frame?.LaneKey, frame?.Lane));
         Log.NoAvailableSubchannel(_logger, tables.Known.ServiceName, message);
         return PickResult.ForFailure(new Status(StatusCode.Unavailable, message));
     }
+
+    // As the core's GrayLoadBalancer: the lane comes from call metadata, so only a lane this process knows (configured,
+    // or in the registry) may become a tag value; a client cannot grow the metric's series by inventing lanes.
+    private static string LaneTag(LaneKey? laneKey, string? lane) =>
+        lane is null ? string.Empty : (laneKey ?? LaneRegistry.Find(lane))?.Name ?? GrayReleaseMetrics.UnknownLane;
 
     private Tables Build(GrayReleaseOptions options)
     {
