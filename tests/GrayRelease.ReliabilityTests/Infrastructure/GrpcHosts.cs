@@ -88,8 +88,10 @@ internal static class GrpcHosts
             });
         }));
 
-        // The channel's subchannel lifecycle (created with an address, state changes, shutdown) for the scenarios.
+        // The channel's subchannel lifecycle (created with an address, state changes, shutdown) and its retry
+        // decisions, for the scenarios.
         builder.Logging.AddFilter("Grpc.Net.Client.Balancer", LogLevel.Debug);
+        builder.Logging.AddFilter("Grpc.Net.Client.Internal.RetryCall", LogLevel.Debug);
     }
 
     private static void AddUserClient(IServiceCollection services, RetryPolicy? retry)
