@@ -11,8 +11,14 @@ namespace GrayRelease.ReliabilityTests.Scenarios;
 /// </summary>
 public sealed class GrpcInstanceKilledTests(ITestOutputHelper output)
 {
-    [Fact]
-    public async Task A_gray_instance_killed_under_load_costs_no_call_and_none_reaches_another_version()
+    /// <param name="retry">
+    /// With the README's retry policy (the claim), or without any (a measurement only: what the policy buys; calls
+    /// caught by the kill may fail, none may reach another version).
+    /// </param>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_gray_instance_killed_under_load_sends_no_call_to_another_version_and_with_retries_loses_none(bool retry)
     {
         using var bound = Suite.Bound(TimeSpan.FromSeconds(Suite.Long ? 600 : 180));
         var ct = bound.Token;
@@ -22,8 +28,8 @@ public sealed class GrpcInstanceKilledTests(ITestOutputHelper output)
         var peer = await system.StartGrpcUserAsync("V2", ct);
         var orders = new[]
         {
-            await system.StartGrpcOrderAsync("V1", ct, retry: GrpcHosts.UnavailableRetry()),
-            await system.StartGrpcOrderAsync("V2", ct, retry: GrpcHosts.UnavailableRetry()),
+            await system.StartGrpcOrderAsync("V1", ct, retry: retry ? GrpcHosts.UnavailableRetry() : null),
+            await system.StartGrpcOrderAsync("V2", ct, retry: retry ? GrpcHosts.UnavailableRetry() : null),
         };
         await system.WaitRegisteredAsync("user-app", 3, ct);
         await system.WaitRegisteredAsync("order-app", 2, ct);
@@ -98,7 +104,7 @@ public sealed class GrpcInstanceKilledTests(ITestOutputHelper output)
 
         var crossVersion = result.Outcomes.Count(o => GrpcIsolationTests.WrongOrderVersion(o) || GrpcIsolationTests.WrongUserVersion(o));
         var afterTheKill = result.Outcomes.Where(o => o.CompletedAt > killedAt).ToList();
-        output.WriteLine(result.Summary($"gray user-app instance killed under {concurrency} in flight (gRPC, retry on UNAVAILABLE)"));
+        output.WriteLine(result.Summary($"gray user-app instance killed under {concurrency} in flight (gRPC, {(retry ? "retry on UNAVAILABLE" : "no retry policy")})"));
         output.WriteLine($"  cross-version hops: {crossVersion}; calls the victim began to serve: {servedBefore} before the kill, {victimState.Calls} in all");
         var retries = system.Logs.Entries.Where(e => orders.Any(o => o.Name == e.Host) && e.Category == "Grpc.Net.Client.Internal.RetryCall" && e.Message.StartsWith("Evaluated retry", StringComparison.Ordinal)).ToList();
         output.WriteLine($"  failed attempts evaluated for retry by order-app's client: {retries.Count} ({string.Join(", ", retries.GroupBy(e => e.Message).Select(g => $"{g.Key} ×{g.Count()}"))})");
@@ -111,7 +117,17 @@ public sealed class GrpcInstanceKilledTests(ITestOutputHelper output)
         }
 
         Assert.True(listedThroughout, "the registry dropped the killed instance before the calls after the kill ran: the scenario did not test what it says");
-        Assert.Equal(0, result.Failures);
+        if (retry)
+        {
+            Assert.Equal(0, result.Failures);
+        }
+        else
+        {
+            // Without a policy a call caught by the kill fails, with UNAVAILABLE (what the policy retries), and only then.
+            Assert.All(result.Outcomes.Where(o => !o.Succeeded), o => Assert.StartsWith("Unavailable:", o.Error, StringComparison.Ordinal));
+            Assert.All(result.Outcomes.Where(o => !o.Succeeded), o => Assert.True(o.CompletedAt > killedAt));
+        }
+
         Assert.Equal(0, crossVersion);
         Assert.Equal(connectionsBefore, connectionsAfter);
     }
