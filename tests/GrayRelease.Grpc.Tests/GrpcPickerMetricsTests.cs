@@ -110,10 +110,12 @@ public sealed class GrpcPickerMetricsTests
         var picker = probe.Latest ?? throw new InvalidOperationException("the balancer published no picker");
 
         long counted = 0;
+        var meterFactory = services.GetRequiredService<IMeterFactory>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == GrayReleaseMetrics.MeterName && instrument.Name == "grayrelease.loadbalancer.picks")
+            // This client's meter only (its scope is the container's factory): tests in parallel record on theirs.
+            if (instrument.Meter.Name == GrayReleaseMetrics.MeterName && instrument.Name == "grayrelease.loadbalancer.picks" && ReferenceEquals(instrument.Meter.Scope, meterFactory))
             {
                 l.EnableMeasurementEvents(instrument);
             }

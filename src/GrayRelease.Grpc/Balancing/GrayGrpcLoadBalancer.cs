@@ -161,25 +161,30 @@ internal sealed class GrayPicker : SubchannelPicker
 
         var frame = GrayContext.CurrentFrameValue;
         var status = frame?.Status;
-        var route = tables.Ready.GetRoute(options, status, frame?.LaneKey, frame?.Lane);
-        if (!route.Group.IsEmpty)
+
+        // The registry decides where the call goes (lane, version, NoInstancePolicy fallback), as on the HttpClient path
+        // and the gateway; connectivity only chooses among that group's instances. Deciding over the connected
+        // instances instead sent a lane call to the baseline, or a GRAY call to the fallback version, whenever the
+        // group's instances were still connecting or had died before the registry noticed.
+        var route = tables.Known.GetRoute(options, status, frame?.LaneKey, frame?.Lane);
+        var group = (AddressGroup)route.Group; // every group of the table comes from AddressGroup's factory
+        if (!group.Ready.IsEmpty)
         {
             // Every attempt of a call is a pick (a retry re-picks), as every attempt of an HttpClient call is.
-            var picked = route.Group.Pick();
-            _metrics.InstancePicked(tables.Ready.ServiceName, picked.Version, picked.Lane);
+            var picked = group.Ready.Pick();
+            _metrics.InstancePicked(tables.Known.ServiceName, picked.Version, picked.Lane);
             return picked.Instance.Result;
         }
 
-        if (!tables.Reachable.GetRoute(options, status, frame?.LaneKey, frame?.Lane).Group.IsEmpty)
+        if (group.AnyReachable)
         {
-            // Instances of the wanted group exist and are connecting: wait for the next picker.
+            // Instances of the group exist and are connecting: wait for the next picker.
             return PickResult.ForQueue();
         }
 
-        var known = tables.Known.GetRoute(options, status, frame?.LaneKey, frame?.Lane);
-        var message = known.Group.IsEmpty
-            ? tables.Known.Fail(status, frame?.Lane, known).Message
-            : $"Every instance of service '{tables.Known.ServiceName}' that this call may reach (wanted version: {known.WantedVersion ?? "any"}) is registered but failing to connect.";
+        var message = route.Group.IsEmpty
+            ? tables.Known.Fail(status, frame?.Lane, route).Message
+            : $"Every instance of service '{tables.Known.ServiceName}' that this call may reach (wanted version: {route.WantedVersion ?? "any"}) is registered but failing to connect.";
 
         // gRPC's rule for calls without wait-for-ready: no usable target fails the call at once (it never goes to
         // another version); a call with wait-for-ready is queued by the channel instead. Counted as "no instance"
@@ -196,18 +201,19 @@ internal sealed class GrayPicker : SubchannelPicker
 
     private Tables Build(GrayReleaseOptions options)
     {
-        var ready = new List<RouteMember<ReadyTarget>>(_ready.Count);
-        string? serviceName = null;
+        // One target per ready subchannel, by the endpoint it is connected to (a subchannel kept across address
+        // updates holds an older BalancerAddress object for the same endpoint).
+        var ready = new Dictionary<System.Net.DnsEndPoint, ReadyTarget>(_ready.Count);
         foreach (var subchannel in _ready)
         {
-            if (subchannel.CurrentAddress is { } address && ToMember(new ReadyTarget(subchannel), address, options) is { } member)
+            if (subchannel.CurrentAddress is { } address)
             {
-                serviceName ??= address.Attributes.TryGetValue(GrayGrpcNames.Instance, out var instance) ? instance.ServiceName : null;
-                ready.Add(member);
+                ready.TryAdd(address.EndPoint, new ReadyTarget(subchannel));
             }
         }
 
         var known = new List<RouteMember<BalancerAddress>>(_known.Count);
+        string? serviceName = null;
         foreach (var address in _known)
         {
             if (ToMember(address, address, options) is { } member)
@@ -217,14 +223,11 @@ internal sealed class GrayPicker : SubchannelPicker
             }
         }
 
-        serviceName ??= string.Empty;
-        var reachable = known.Where(member => !_failing.Contains(member.Instance.EndPoint)).ToList();
+        var failing = _failing;
         return new Tables(
             options.MetadataKey,
             options.LaneMetadataKey,
-            RoutingTable<ReadyTarget>.Build(serviceName, ready, static members => new WeightedRotation<ReadyTarget>(members)),
-            RoutingTable<BalancerAddress>.Build(serviceName, known, static members => new WeightedRotation<BalancerAddress>(members)),
-            reachable.Count == known.Count ? null : RoutingTable<BalancerAddress>.Build(serviceName, reachable, static members => new WeightedRotation<BalancerAddress>(members)));
+            RoutingTable<BalancerAddress>.Build(serviceName ?? string.Empty, known, members => new AddressGroup(members, ready, failing)));
     }
 
     private static RouteMember<T>? ToMember<T>(T target, BalancerAddress address, GrayReleaseOptions options)
@@ -241,15 +244,44 @@ internal sealed class GrayPicker : SubchannelPicker
             : null;
     }
 
-    /// <summary>The ready subchannels, every known address, and the known addresses not failing (null: all of them).</summary>
-    private sealed record Tables(string MetadataKey, string LaneMetadataKey, RoutingTable<ReadyTarget> Ready, RoutingTable<BalancerAddress> Known, RoutingTable<BalancerAddress>? ReachableOrNull)
+    /// <summary>Every registered (routable) address, grouped as the routing core groups instances.</summary>
+    private sealed record Tables(string MetadataKey, string LaneMetadataKey, RoutingTable<BalancerAddress> Known)
     {
-        public RoutingTable<BalancerAddress> Reachable => ReachableOrNull ?? Known;
-
         public bool IsGroupedFor(GrayReleaseOptions options) =>
             string.Equals(MetadataKey, options.MetadataKey, StringComparison.Ordinal)
             && string.Equals(LaneMetadataKey, options.LaneMetadataKey, StringComparison.Ordinal);
     }
+}
+
+/// <summary>
+/// A group of registered addresses (a lane's, a version's, a fallback, or all of them) with, built once per picker, the
+/// members whose subchannel is ready (the pick rotates over those) and whether any member is not failing to connect.
+/// </summary>
+internal sealed class AddressGroup : WeightedRotation<BalancerAddress>
+{
+    public AddressGroup(RouteMember<BalancerAddress>[] members, Dictionary<System.Net.DnsEndPoint, ReadyTarget> ready, HashSet<System.Net.DnsEndPoint> failing)
+        : base(members)
+    {
+        var readyMembers = new List<RouteMember<ReadyTarget>>(members.Length);
+        foreach (var member in members)
+        {
+            var endPoint = member.Instance.EndPoint;
+            if (ready.TryGetValue(endPoint, out var target))
+            {
+                readyMembers.Add(new RouteMember<ReadyTarget>(target, member.Version, member.Weight, member.Lane));
+            }
+
+            AnyReachable |= !failing.Contains(endPoint);
+        }
+
+        Ready = new WeightedRotation<ReadyTarget>([.. readyMembers]);
+    }
+
+    /// <summary>The members whose subchannel is ready, in their own weighted rotation.</summary>
+    public WeightedRotation<ReadyTarget> Ready { get; }
+
+    /// <summary>Some member is ready or still connecting (not in TRANSIENT_FAILURE): a call may wait for it.</summary>
+    public bool AnyReachable { get; }
 }
 
 /// <summary>A ready subchannel with its pick result made once, so a pick allocates nothing.</summary>
