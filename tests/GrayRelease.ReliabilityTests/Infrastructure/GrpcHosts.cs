@@ -35,6 +35,11 @@ internal static class GrpcHosts
         {
             Configure(builder, lane);
             AddUserClient(builder.Services, retry);
+            if (retry is not null)
+            {
+                // Its retry decisions ("Evaluated retry ..." per failed attempt; it also logs one line per call).
+                builder.Logging.AddFilter("Grpc.Net.Client.Internal.RetryCall", LogLevel.Debug);
+            }
         }, (app, _) =>
         {
             app.UseGrayRelease();
@@ -88,10 +93,9 @@ internal static class GrpcHosts
             });
         }));
 
-        // The channel's subchannel lifecycle (created with an address, state changes, shutdown) and its retry
-        // decisions, for the scenarios.
-        builder.Logging.AddFilter("Grpc.Net.Client.Balancer", LogLevel.Debug);
-        builder.Logging.AddFilter("Grpc.Net.Client.Internal.RetryCall", LogLevel.Debug);
+        // The channel's subchannel lifecycle (created with an address, state changes, shutdown), for the scenarios; not
+        // the whole Balancer namespace, whose connection manager logs every pick at Debug.
+        builder.Logging.AddFilter("Grpc.Net.Client.Balancer.Subchannel", LogLevel.Debug);
     }
 
     private static void AddUserClient(IServiceCollection services, RetryPolicy? retry)
