@@ -4,18 +4,19 @@ using GrayRelease.Discovery;
 using GrayRelease.Grpc.Diagnostics;
 using GrayRelease.Routing;
 using Microsoft.Extensions.Logging;
+using GrayReleaseMetrics = GrayRelease.Diagnostics.GrayReleaseMetrics;
 
 namespace GrayRelease.Grpc.Balancing;
 
 /// <summary>Creates the <c>gray</c> load-balancing policy named in the channel's service config.</summary>
-internal sealed class GrayLoadBalancerFactory(GrayOptionsSnapshot snapshot) : LoadBalancerFactory
+internal sealed class GrayLoadBalancerFactory(GrayOptionsSnapshot snapshot, GrayReleaseMetrics metrics) : LoadBalancerFactory
 {
     public override string Name => GrayGrpcNames.Policy;
 
     public override LoadBalancer Create(LoadBalancerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new GrayGrpcLoadBalancer(options.Controller, options.LoggerFactory, snapshot);
+        return new GrayGrpcLoadBalancer(options.Controller, options.LoggerFactory, snapshot, metrics);
     }
 }
 
@@ -26,6 +27,7 @@ internal sealed class GrayLoadBalancerFactory(GrayOptionsSnapshot snapshot) : Lo
 internal sealed class GrayGrpcLoadBalancer : SubchannelsLoadBalancer
 {
     private readonly GrayOptionsSnapshot _options;
+    private readonly GrayReleaseMetrics _metrics;
     private readonly ILogger _logger;
 
     // Every address the resolver reported, ready or not: a call whose group has members that are still connecting
@@ -34,16 +36,17 @@ internal sealed class GrayGrpcLoadBalancer : SubchannelsLoadBalancer
 
     private readonly SubchannelStates _states;
 
-    public GrayGrpcLoadBalancer(IChannelControlHelper controller, ILoggerFactory loggerFactory, GrayOptionsSnapshot options)
-        : this(new SubchannelStates(controller), loggerFactory, options)
+    public GrayGrpcLoadBalancer(IChannelControlHelper controller, ILoggerFactory loggerFactory, GrayOptionsSnapshot options, GrayReleaseMetrics metrics)
+        : this(new SubchannelStates(controller), loggerFactory, options, metrics)
     {
     }
 
-    private GrayGrpcLoadBalancer(SubchannelStates states, ILoggerFactory loggerFactory, GrayOptionsSnapshot options)
+    private GrayGrpcLoadBalancer(SubchannelStates states, ILoggerFactory loggerFactory, GrayOptionsSnapshot options, GrayReleaseMetrics metrics)
         : base(states, loggerFactory)
     {
         _states = states;
         _options = options;
+        _metrics = metrics;
         _logger = loggerFactory.CreateLogger<GrayGrpcLoadBalancer>();
     }
 
@@ -59,7 +62,7 @@ internal sealed class GrayGrpcLoadBalancer : SubchannelsLoadBalancer
     }
 
     protected override SubchannelPicker CreatePicker(IReadOnlyList<Subchannel> readySubchannels) =>
-        new GrayPicker(readySubchannels, _addresses, _states.Failing(), _options, _logger);
+        new GrayPicker(readySubchannels, _addresses, _states.Failing(), _options, _metrics, _logger);
 }
 
 /// <summary>
@@ -127,18 +130,20 @@ internal sealed class SubchannelStates(IChannelControlHelper inner) : IChannelCo
 internal sealed class GrayPicker : SubchannelPicker
 {
     private readonly GrayOptionsSnapshot _options;
+    private readonly GrayReleaseMetrics _metrics;
     private readonly ILogger _logger;
     private readonly IReadOnlyList<Subchannel> _ready;
     private readonly IReadOnlyList<BalancerAddress> _known;
     private readonly HashSet<System.Net.DnsEndPoint> _failing;
     private Tables _tables;
 
-    public GrayPicker(IReadOnlyList<Subchannel> ready, IReadOnlyList<BalancerAddress> known, HashSet<System.Net.DnsEndPoint> failing, GrayOptionsSnapshot options, ILogger logger)
+    public GrayPicker(IReadOnlyList<Subchannel> ready, IReadOnlyList<BalancerAddress> known, HashSet<System.Net.DnsEndPoint> failing, GrayOptionsSnapshot options, GrayReleaseMetrics metrics, ILogger logger)
     {
         _ready = ready;
         _known = known;
         _failing = failing;
         _options = options;
+        _metrics = metrics;
         _logger = logger;
         _tables = Build(options.Current);
     }
@@ -156,43 +161,59 @@ internal sealed class GrayPicker : SubchannelPicker
 
         var frame = GrayContext.CurrentFrameValue;
         var status = frame?.Status;
-        var route = tables.Ready.GetRoute(options, status, frame?.LaneKey, frame?.Lane);
-        if (!route.Group.IsEmpty)
+
+        // The registry decides where the call goes (lane, version, NoInstancePolicy fallback), as on the HttpClient path
+        // and the gateway; connectivity only chooses among that group's instances. Deciding over the connected
+        // instances instead sent a lane call to the baseline, or a GRAY call to the fallback version, whenever the
+        // group's instances were still connecting or had died before the registry noticed.
+        var route = tables.Known.GetRoute(options, status, frame?.LaneKey, frame?.Lane);
+        var group = (AddressGroup)route.Group; // every group of the table comes from AddressGroup's factory
+        if (!group.Ready.IsEmpty)
         {
-            return route.Group.Pick().Instance.Result;
+            // Every attempt of a call is a pick (a retry re-picks), as every attempt of an HttpClient call is.
+            var picked = group.Ready.Pick();
+            _metrics.InstancePicked(tables.Known.ServiceName, picked.Version, picked.Lane);
+            return picked.Instance.Result;
         }
 
-        if (!tables.Reachable.GetRoute(options, status, frame?.LaneKey, frame?.Lane).Group.IsEmpty)
+        if (group.AnyReachable)
         {
-            // Instances of the wanted group exist and are connecting: wait for the next picker.
+            // Instances of the group exist and are connecting: wait for the next picker.
             return PickResult.ForQueue();
         }
 
-        var known = tables.Known.GetRoute(options, status, frame?.LaneKey, frame?.Lane);
-        var message = known.Group.IsEmpty
-            ? tables.Known.Fail(status, frame?.Lane, known).Message
-            : $"Every instance of service '{tables.Known.ServiceName}' that this call may reach (wanted version: {known.WantedVersion ?? "any"}) is registered but failing to connect.";
+        var message = route.Group.IsEmpty
+            ? tables.Known.Fail(status, frame?.Lane, route).Message
+            : $"Every instance of service '{tables.Known.ServiceName}' that this call may reach (wanted version: {route.WantedVersion ?? "any"}) is registered but failing to connect.";
 
         // gRPC's rule for calls without wait-for-ready: no usable target fails the call at once (it never goes to
-        // another version); a call with wait-for-ready is queued by the channel instead.
+        // another version); a call with wait-for-ready is queued by the channel instead. Counted as "no instance"
+        // either way: the wanted group has nothing that can serve, as when the HttpClient path throws.
+        _metrics.NoInstance(tables.Known.ServiceName, status, LaneTag(frame?.LaneKey, frame?.Lane));
         Log.NoAvailableSubchannel(_logger, tables.Known.ServiceName, message);
         return PickResult.ForFailure(new Status(StatusCode.Unavailable, message));
     }
 
+    // As the core's GrayLoadBalancer: the lane comes from call metadata, so only a lane this process knows (configured,
+    // or in the registry) may become a tag value; a client cannot grow the metric's series by inventing lanes.
+    private static string LaneTag(LaneKey? laneKey, string? lane) =>
+        lane is null ? string.Empty : (laneKey ?? LaneRegistry.Find(lane))?.Name ?? GrayReleaseMetrics.UnknownLane;
+
     private Tables Build(GrayReleaseOptions options)
     {
-        var ready = new List<RouteMember<ReadyTarget>>(_ready.Count);
-        string? serviceName = null;
+        // One target per ready subchannel, by the endpoint it is connected to (a subchannel kept across address
+        // updates holds an older BalancerAddress object for the same endpoint).
+        var ready = new Dictionary<System.Net.DnsEndPoint, ReadyTarget>(_ready.Count);
         foreach (var subchannel in _ready)
         {
-            if (subchannel.CurrentAddress is { } address && ToMember(new ReadyTarget(subchannel), address, options) is { } member)
+            if (subchannel.CurrentAddress is { } address)
             {
-                serviceName ??= address.Attributes.TryGetValue(GrayGrpcNames.Instance, out var instance) ? instance.ServiceName : null;
-                ready.Add(member);
+                ready.TryAdd(address.EndPoint, new ReadyTarget(subchannel));
             }
         }
 
         var known = new List<RouteMember<BalancerAddress>>(_known.Count);
+        string? serviceName = null;
         foreach (var address in _known)
         {
             if (ToMember(address, address, options) is { } member)
@@ -202,14 +223,11 @@ internal sealed class GrayPicker : SubchannelPicker
             }
         }
 
-        serviceName ??= string.Empty;
-        var reachable = known.Where(member => !_failing.Contains(member.Instance.EndPoint)).ToList();
+        var failing = _failing;
         return new Tables(
             options.MetadataKey,
             options.LaneMetadataKey,
-            RoutingTable<ReadyTarget>.Build(serviceName, ready, static members => new WeightedRotation<ReadyTarget>(members)),
-            RoutingTable<BalancerAddress>.Build(serviceName, known, static members => new WeightedRotation<BalancerAddress>(members)),
-            reachable.Count == known.Count ? null : RoutingTable<BalancerAddress>.Build(serviceName, reachable, static members => new WeightedRotation<BalancerAddress>(members)));
+            RoutingTable<BalancerAddress>.Build(serviceName ?? string.Empty, known, members => new AddressGroup(members, ready, failing)));
     }
 
     private static RouteMember<T>? ToMember<T>(T target, BalancerAddress address, GrayReleaseOptions options)
@@ -226,15 +244,44 @@ internal sealed class GrayPicker : SubchannelPicker
             : null;
     }
 
-    /// <summary>The ready subchannels, every known address, and the known addresses not failing (null: all of them).</summary>
-    private sealed record Tables(string MetadataKey, string LaneMetadataKey, RoutingTable<ReadyTarget> Ready, RoutingTable<BalancerAddress> Known, RoutingTable<BalancerAddress>? ReachableOrNull)
+    /// <summary>Every registered (routable) address, grouped as the routing core groups instances.</summary>
+    private sealed record Tables(string MetadataKey, string LaneMetadataKey, RoutingTable<BalancerAddress> Known)
     {
-        public RoutingTable<BalancerAddress> Reachable => ReachableOrNull ?? Known;
-
         public bool IsGroupedFor(GrayReleaseOptions options) =>
             string.Equals(MetadataKey, options.MetadataKey, StringComparison.Ordinal)
             && string.Equals(LaneMetadataKey, options.LaneMetadataKey, StringComparison.Ordinal);
     }
+}
+
+/// <summary>
+/// A group of registered addresses (a lane's, a version's, a fallback, or all of them) with, built once per picker, the
+/// members whose subchannel is ready (the pick rotates over those) and whether any member is not failing to connect.
+/// </summary>
+internal sealed class AddressGroup : WeightedRotation<BalancerAddress>
+{
+    public AddressGroup(RouteMember<BalancerAddress>[] members, Dictionary<System.Net.DnsEndPoint, ReadyTarget> ready, HashSet<System.Net.DnsEndPoint> failing)
+        : base(members)
+    {
+        var readyMembers = new List<RouteMember<ReadyTarget>>(members.Length);
+        foreach (var member in members)
+        {
+            var endPoint = member.Instance.EndPoint;
+            if (ready.TryGetValue(endPoint, out var target))
+            {
+                readyMembers.Add(new RouteMember<ReadyTarget>(target, member.Version, member.Weight, member.Lane));
+            }
+
+            AnyReachable |= !failing.Contains(endPoint);
+        }
+
+        Ready = new WeightedRotation<ReadyTarget>([.. readyMembers]);
+    }
+
+    /// <summary>The members whose subchannel is ready, in their own weighted rotation.</summary>
+    public WeightedRotation<ReadyTarget> Ready { get; }
+
+    /// <summary>Some member is ready or still connecting (not in TRANSIENT_FAILURE): a call may wait for it.</summary>
+    public bool AnyReachable { get; }
 }
 
 /// <summary>A ready subchannel with its pick result made once, so a pick allocates nothing.</summary>

@@ -276,7 +276,8 @@ internal sealed class GraySystem : IAsyncDisposable
         }
     }
 
-    private async Task<AppHost> StartAsync(
+    // Internal for the gRPC scenarios (GrpcHosts), which wire their own services on the same registry settings.
+    internal async Task<AppHost> StartAsync(
         string service,
         string? version,
         Action<WebApplicationBuilder> configure,
