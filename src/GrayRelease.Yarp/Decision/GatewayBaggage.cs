@@ -67,21 +67,13 @@ internal static class GatewayBaggage
 
         if (Activity.Current is { } activity)
         {
-            Agree(activity, options.BaggageStatusKey, status);
-            Agree(activity, options.BaggageLaneKey, lane);
+            GrayBaggage.AgreeActivity(activity, options.BaggageStatusKey, status);
+            GrayBaggage.AgreeActivity(activity, options.BaggageLaneKey, lane);
         }
 
         if (mayWriteAsyncLocal)
         {
             GrayBaggage.TryAlignForCall(options.BaggageStatusKey, status, options.BaggageLaneKey, lane, out _);
-        }
-    }
-
-    private static void Agree(Activity activity, string key, string? value)
-    {
-        if (!string.Equals(activity.GetBaggageItem(key), value, StringComparison.Ordinal))
-        {
-            activity.SetBaggage(key, value);
         }
     }
 }

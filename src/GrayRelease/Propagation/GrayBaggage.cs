@@ -174,9 +174,22 @@ internal static class GrayBaggage
         return W3CBaggage.Build(ours, others) ?? string.Empty;
     }
 
-    private static void AgreeActivity(Activity activity, string key, string? value)
+    /// <summary>Makes <paramref name="activity"/>'s baggage hold <paramref name="value"/> for <paramref name="key"/>, once.</summary>
+    public static void AgreeActivity(Activity activity, string key, string? value)
     {
-        if (!string.Equals(activity.GetBaggageItem(key), value, StringComparison.Ordinal))
+        if (string.Equals(activity.GetBaggageItem(key), value, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        // A repeated member becomes as many items (hosting adds each one): remove them all, then set ours. An item on a
+        // parent activity cannot be removed from here; the bound keeps that case from spinning.
+        for (var i = 0; i <= W3CBaggage.MaxMembers && activity.GetBaggageItem(key) is not null; i++)
+        {
+            activity.SetBaggage(key, null);
+        }
+
+        if (value is not null)
         {
             activity.SetBaggage(key, value);
         }
