@@ -7,6 +7,7 @@ using GrayRelease.Grpc.Tests.Protos;
 using GrayRelease.Propagation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Primitives;
 
@@ -92,7 +93,7 @@ public sealed class GrpcBaggageTests : IDisposable
         registry.Set("user-app", v2.Instance());
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddGrayRelease(new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        services.AddGrayRelease(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["GrayRelease:Propagation"] = "Baggage",
             ["GrayRelease:ProdVersion"] = "v1",
