@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace GrayRelease.Yarp.Tests.EndToEnd;
 
@@ -25,6 +26,7 @@ public sealed class GatewayBaggageTests : IDisposable
 
     public void Dispose() => _timeout.Dispose();
 
+    /// <summary>Each mode twice: YARP propagating from the request's Activity (a listener present), and YARP copying headers only.</summary>
     public static TheoryData<GrayPropagation, bool> Modes => new()
     {
         { GrayPropagation.Header, false },
@@ -40,11 +42,13 @@ public sealed class GatewayBaggageTests : IDisposable
     public async Task A_backend_sees_the_gateways_decision_only_never_the_clients_gray_baggage(GrayPropagation mode, bool withActivity)
     {
         // With an Activity, YARP's propagator rewrites the outgoing baggage header from the Activity's baggage, which
-        // ASP.NET Core's hosting filled from the client's header: the strip must reach the Activity too.
+        // ASP.NET Core's hosting filled from the client's header: the strip must reach the Activity too. Without its
+        // propagator, YARP forwards the header as the request has it: the strip must reach the header. (Listeners are
+        // process-wide, so "no Activity" is made certain by turning YARP's propagator off, not by having no listener.)
         using var listener = withActivity ? Listen() : null;
         await using var v1 = await BaggageBackend.StartAsync("v1", mode, Token);
         await using var v2 = await BaggageBackend.StartAsync("v2", mode, Token);
-        await using var gateway = await StartGatewayAsync(mode, v1, v2);
+        await using var gateway = await StartGatewayAsync(mode, v1, v2, yarpPropagator: withActivity);
 
         for (var i = 0; i < 4; i++)
         {
@@ -107,7 +111,7 @@ public sealed class GatewayBaggageTests : IDisposable
         return listener;
     }
 
-    private async Task<GatewayHost> StartGatewayAsync(GrayPropagation mode, BaggageBackend v1, BaggageBackend v2, Action<GatewayConfig>? configure = null)
+    private async Task<GatewayHost> StartGatewayAsync(GrayPropagation mode, BaggageBackend v1, BaggageBackend v2, Action<GatewayConfig>? configure = null, bool yarpPropagator = true)
     {
         var config = new GatewayConfig()
             .Set("GrayRelease:Propagation", mode.ToString())
@@ -115,7 +119,19 @@ public sealed class GatewayBaggageTests : IDisposable
             .Destination("orders", "orders-v1", v1.Address, "v1")
             .Destination("orders", "orders-v2", v2.Address, "v2");
         configure?.Invoke(config);
-        return await GatewayHost.StartAsync(config, Token);
+        return await GatewayHost.StartAsync(
+            config,
+            Token,
+            configureServices: yarpPropagator ? null : services => services.AddSingleton<IForwarderHttpClientFactory, HeadersOnlyForwarderFactory>());
+    }
+
+    private sealed class HeadersOnlyForwarderFactory : ForwarderHttpClientFactory
+    {
+        protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
+        {
+            base.ConfigureHandler(context, handler);
+            handler.ActivityHeadersPropagator = DistributedContextPropagator.CreateNoOutputPropagator();
+        }
     }
 
     private async Task<Seen> GetAsync(GatewayHost gateway, params (string Name, string Value)[] headers)
