@@ -166,7 +166,7 @@ internal sealed class GrayMetadataInterceptor(IOptionsMonitor<GrayReleaseOptions
         return copy;
     }
 
-    private readonly struct BaggageAlignment(OpenTelemetry.Baggage previous) : IDisposable
+    private readonly struct BaggageAlignment(object? previous) : IDisposable
     {
         private readonly bool _aligned = true;
 

@@ -61,7 +61,7 @@ internal sealed class GrayReleaseMiddleware
             // Both: a valid header wins; a member only fills what the header left unset.
             ReadBaggage(context.Request.Headers, options, ref status, ref lane);
 
-            // The async-local write to Baggage.Current is undone when this method returns: it is this request's only.
+            // Baggage.Current gets a holder of this async method's flow, so the change is this request's only.
             GrayBaggage.Agree(
                 Activity.Current,
                 options.BaggageStatusKey,

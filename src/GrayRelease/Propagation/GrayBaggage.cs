@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Primitives;
+using OpenTelemetry.Context;
 using OtelBaggage = OpenTelemetry.Baggage;
 
 namespace GrayRelease.Propagation;
@@ -17,6 +18,12 @@ internal static class GrayBaggage
     public const string ActivitySource = "Activity.Baggage";
 
     public const string OpenTelemetrySource = "OpenTelemetry Baggage.Current";
+
+    // opentelemetry-dotnet src/OpenTelemetry.Api/Baggage.cs: Baggage.Current lives in a mutable holder kept in this
+    // runtime-context slot, and setting Current changes the holder in place when the flow already has one, i.e. for every
+    // flow that shares it (the caller, parallel calls). We put a holder of our own in the slot first, so a change made
+    // for one request or one call stays in that flow.
+    private const string OpenTelemetryBaggageSlot = "otel.baggage";
 
     /// <summary>
     /// The value of <paramref name="key"/> for an inbound request: the <c>baggage</c> header decides when it names the key
@@ -66,7 +73,7 @@ internal static class GrayBaggage
         var agreed = Aligned(current, statusKey, status, laneKey, lane);
         if (agreed != current)
         {
-            OtelBaggage.Current = agreed;
+            TrySetForThisFlow(agreed, out _);
         }
     }
 
@@ -75,25 +82,40 @@ internal static class GrayBaggage
     /// so OpenTelemetry's HttpClient instrumentation, which rewrites the header from it, carries the same gray members as
     /// we do. An empty one is left alone: the instrumentation then writes nothing and our header stands.
     /// </summary>
-    public static bool TryAlignForCall(string statusKey, string? status, string laneKey, string? lane, out OtelBaggage previous)
+    public static bool TryAlignForCall(string statusKey, string? status, string laneKey, string? lane, out object? previousHolder)
     {
-        previous = OtelBaggage.Current;
-        if (previous.Count == 0)
+        previousHolder = null;
+        var current = OtelBaggage.Current;
+        if (current.Count == 0)
         {
             return false;
         }
 
-        var aligned = Aligned(previous, statusKey, status, laneKey, lane);
-        if (aligned == previous)
-        {
-            return false;
-        }
-
-        OtelBaggage.Current = aligned;
-        return true;
+        var aligned = Aligned(current, statusKey, status, laneKey, lane);
+        return aligned != current && TrySetForThisFlow(aligned, out previousHolder);
     }
 
-    public static void Restore(OtelBaggage previous) => OtelBaggage.Current = previous;
+    /// <summary>Puts back the holder <see cref="TryAlignForCall"/> found; flows started meanwhile keep the aligned one.</summary>
+    public static void Restore(object? previousHolder) => RuntimeContext.SetValue(OpenTelemetryBaggageSlot, previousHolder!);
+
+    private static bool TrySetForThisFlow(OtelBaggage baggage, out object? previousHolder)
+    {
+        try
+        {
+            previousHolder = RuntimeContext.GetValue(OpenTelemetryBaggageSlot);
+            RuntimeContext.SetValue(OpenTelemetryBaggageSlot, null!);
+        }
+        catch (Exception exception) when (exception is ArgumentException or InvalidOperationException or NotSupportedException)
+        {
+            // A runtime context without that slot (another OpenTelemetry version): leave Baggage.Current alone rather
+            // than change a holder other flows share.
+            previousHolder = null;
+            return false;
+        }
+
+        OtelBaggage.Current = baggage;
+        return true;
+    }
 
     /// <summary>
     /// The <c>baggage</c> header an outgoing call must carry, or <see langword="null"/> to leave the call as it is. Our

@@ -201,12 +201,16 @@ public sealed class BaggagePropagationTests : IDisposable
         Assert.Equal("V2", seen.Next!.Version);
     }
 
-    [Fact]
-    public async Task An_OpenTelemetry_style_injector_inside_the_client_carries_the_current_gray_context_not_a_stale_baggage()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_OpenTelemetry_style_injector_inside_the_client_carries_the_current_gray_context_not_a_stale_baggage(bool injectAfterAnAwait)
     {
         // order-app code narrows the request to PROD for one call; Baggage.Current (made GRAY by the middleware) would
-        // still say GRAY to OpenTelemetry's HttpClient instrumentation, which rewrites the whole header from it.
-        await using var chain = await Chain.StartAsync(GrayPropagation.Baggage, relayStatus: GrayStatus.Prod, otelInjector: true);
+        // still say GRAY to OpenTelemetry's HttpClient instrumentation, which rewrites the whole header from it. The real
+        // instrumentation injects deep in the pipeline, after handlers that may await first: the aligned value must
+        // still be there then, and must not leak into the caller's own Baggage.Current.
+        await using var chain = await Chain.StartAsync(GrayPropagation.Baggage, relayStatus: GrayStatus.Prod, otelInjector: true, injectAfterAnAwait: injectAfterAnAwait);
 
         var seen = await chain.RelayAsync(request => request.Headers.Add("baggage", "gray.status=GRAY,tenant=acme"));
 
@@ -295,7 +299,8 @@ public sealed class BaggagePropagationTests : IDisposable
             GrayStatus? relayStatus = null,
             bool relayUntagged = false,
             bool otelInjector = false,
-            string? callerBaggage = null)
+            string? callerBaggage = null,
+            bool injectAfterAnAwait = false)
         {
             var modeSetting = new Dictionary<string, string?> { ["GrayRelease:Propagation"] = mode.ToString() };
             var apps = new List<LoopbackApp>();
@@ -324,7 +329,7 @@ public sealed class BaggagePropagationTests : IDisposable
                     var client = builder.Services.AddHttpClient("user-app").AddGrayRelease();
                     if (otelInjector)
                     {
-                        client.AddHttpMessageHandler(() => new OpenTelemetryStyleInjector());
+                        client.AddHttpMessageHandler(() => new OpenTelemetryStyleInjector(injectAfterAnAwait));
                     }
                 },
                 app =>
@@ -349,12 +354,16 @@ public sealed class BaggagePropagationTests : IDisposable
                         }
 
                         BaggageSeen? next;
+                        var callersBaggage = OtelBaggage.Current;
                         using (relayStatus is { } narrowed ? GrayContext.Begin(narrowed) : relayUntagged ? GrayContext.Suppress() : default)
                         {
                             using var response = await http.SendAsync(request, context.RequestAborted);
                             response.EnsureSuccessStatusCode();
                             next = await response.Content.ReadFromJsonAsync<BaggageSeen>(context.RequestAborted);
                         }
+
+                        // Whatever the call aligned for itself, the request's own Baggage.Current is as it was.
+                        Assert.Equal(callersBaggage, OtelBaggage.Current);
 
                         return Seen(context, "V1", next);
                     });
@@ -388,18 +397,23 @@ public sealed class BaggagePropagationTests : IDisposable
     /// What OpenTelemetry's HttpClient instrumentation does when a request starts: inject <c>Baggage.Current</c> through
     /// its baggage propagator, replacing the header (remove, then add).
     /// </summary>
-    private sealed class OpenTelemetryStyleInjector : DelegatingHandler
+    private sealed class OpenTelemetryStyleInjector(bool afterAnAwait) : DelegatingHandler
     {
         private static readonly BaggagePropagator Propagator = new();
 
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
+            if (afterAnAwait)
+            {
+                await Task.Yield();
+            }
+
             Propagator.Inject(new PropagationContext(default, OtelBaggage.Current), request, static (r, key, value) =>
             {
                 r.Headers.Remove(key);
                 r.Headers.TryAddWithoutValidation(key, value);
             });
-            return base.SendAsync(request, cancellationToken);
+            return await base.SendAsync(request, cancellationToken);
         }
     }
 }
