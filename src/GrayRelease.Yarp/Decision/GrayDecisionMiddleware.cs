@@ -55,6 +55,9 @@ internal sealed class GrayDecisionMiddleware
             context.Request.Headers.Remove(laneHeaderName);
         }
 
+        // The same for the gray members of W3C baggage, whatever GrayRelease:Propagation says: a service may read them.
+        GatewayBaggage.StripClientMembers(context.Request, options, _logger);
+
         _metrics.RecordDecision(decision);
         if (Activity.Current is { } activity)
         {
@@ -85,6 +88,9 @@ internal sealed class GrayDecisionMiddleware
         var grayScope = logScope is null && caller is not null && GrayContext.TryEnterReused(decision.Frame, caller)
             ? default
             : GrayContext.Enter(decision.Frame);
+
+        // After entering the decision, which may switch to a reused context; undone with the caller's context below.
+        GatewayBaggage.ApplyDecision(options, decision.WireValue, decision.Lane, mayWriteAsyncLocal: caller is not null);
         try
         {
             return _next(context);

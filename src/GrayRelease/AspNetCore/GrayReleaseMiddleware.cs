@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using GrayRelease.Diagnostics;
 using GrayRelease.LoadBalancing;
+using GrayRelease.Propagation;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -10,9 +11,9 @@ using Microsoft.Extensions.Primitives;
 namespace GrayRelease.AspNetCore;
 
 /// <summary>
-/// Reads the gray header of an inbound request into <see cref="GrayContext"/> for that request's own async flow,
-/// adds the status to the log scope and the request's Activity, and answers 503 when a downstream call found no
-/// instance of the wanted version.
+/// Reads the gray header (or, with <c>GrayRelease:Propagation</c> Baggage or Both, the gray members of W3C baggage) of an
+/// inbound request into <see cref="GrayContext"/> for that request's own async flow, adds the status to the log scope and
+/// the request's Activity, and answers 503 when a downstream call found no instance of the wanted version.
 /// </summary>
 internal sealed class GrayReleaseMiddleware
 {
@@ -26,22 +27,51 @@ internal sealed class GrayReleaseMiddleware
     private readonly RequestDelegate _next;
     private readonly IOptionsMonitor<GrayReleaseOptions> _options;
     private readonly GrayReleaseMetrics _metrics;
+    private readonly MalformedBaggageReporter _baggageProblems;
     private readonly ILogger _logger;
 
-    public GrayReleaseMiddleware(RequestDelegate next, IOptionsMonitor<GrayReleaseOptions> options, GrayReleaseMetrics metrics, ILogger<GrayReleaseMiddleware> logger)
+    public GrayReleaseMiddleware(
+        RequestDelegate next,
+        IOptionsMonitor<GrayReleaseOptions> options,
+        GrayReleaseMetrics metrics,
+        MalformedBaggageReporter baggageProblems,
+        ILogger<GrayReleaseMiddleware> logger)
     {
         _next = next;
         _options = options;
         _metrics = metrics;
+        _baggageProblems = baggageProblems;
         _logger = logger;
     }
 
     public async Task InvokeAsync(HttpContext context)
     {
         var options = _options.CurrentValue;
-        var status = ReadStatus(context.Request.Headers, options.HeaderName);
+        var propagation = options.Propagation;
+        GrayStatus? status = null;
+        string? lane = null;
+        if (propagation != GrayPropagation.Baggage)
+        {
+            status = ReadStatus(context.Request.Headers, options.HeaderName);
+            lane = ReadLane(context.Request.Headers, options.LaneHeaderName);
+        }
+
+        if (propagation != GrayPropagation.Header)
+        {
+            // Both: a valid header wins; a member only fills what the header left unset.
+            ReadBaggage(context.Request.Headers, options, ref status, ref lane);
+
+            // Baggage.Current gets a holder of this async method's flow, so the change is this request's only.
+            GrayBaggage.Agree(
+                Activity.Current,
+                options.BaggageStatusKey,
+                (status ?? GrayContext.Current)?.ToWireValue(),
+                options.BaggageLaneKey,
+                lane ?? GrayContext.CurrentLane);
+        }
+
         _metrics.InboundRequest(status);
-        if (ReadLane(context.Request.Headers, options.LaneHeaderName) is { } lane)
+        if (lane is not null)
         {
             await InvokeInLaneAsync(context, status, lane).ConfigureAwait(false);
             return;
@@ -79,6 +109,47 @@ internal sealed class GrayReleaseMiddleware
         {
             await InvokeNextAsync(context).ConfigureAwait(false);
         }
+    }
+
+    private void ReadBaggage(IHeaderDictionary headers, GrayReleaseOptions options, ref GrayStatus? status, ref string? lane)
+    {
+        var parsed = headers.TryGetValue(W3CBaggage.HeaderName, out var values) ? W3CBaggage.Parse(values) : BaggageParseResult.Empty;
+        _baggageProblems.Report(parsed);
+        if (status is null && FindMember(parsed, options.BaggageStatusKey) is { } statusMember)
+        {
+            if (statusMember.Value.Length <= GrayStatusParser.MaxWireLength && GrayStatusParser.TryParse(statusMember.Value, out var parsedStatus))
+            {
+                status = parsedStatus;
+            }
+            else
+            {
+                Log.IgnoredGrayBaggageMember(_logger, options.BaggageStatusKey, statusMember.Source, "unknown value");
+            }
+        }
+
+        if (lane is null && FindMember(parsed, options.BaggageLaneKey) is { } laneMember)
+        {
+            if (GrayReleaseOptionsValidator.IsLaneName(laneMember.Value))
+            {
+                lane = laneMember.Value;
+            }
+            else
+            {
+                Log.IgnoredGrayBaggageMember(_logger, options.BaggageLaneKey, laneMember.Source, "a lane name is at most 64 letters, digits, '-', '_' and '.'");
+            }
+        }
+    }
+
+    private (string Value, string Source)? FindMember(BaggageParseResult parsed, string key)
+    {
+        var value = GrayBaggage.Find(parsed, key, out var source, out var repeated);
+        if (repeated)
+        {
+            // As for two gray headers: which one the client meant cannot be known.
+            Log.IgnoredGrayBaggageMember(_logger, key, source, "repeated member");
+        }
+
+        return value is null ? null : (value, source);
     }
 
     internal string? ReadLane(IHeaderDictionary headers, string headerName)

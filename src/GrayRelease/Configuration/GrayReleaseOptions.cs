@@ -36,6 +36,15 @@ public sealed class GrayReleaseOptions
     /// <summary>Name of the HTTP header that carries a request's lane between services, beside <see cref="HeaderName"/>.</summary>
     public string LaneHeaderName { get; set; } = "gray-lane";
 
+    /// <summary>How the status and lane travel: <see cref="GrayPropagation.Header"/> (the default), W3C baggage, or both.</summary>
+    public GrayPropagation Propagation { get; set; } = GrayPropagation.Header;
+
+    /// <summary>Key of the W3C baggage member that carries the gray status, when <see cref="Propagation"/> uses baggage.</summary>
+    public string BaggageStatusKey { get; set; } = "gray.status";
+
+    /// <summary>Key of the W3C baggage member that carries the lane, when <see cref="Propagation"/> uses baggage.</summary>
+    public string BaggageLaneKey { get; set; } = "gray.lane";
+
     /// <summary>Settings per lane, keyed by lane name; a lane not listed here is <see cref="LaneMode.Permissive"/>.</summary>
     public Dictionary<string, GrayLaneOptions> Lanes { get; } = new(StringComparer.Ordinal);
 

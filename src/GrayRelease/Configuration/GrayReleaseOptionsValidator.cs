@@ -1,3 +1,4 @@
+using GrayRelease.Propagation;
 using Microsoft.Extensions.Options;
 
 namespace GrayRelease;
@@ -34,6 +35,21 @@ internal sealed class GrayReleaseOptionsValidator : IValidateOptions<GrayRelease
         if (!IsHttpToken(options.LaneHeaderName) || string.Equals(options.LaneHeaderName, options.HeaderName, StringComparison.OrdinalIgnoreCase))
         {
             failures.Add($"{Section}:LaneHeaderName must be a valid HTTP header name other than HeaderName ('{options.HeaderName}'); got '{options.LaneHeaderName}'.");
+        }
+
+        if (!Enum.IsDefined(options.Propagation))
+        {
+            failures.Add($"{Section}:Propagation must be Header, Baggage or Both; got '{options.Propagation}'.");
+        }
+
+        if (!W3CBaggage.IsKey(options.BaggageStatusKey))
+        {
+            failures.Add($"{Section}:BaggageStatusKey must be a W3C baggage key (an HTTP token: letters, digits and !#$%&'*+-.^_`|~); got '{options.BaggageStatusKey}'.");
+        }
+
+        if (!W3CBaggage.IsKey(options.BaggageLaneKey) || string.Equals(options.BaggageLaneKey, options.BaggageStatusKey, StringComparison.Ordinal))
+        {
+            failures.Add($"{Section}:BaggageLaneKey must be a W3C baggage key (an HTTP token) other than BaggageStatusKey ('{options.BaggageStatusKey}'); got '{options.BaggageLaneKey}'.");
         }
 
         if (string.IsNullOrWhiteSpace(options.LaneMetadataKey))

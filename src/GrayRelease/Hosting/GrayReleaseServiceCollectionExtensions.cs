@@ -4,6 +4,7 @@ using GrayRelease.Diagnostics;
 using GrayRelease.Discovery;
 using GrayRelease.Http;
 using GrayRelease.LoadBalancing;
+using GrayRelease.Propagation;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -102,6 +103,7 @@ public static class GrayReleaseServiceCollectionExtensions
         services.AddHttpClient();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<GrayReleaseMetrics>();
+        services.TryAddSingleton<MalformedBaggageReporter>();
         services.TryAddSingleton<IServiceInstanceProvider, ConfigurationServiceInstanceProvider>();
         services.TryAddSingleton<IGrayLoadBalancer, GrayLoadBalancer>();
         services.TryAddTransient<GrayPropagationHandler>();

@@ -1,10 +1,13 @@
+using System.Diagnostics;
+using GrayRelease.Propagation;
 using Microsoft.Extensions.Options;
 
 namespace GrayRelease.Http;
 
 /// <summary>
-/// Adds the current flow's gray status and lane to every outgoing request as the gray and lane headers, unless the
-/// caller set those headers explicitly. Registered by <c>IHttpClientBuilder.AddGrayRelease()</c> as the outermost handler.
+/// Adds the current flow's gray status and lane to every outgoing request as the gray and lane headers and/or the gray
+/// members of the W3C <c>baggage</c> header (<c>GrayRelease:Propagation</c>), unless the caller set them explicitly.
+/// Registered by <c>IHttpClientBuilder.AddGrayRelease()</c> as the outermost handler.
 /// </summary>
 public sealed class GrayPropagationHandler : DelegatingHandler
 {
@@ -17,9 +20,51 @@ public sealed class GrayPropagationHandler : DelegatingHandler
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var options = _options.CurrentValue;
+        var propagation = options.Propagation;
+        if (propagation != GrayPropagation.Baggage)
+        {
+            AddHeaders(request, options);
+        }
+
+        if (propagation == GrayPropagation.Header)
+        {
+            return base.SendAsync(request, cancellationToken);
+        }
+
+        var status = GrayContext.Current?.ToWireValue();
+        var lane = GrayContext.CurrentLane;
+        request.Headers.TryGetValues(W3CBaggage.HeaderName, out var existing);
+        var header = GrayBaggage.BuildOutbound(existing is null ? default : new(existing as string[] ?? [.. existing]), Activity.Current, options.BaggageStatusKey, status, options.BaggageLaneKey, lane);
+        if (header is not null)
+        {
+            // One header, never a second one beside the caller's: the members are merged above.
+            request.Headers.Remove(W3CBaggage.HeaderName);
+            request.Headers.TryAddWithoutValidation(W3CBaggage.HeaderName, header);
+        }
+
+        if (!GrayBaggage.TryAlignForCall(options.BaggageStatusKey, status, options.BaggageLaneKey, lane, out var previous))
+        {
+            return base.SendAsync(request, cancellationToken);
+        }
+
+        // The inner handlers (where OpenTelemetry's instrumentation injects, at the start of the request's activity) run
+        // in this flow and keep the aligned Baggage.Current; the caller's own value is put back on return.
+        try
+        {
+            return base.SendAsync(request, cancellationToken);
+        }
+        finally
+        {
+            GrayBaggage.Restore(previous);
+        }
+    }
+
+    private static void AddHeaders(HttpRequestMessage request, GrayReleaseOptions options)
+    {
         if (GrayContext.Current is { } status)
         {
-            var headerName = _options.CurrentValue.HeaderName;
+            var headerName = options.HeaderName;
             if (!request.Headers.Contains(headerName))
             {
                 request.Headers.TryAddWithoutValidation(headerName, status.ToWireValue());
@@ -29,13 +74,11 @@ public sealed class GrayPropagationHandler : DelegatingHandler
         // The lane travels on every hop, even from a hop that had no instance in it, so a later hop re-enters the lane.
         if (GrayContext.CurrentLane is { } lane)
         {
-            var laneHeaderName = _options.CurrentValue.LaneHeaderName;
+            var laneHeaderName = options.LaneHeaderName;
             if (!request.Headers.Contains(laneHeaderName))
             {
                 request.Headers.TryAddWithoutValidation(laneHeaderName, lane);
             }
         }
-
-        return base.SendAsync(request, cancellationToken);
     }
 }
