@@ -19,6 +19,10 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
     // The cap on remembered unknown names is logged at most this often, with how many names it turned away meanwhile.
     private static readonly TimeSpan UnknownCapLogInterval = TimeSpan.FromMinutes(10);
 
+    // A provider failure fails the call that met it; a provider that keeps failing (a registry limit, an outage without
+    // a snapshot) would otherwise write one warning with its stack trace per request.
+    private static readonly TimeSpan ProviderFailureLogInterval = TimeSpan.FromSeconds(10);
+
     // Ordinal: registry names are case-sensitive (Nacos), so UserApp and userapp are two services with two tables.
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly IServiceInstanceProvider _provider;
@@ -33,6 +37,8 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
     private long _nextSweep;
     private long _capSkipped;
     private long _capLogAllowedAt;
+    private long _failuresUnlogged;
+    private long _failureLogAllowedAt;
 
     // Read on every pick: a field is cheaper than IOptionsMonitor.CurrentValue (a cache lookup per call).
     private GrayReleaseOptions _currentOptions;
@@ -225,7 +231,7 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            Log.ProviderFailed(_logger, serviceName, exception);
+            ProviderFailed(serviceName, exception);
             throw;
         }
 
@@ -369,6 +375,21 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
         if (now >= allowedAt && Interlocked.CompareExchange(ref _capLogAllowedAt, next, allowedAt) == allowedAt)
         {
             Log.UnknownServiceCapReached(_logger, max, Interlocked.Exchange(ref _capSkipped, 0), serviceName);
+        }
+    }
+
+    private void ProviderFailed(string serviceName, Exception exception)
+    {
+        var now = _timeProvider.GetTimestamp();
+        var allowedAt = Interlocked.Read(ref _failureLogAllowedAt);
+        var next = now + (long)(ProviderFailureLogInterval.TotalSeconds * _timeProvider.TimestampFrequency);
+        if (now >= allowedAt && Interlocked.CompareExchange(ref _failureLogAllowedAt, next, allowedAt) == allowedAt)
+        {
+            Log.ProviderFailed(_logger, serviceName, Interlocked.Exchange(ref _failuresUnlogged, 0), exception);
+        }
+        else
+        {
+            Interlocked.Increment(ref _failuresUnlogged);
         }
     }
 

@@ -195,4 +195,25 @@ public sealed class BoundedGrowthTests : IDisposable
 
         return new string(chars);
     }
+
+    [Fact]
+    public async Task A_provider_that_refuses_every_call_fails_each_call_but_is_logged_at_most_every_ten_seconds()
+    {
+        var refusing = new Moq.Mock<IServiceInstanceProvider>();
+        refusing.Setup(p => p.GetInstancesAsync(Moq.It.IsAny<string>(), Moq.It.IsAny<CancellationToken>()))
+            .Throws(new InvalidOperationException("nacos:MaxServices (2000) reached"));
+        using var balancer = new GrayLoadBalancer(refusing.Object, _options, _time, new GrayReleaseMetrics(_services.GetRequiredService<IMeterFactory>()), _logger);
+
+        for (var i = 0; i < 100; i++)
+        {
+            await Assert.ThrowsAsync<InvalidOperationException>(async () => await balancer.PickAsync("svc-refused", GrayStatus.Prod));
+        }
+
+        Assert.Single(_logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning);
+
+        _time.Advance(TimeSpan.FromSeconds(11));
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await balancer.PickAsync("svc-refused", GrayStatus.Prod));
+        var last = _logger.Collector.LatestRecord;
+        Assert.Contains("99 more failure(s)", last.Message, StringComparison.Ordinal);
+    }
 }
