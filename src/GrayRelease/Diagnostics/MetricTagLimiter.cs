@@ -19,8 +19,6 @@ internal sealed class MetricTagLimiter(string tag, int capacity, ILogger logger)
     private int _count;
     private int _logged;
 
-    public int Capacity => capacity;
-
     /// <summary>How many distinct values are kept (tests).</summary>
     public int Count => Volatile.Read(ref _count);
 
