@@ -131,6 +131,14 @@ public sealed class NacosOptions
     /// </summary>
     public TimeSpan RecoveryGrace { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// At most this many services are cached, subscribed and kept fresh (a poll loop over HTTP, a subscription over
+    /// gRPC, a snapshot file); a service looked up beyond it is refused with a <see cref="NacosException"/> naming this
+    /// key. Every host name sent through a gray-aware client is looked up, so this bounds what callers can make the
+    /// process keep for the names the registry knows; names it does not know are bounded separately (1,000, kept 10 s).
+    /// </summary>
+    public int MaxServices { get; set; } = 2000;
+
     /// <summary>The server addresses, also accepting comma- or semicolon-separated lists in one entry (environment variables).</summary>
     internal List<string> GetServerAddresses()
     {

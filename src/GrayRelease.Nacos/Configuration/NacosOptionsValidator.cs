@@ -76,6 +76,11 @@ internal sealed class NacosOptionsValidator(IHostEnvironment? environment = null
             failures.Add($"nacos:V3PollInterval must be between 00:00:00.1 and 00:01:00; got '{options.V3PollInterval}'.");
         }
 
+        if (options.MaxServices is < 1 or > 1_000_000)
+        {
+            failures.Add($"nacos:MaxServices must be between 1 and 1000000 (services cached, subscribed and polled); got '{options.MaxServices}'.");
+        }
+
         if (options.RecoveryGrace < TimeSpan.Zero)
         {
             failures.Add($"nacos:RecoveryGrace must not be negative; got '{options.RecoveryGrace}'.");

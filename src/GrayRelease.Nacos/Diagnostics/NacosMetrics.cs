@@ -10,6 +10,9 @@ internal static class NacosMetrics
 {
     public const string MeterName = "GrayRelease.Nacos";
 
+    /// <summary>The tag value of anything outside a tag's known set.</summary>
+    public const string OtherTag = "(other)";
+
     private static readonly Meter Meter = new(MeterName);
 
     private static readonly Counter<long> ServerFailures = Meter.CreateCounter<long>(
@@ -27,9 +30,12 @@ internal static class NacosMetrics
     public static void ServerFailed(Uri server) =>
         ServerFailures.Add(1, new KeyValuePair<string, object?>("server.address", server.Authority));
 
+    // The type comes from a datagram: only the types Nacos sends are tag values, so a sender cannot grow the series.
     public static void PushReceived(string type) =>
-        PushesReceived.Add(1, new KeyValuePair<string, object?>("type", type));
+        PushesReceived.Add(1, new KeyValuePair<string, object?>("type", type is "dom" or "service" or "dump" ? type : OtherTag));
 
+
+    // Raised only for services admitted under nacos:MaxServices, so the service tag has at most that many values.
     public static void InstancesChanged(string serviceName, string source) =>
         InstanceListChanges.Add(1, new KeyValuePair<string, object?>("service", serviceName), new KeyValuePair<string, object?>("source", source));
 

@@ -59,6 +59,11 @@ public sealed partial class NacosServiceInstanceProvider
             return;
         }
 
+        if (!Admit(entry))
+        {
+            return; // refused: no snapshot file either
+        }
+
         entry.QueueSnapshot(body);
         SetList(entry, instances, signature, body, source);
     }
@@ -66,6 +71,11 @@ public sealed partial class NacosServiceInstanceProvider
     /// <summary>Swaps the list and raises the event, still under the gate: subscribers see changes in state order.</summary>
     private void SetList(ServiceCacheEntry entry, ServiceInstance[] instances, string signature, string body, string source)
     {
+        if (!Admit(entry))
+        {
+            return;
+        }
+
         entry.List = new CachedList(instances, signature, Known: true, body);
         Log.InstancesChanged(_logger, entry.Name, instances.Length, source);
         NacosMetrics.InstancesChanged(entry.Name, source);

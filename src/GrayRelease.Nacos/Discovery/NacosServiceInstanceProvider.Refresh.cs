@@ -80,6 +80,12 @@ public sealed partial class NacosServiceInstanceProvider
             // Looked up while the unknown-name cache was full, and known after all: cache it like any other.
             if (!_entries.TryAdd(entry.Name, entry))
             {
+                // Another lookup cached this name meanwhile; that entry is the one counted and kept fresh.
+                if (entry.Admitted)
+                {
+                    Interlocked.Decrement(ref _knownCount);
+                }
+
                 return;
             }
 

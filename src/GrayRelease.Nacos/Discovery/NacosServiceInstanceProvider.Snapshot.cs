@@ -30,7 +30,8 @@ public sealed partial class NacosServiceInstanceProvider
         await entry.Gate.WaitAsync(token).ConfigureAwait(false);
         try
         {
-            if (entry.List.Known)
+            // Refused under nacos:MaxServices: its snapshot must not make it routable either.
+            if (entry.List.Known || entry.Refused)
             {
                 return;
             }

@@ -40,6 +40,11 @@ public sealed partial class NacosServiceInstanceProvider : IServiceInstanceProvi
     private int _unknownCount;
     private int _capLogged;
 
+    // Services admitted under nacos:MaxServices (never evicted: a service once looked up stays fresh for the process).
+    private int _knownCount;
+    private long _refusedSinceLog;
+    private long _refusedLogAllowedAt;
+
     internal NacosServiceInstanceProvider(NacosNamingClient naming, NacosHttpClient http, NacosOptions options, TimeProvider timeProvider, ILogger<NacosServiceInstanceProvider> logger)
         : this(NacosNamingTransportSelector.Fixed(new HttpNamingTransport(naming, http, options.GroupName)), http, options, timeProvider, logger)
     {
@@ -78,7 +83,51 @@ public sealed partial class NacosServiceInstanceProvider : IServiceInstanceProvi
             await loaded.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        if (entry.Refused)
+        {
+            throw new NacosException($"nacos:MaxServices ({_options.MaxServices}) reached: service '{serviceName}' is not cached, subscribed or polled, so it cannot be routed to. Raise nacos:MaxServices if this process calls that many services.");
+        }
+
         return entry.List.Known ? entry.List.Instances : null;
+    }
+
+    /// <summary>How many services are counted against <see cref="NacosOptions.MaxServices"/> (tests).</summary>
+    internal int KnownServiceCount => Volatile.Read(ref _knownCount);
+
+    /// <summary>
+    /// Admits a service the registry knows into the set kept fresh, once; beyond <see cref="NacosOptions.MaxServices"/> it
+    /// is refused before its list is applied, so no subscriber (the load balancer) ever holds a list nothing refreshes.
+    /// The caller holds the entry's gate.
+    /// </summary>
+    private bool Admit(ServiceCacheEntry entry)
+    {
+        if (entry.Admitted)
+        {
+            return true;
+        }
+
+        if (entry.Refused)
+        {
+            return false;
+        }
+
+        if (Interlocked.Increment(ref _knownCount) <= _options.MaxServices)
+        {
+            entry.SetAdmission(true);
+            return true;
+        }
+
+        Interlocked.Decrement(ref _knownCount);
+        entry.SetAdmission(false);
+        Interlocked.Increment(ref _refusedSinceLog);
+        var now = _time.GetTimestamp();
+        var allowedAt = Interlocked.Read(ref _refusedLogAllowedAt);
+        if (now >= allowedAt && Interlocked.CompareExchange(ref _refusedLogAllowedAt, now + (long)(600 * _time.TimestampFrequency), allowedAt) == allowedAt)
+        {
+            Log.KnownServiceCapReached(_logger, _options.MaxServices, Interlocked.Exchange(ref _refusedSinceLog, 0), entry.Name);
+        }
+
+        return false;
     }
 
     /// <inheritdoc />

@@ -18,6 +18,7 @@ internal sealed class ServiceCacheEntry(string name)
     private int _polled;
     private int _countedUnknown;
     private int _recoveryRefresh;
+    private int _admission;
     private (NacosServiceInfo Info, string Body)? _pendingList;
 
     public string Name { get; } = name;
@@ -70,6 +71,14 @@ internal sealed class ServiceCacheEntry(string name)
 
     /// <summary>Called by the queued refresh once it holds the gate: later pushes need a refresh of their own.</summary>
     public void ClearPushSignal() => Volatile.Write(ref _pushSignalled, 0);
+
+    /// <summary>Counted among the services kept fresh (<see cref="NacosOptions.MaxServices"/>); decided once, under <see cref="Gate"/>.</summary>
+    public bool Admitted => Volatile.Read(ref _admission) == 1;
+
+    /// <summary>Known to Nacos but refused: <see cref="NacosOptions.MaxServices"/> services were kept fresh already.</summary>
+    public bool Refused => Volatile.Read(ref _admission) == 2;
+
+    public void SetAdmission(bool admitted) => Volatile.Write(ref _admission, admitted ? 1 : 2);
 
     /// <summary>Not in the provider's cache (looked up while the unknown-name cache was full).</summary>
     public bool Transient { get; set; }

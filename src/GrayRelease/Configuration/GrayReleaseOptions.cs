@@ -60,6 +60,25 @@ public sealed class GrayReleaseOptions
     /// <summary>How long an instance that refused a connection is skipped by the load balancer (passive health check; 0 turns it off).</summary>
     public TimeSpan FailedInstanceQuarantine { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The default of <see cref="MaxUnknownServices"/>.</summary>
+    internal const int DefaultMaxUnknownServices = 1000;
+
+    /// <summary>The default of <see cref="MaxMetricTagValues"/>.</summary>
+    internal const int DefaultMaxMetricTagValues = 1000;
+
+    /// <summary>
+    /// At most this many host names the instance provider does not know are remembered by the load balancer (for a few
+    /// seconds each, so they are not looked up on every call); beyond it a name is looked up on every call. Any host name
+    /// sent through a gray-aware client counts, so this bounds what callers' URLs can make the process keep.
+    /// </summary>
+    public int MaxUnknownServices { get; set; } = DefaultMaxUnknownServices;
+
+    /// <summary>
+    /// At most this many distinct values of each metric tag that carries a name (<c>service</c>, <c>version</c>); later
+    /// values are counted as <c>(other)</c>. Read at start-up.
+    /// </summary>
+    public int MaxMetricTagValues { get; set; } = DefaultMaxMetricTagValues;
+
     /// <summary>Instances per service for runs without a registry (<c>GrayRelease:Instances:&lt;service&gt;</c>).</summary>
     public Dictionary<string, List<ConfiguredInstanceOptions>> Instances { get; } = new(StringComparer.OrdinalIgnoreCase);
 

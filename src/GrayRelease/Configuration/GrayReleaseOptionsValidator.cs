@@ -80,6 +80,16 @@ internal sealed class GrayReleaseOptionsValidator : IValidateOptions<GrayRelease
             failures.Add($"{Section}:FailedInstanceQuarantine must not be negative; got '{options.FailedInstanceQuarantine}'.");
         }
 
+        if (options.MaxUnknownServices is < 0 or > 1_000_000)
+        {
+            failures.Add($"{Section}:MaxUnknownServices must be between 0 and 1000000 (host names the instance provider does not know, remembered by the load balancer); got '{options.MaxUnknownServices}'.");
+        }
+
+        if (options.MaxMetricTagValues is < 1 or > 100_000)
+        {
+            failures.Add($"{Section}:MaxMetricTagValues must be between 1 and 100000 (distinct values of the service and version metric tags); got '{options.MaxMetricTagValues}'.");
+        }
+
         foreach (var (serviceName, instances) in options.Instances)
         {
             for (var i = 0; i < instances.Count; i++)

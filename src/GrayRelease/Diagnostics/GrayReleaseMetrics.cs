@@ -1,4 +1,8 @@
 using System.Diagnostics.Metrics;
+using GrayRelease.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace GrayRelease.Diagnostics;
 
@@ -14,12 +18,21 @@ internal sealed class GrayReleaseMetrics
     private readonly Counter<long> _noInstance;
     private readonly Counter<long> _inbound;
 
-    public GrayReleaseMetrics(IMeterFactory meterFactory)
+    // Service names and versions come from callers' host names and from the registry: each tag keeps at most
+    // GrayRelease:MaxMetricTagValues values (read once, at start-up), the rest are counted as "(other)".
+    private readonly MetricTagLimiter _services;
+    private readonly MetricTagLimiter _versions;
+
+    public GrayReleaseMetrics(IMeterFactory meterFactory, IOptions<GrayReleaseOptions>? options = null, ILogger<GrayReleaseMetrics>? logger = null)
     {
         var meter = meterFactory.Create(MeterName);
         _picks = meter.CreateCounter<long>("grayrelease.loadbalancer.picks", "{pick}", "Instances picked by the gray load balancer.");
         _noInstance = meter.CreateCounter<long>("grayrelease.loadbalancer.no_instance", "{failure}", "Calls that found no instance of the wanted version.");
         _inbound = meter.CreateCounter<long>("grayrelease.requests", "{request}", "Inbound requests by gray status.");
+        var capacity = options?.Value.MaxMetricTagValues ?? GrayReleaseOptions.DefaultMaxMetricTagValues;
+        ILogger log = logger ?? NullLogger<GrayReleaseMetrics>.Instance;
+        _services = new MetricTagLimiter("service", capacity, log);
+        _versions = new MetricTagLimiter("version", capacity, log);
     }
 
     // lane: the picked instance's lane, the empty string for the baseline.
@@ -27,14 +40,14 @@ internal sealed class GrayReleaseMetrics
     {
         if (_picks.Enabled)
         {
-            _picks.Add(1, new KeyValuePair<string, object?>("service", serviceName), new KeyValuePair<string, object?>("version", version), new KeyValuePair<string, object?>("lane", lane));
+            _picks.Add(1, new KeyValuePair<string, object?>("service", _services.Admit(serviceName)), new KeyValuePair<string, object?>("version", _versions.Admit(version)), new KeyValuePair<string, object?>("lane", InstanceLaneTag(lane)));
         }
     }
 
     // lane: the request's lane if this process knows it (LaneRegistry), UnknownLane if not, the empty string when it has none.
     public void NoInstance(string serviceName, GrayStatus? status, string? lane = null)
     {
-        _noInstance.Add(1, new KeyValuePair<string, object?>("service", serviceName), new KeyValuePair<string, object?>("status", StatusTag(status)), new KeyValuePair<string, object?>("lane", lane ?? string.Empty));
+        _noInstance.Add(1, new KeyValuePair<string, object?>("service", _services.Admit(serviceName)), new KeyValuePair<string, object?>("status", StatusTag(status)), new KeyValuePair<string, object?>("lane", lane ?? string.Empty));
     }
 
     public void InboundRequest(GrayStatus? status)
@@ -46,4 +59,9 @@ internal sealed class GrayReleaseMetrics
     }
 
     internal static string StatusTag(GrayStatus? status) => status?.ToWireValue() ?? "NONE";
+
+    // An instance's lane comes from registry metadata: only lanes the LaneRegistry holds (at most its capacity) are tag
+    // values, so the lane tag is bounded like the request's lane in NoInstance.
+    private static string InstanceLaneTag(string lane) =>
+        lane.Length == 0 || LaneRegistry.Find(lane) is not null ? lane : MetricTagLimiter.Other;
 }

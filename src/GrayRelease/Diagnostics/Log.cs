@@ -16,8 +16,8 @@ internal static partial class Log
     [LoggerMessage(4, LogLevel.Warning, "Instance {Address} of service '{ServiceName}' refused the connection; skipping it for {Quarantine}.")]
     public static partial void InstanceQuarantined(ILogger logger, string serviceName, string address, TimeSpan quarantine);
 
-    [LoggerMessage(5, LogLevel.Warning, "The instance provider failed for service '{ServiceName}'.")]
-    public static partial void ProviderFailed(ILogger logger, string serviceName, Exception exception);
+    [LoggerMessage(5, LogLevel.Warning, "The instance provider failed for service '{ServiceName}' ({Unlogged} more failure(s) since the last such line were not logged; at most one line every 10 s).")]
+    public static partial void ProviderFailed(ILogger logger, string serviceName, long unlogged, Exception exception);
 
     [LoggerMessage(6, LogLevel.Information, "Configured instances of service '{ServiceName}' changed: {Count} instance(s).")]
     public static partial void ConfiguredInstancesChanged(ILogger logger, string serviceName, int count);

@@ -18,6 +18,13 @@ internal sealed class ConfigurationServiceInstanceProvider : IServiceInstancePro
     // Configuration keys are case-insensitive, so "user-app" answers a lookup of "User-App" too; the contract is to
     // report later changes under the name that was asked, so remember each spelling asked for.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _askedNames = new(StringComparer.Ordinal);
+    private int _spellingCapLogged;
+
+    /// <summary>
+    /// At most this many spellings are remembered: a host name's spelling comes from the URL a caller wrote, and a name of
+    /// n letters has 2^n of them. A spelling beyond the cap is answered as unknown rather than served without changes.
+    /// </summary>
+    internal const int MaxAskedSpellings = 1000;
 
     public ConfigurationServiceInstanceProvider(IOptionsMonitor<GrayReleaseOptions> options, ILogger<ConfigurationServiceInstanceProvider> logger)
     {
@@ -37,7 +44,21 @@ internal sealed class ConfigurationServiceInstanceProvider : IServiceInstancePro
             return new ValueTask<IReadOnlyList<ServiceInstance>?>((IReadOnlyList<ServiceInstance>?)null);
         }
 
-        _askedNames.TryAdd(serviceName, 0);
+        if (!_askedNames.ContainsKey(serviceName))
+        {
+            if (_askedNames.Count >= MaxAskedSpellings)
+            {
+                if (Interlocked.Exchange(ref _spellingCapLogged, 1) == 0)
+                {
+                    Log.ConfiguredSpellingCapReached(_logger, MaxAskedSpellings, serviceName);
+                }
+
+                return new ValueTask<IReadOnlyList<ServiceInstance>?>((IReadOnlyList<ServiceInstance>?)null);
+            }
+
+            _askedNames.TryAdd(serviceName, 0);
+        }
+
         return new ValueTask<IReadOnlyList<ServiceInstance>?>(instances);
     }
 

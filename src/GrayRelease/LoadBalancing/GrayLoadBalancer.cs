@@ -16,6 +16,13 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
     // A host the provider did not know is asked about again after this long (it may register later).
     private static readonly TimeSpan UnknownServiceRecheck = TimeSpan.FromSeconds(5);
 
+    // The cap on remembered unknown names is logged at most this often, with how many names it turned away meanwhile.
+    private static readonly TimeSpan UnknownCapLogInterval = TimeSpan.FromMinutes(10);
+
+    // A provider failure fails the call that met it; a provider that keeps failing (a registry limit, an outage without
+    // a snapshot) would otherwise write one warning with its stack trace per request.
+    private static readonly TimeSpan ProviderFailureLogInterval = TimeSpan.FromSeconds(10);
+
     // Ordinal: registry names are case-sensitive (Nacos), so UserApp and userapp are two services with two tables.
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly IServiceInstanceProvider _provider;
@@ -23,6 +30,15 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
     private readonly GrayReleaseMetrics _metrics;
     private readonly ILogger _logger;
     private readonly IDisposable? _optionsSubscription;
+
+    // Entries without a table (names the provider did not know): any host name sent through a gray-aware client gets
+    // one, so they are counted and capped by GrayRelease:MaxUnknownServices.
+    private int _unknownCount;
+    private long _nextSweep;
+    private long _capSkipped;
+    private long _capLogAllowedAt;
+    private long _failuresUnlogged;
+    private long _failureLogAllowedAt;
 
     // Read on every pick: a field is cheaper than IOptionsMonitor.CurrentValue (a cache lookup per call).
     private GrayReleaseOptions _currentOptions;
@@ -143,6 +159,12 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
         }
     }
 
+    /// <summary>How many service names the balancer holds an entry for, tables and remembered unknown names (tests).</summary>
+    internal int CachedNameCount => _entries.Count;
+
+    /// <summary>How many remembered names the provider did not know (tests).</summary>
+    internal int UnknownCount => Volatile.Read(ref _unknownCount);
+
     internal ServiceRoutingTable? GetTable(string serviceName) =>
         _entries.TryGetValue(serviceName, out var entry) ? entry.Table : null;
 
@@ -209,26 +231,195 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            Log.ProviderFailed(_logger, serviceName, exception);
+            ProviderFailed(serviceName, exception);
             throw;
         }
 
         if (instances is null)
         {
-            // A change event that landed during the lookup built a table from a newer list: keep it; the caller's own
-            // request still goes out untouched, as this answer said.
-            var unknown = new Entry(null, _timeProvider.GetTimestamp() + (long)(UnknownServiceRecheck.TotalSeconds * _timeProvider.TimestampFrequency));
-            _entries.AddOrUpdate(serviceName, static (_, unknown) => unknown, static (_, existing, unknown) => existing.Table is not null ? existing : unknown, unknown);
+            // The caller's own request still goes out untouched, as this answer said.
+            RememberUnknown(serviceName);
             return null;
         }
 
-        // A change event may have raced ahead of this first answer: the table it built is newer, keep it.
-        var entry = _entries.AddOrUpdate(
-            serviceName,
-            static (name, state) => new Entry(state.Balancer.BuildTable(name, state.Instances, null), 0),
-            static (name, existing, state) => existing.Table is not null ? existing : new Entry(state.Balancer.BuildTable(name, state.Instances, null), 0),
-            (Balancer: this, Instances: instances));
-        return Pick(entry.Table!, status, laneKey, lane);
+        ServiceRoutingTable? built = null;
+        while (true)
+        {
+            if (_entries.TryGetValue(serviceName, out var existing))
+            {
+                // A change event may have raced ahead of this first answer: the table it built is newer, keep it.
+                if (existing.Table is { } newer)
+                {
+                    return Pick(newer, status, laneKey, lane);
+                }
+
+                built ??= BuildTable(serviceName, instances, null);
+                if (_entries.TryUpdate(serviceName, new Entry(built, 0), existing))
+                {
+                    Release(existing);
+                    return Pick(built, status, laneKey, lane);
+                }
+            }
+            else
+            {
+                built ??= BuildTable(serviceName, instances, null);
+                if (_entries.TryAdd(serviceName, new Entry(built, 0)))
+                {
+                    return Pick(built, status, laneKey, lane);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Remembers that the provider does not know <paramref name="serviceName"/>, so it is asked again only after
+    /// <see cref="UnknownServiceRecheck"/>; beyond <see cref="GrayReleaseOptions.MaxUnknownServices"/> such names it is
+    /// not remembered (asked on every call) rather than letting callers' host names grow the cache without end.
+    /// </summary>
+    private void RememberUnknown(string serviceName)
+    {
+        var recheckAt = _timeProvider.GetTimestamp() + (long)(UnknownServiceRecheck.TotalSeconds * _timeProvider.TimestampFrequency);
+        while (true)
+        {
+            if (_entries.TryGetValue(serviceName, out var existing))
+            {
+                // A change event that landed during the lookup built a table from a newer list: keep it.
+                if (existing.Table is not null)
+                {
+                    return;
+                }
+
+                // One unknown entry replaces another: counted before it is stored, the old one released after.
+                Interlocked.Increment(ref _unknownCount);
+                var replacement = new Entry(null, recheckAt, counted: true);
+                if (_entries.TryUpdate(serviceName, replacement, existing))
+                {
+                    Release(existing);
+                    return;
+                }
+
+                Release(replacement);
+                continue;
+            }
+
+            if (!TryReserveUnknown(serviceName))
+            {
+                return;
+            }
+
+            var entry = new Entry(null, recheckAt, counted: true);
+            if (_entries.TryAdd(serviceName, entry))
+            {
+                return;
+            }
+
+            Release(entry);
+        }
+    }
+
+    private bool TryReserveUnknown(string serviceName)
+    {
+        var max = Volatile.Read(ref _currentOptions).MaxUnknownServices;
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            if (Interlocked.Increment(ref _unknownCount) <= max)
+            {
+                return true;
+            }
+
+            Interlocked.Decrement(ref _unknownCount);
+            if (attempt > 0 || !SweepExpiredUnknown())
+            {
+                break;
+            }
+        }
+
+        UnknownCapReached(serviceName, max);
+        return false;
+    }
+
+    /// <summary>Drops unknown names past their recheck time; at most once a second, so a full cache is not scanned per call.</summary>
+    private bool SweepExpiredUnknown()
+    {
+        var now = _timeProvider.GetTimestamp();
+        var next = Interlocked.Read(ref _nextSweep);
+        if (now < next || Interlocked.CompareExchange(ref _nextSweep, now + _timeProvider.TimestampFrequency, next) != next)
+        {
+            return false;
+        }
+
+        var removed = false;
+        foreach (var pair in _entries)
+        {
+            if (pair.Value.Table is null && now >= pair.Value.RecheckAt && _entries.TryRemove(pair))
+            {
+                Release(pair.Value);
+                removed = true;
+            }
+        }
+
+        return removed;
+    }
+
+    private void UnknownCapReached(string serviceName, int max)
+    {
+        Interlocked.Increment(ref _capSkipped);
+        if (max == 0)
+        {
+            return; // remembering none was asked for
+        }
+
+        var now = _timeProvider.GetTimestamp();
+        var allowedAt = Interlocked.Read(ref _capLogAllowedAt);
+        var next = now + (long)(UnknownCapLogInterval.TotalSeconds * _timeProvider.TimestampFrequency);
+        if (now >= allowedAt && Interlocked.CompareExchange(ref _capLogAllowedAt, next, allowedAt) == allowedAt)
+        {
+            Log.UnknownServiceCapReached(_logger, max, Interlocked.Exchange(ref _capSkipped, 0), serviceName);
+        }
+    }
+
+    private void ProviderFailed(string serviceName, Exception exception)
+    {
+        var now = _timeProvider.GetTimestamp();
+        var allowedAt = Interlocked.Read(ref _failureLogAllowedAt);
+        var next = now + (long)(ProviderFailureLogInterval.TotalSeconds * _timeProvider.TimestampFrequency);
+        if (now >= allowedAt && Interlocked.CompareExchange(ref _failureLogAllowedAt, next, allowedAt) == allowedAt)
+        {
+            Log.ProviderFailed(_logger, serviceName, Interlocked.Exchange(ref _failuresUnlogged, 0), exception);
+        }
+        else
+        {
+            Interlocked.Increment(ref _failuresUnlogged);
+        }
+    }
+
+    /// <summary>An entry left the cache (replaced or removed): take it off the unknown count if it was on it.</summary>
+    private void Release(Entry entry)
+    {
+        if (entry.Uncount())
+        {
+            Interlocked.Decrement(ref _unknownCount);
+        }
+    }
+
+    /// <summary>Stores a table, releasing whatever entry it replaces.</summary>
+    private void Store(string serviceName, Entry entry)
+    {
+        while (true)
+        {
+            if (_entries.TryGetValue(serviceName, out var existing))
+            {
+                if (_entries.TryUpdate(serviceName, entry, existing))
+                {
+                    Release(existing);
+                    return;
+                }
+            }
+            else if (_entries.TryAdd(serviceName, entry))
+            {
+                return;
+            }
+        }
     }
 
     private void OnInstancesChanged(object? sender, ServiceInstancesChangedEventArgs change)
@@ -237,7 +428,7 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
         {
             var previous = GetTable(change.ServiceName);
             var table = BuildTable(change.ServiceName, change.Instances, previous);
-            _entries[change.ServiceName] = new Entry(table, 0);
+            Store(change.ServiceName, new Entry(table, 0));
         }
         catch (Exception exception)
         {
@@ -294,10 +485,15 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
     }
 
     // A class, not a record: TryUpdate must compare entries by identity, never by value.
-    private sealed class Entry(ServiceRoutingTable? table, long recheckAt)
+    private sealed class Entry(ServiceRoutingTable? table, long recheckAt, bool counted = false)
     {
+        private int _counted = counted ? 1 : 0;
+
         public ServiceRoutingTable? Table { get; } = table;
 
         public long RecheckAt { get; } = recheckAt;
+
+        /// <summary>True for the one caller that must take this entry off the unknown count.</summary>
+        public bool Uncount() => Interlocked.Exchange(ref _counted, 0) == 1;
     }
 }
