@@ -483,8 +483,8 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
 
     private async Task WaitForRegistrationAsync(CancellationToken cancellationToken)
     {
-        output.Write("  waiting until order-app and user-app V1 + V2 are registered ... ");
-        await WaitUntilAsync("order-app and user-app V1 + V2 registered in Nacos", async () =>
+        output.Write("  waiting until order-app, user-app and user-app-grpc V1 + V2 are registered ... ");
+        await WaitUntilAsync("order-app, user-app and user-app-grpc V1 + V2 registered in Nacos", async () =>
         {
             foreach (var service in RegisteredServices)
             {
