@@ -9,7 +9,8 @@ namespace GrayRelease.Demo;
 /// <summary>
 /// Starts Nacos (the emulator, or uses a real server), publishes the configs, starts gateway + order-app V1/V2 +
 /// user-app V1/V2 as processes, runs the six gray scenarios through the gateway, then starts instances in two lanes and
-/// runs the three lane scenarios, then (default profile) the two rollouts, and stops everything it started.
+/// runs the three lane scenarios, then (default profile) the two rollouts, and stops everything it started. Scenarios 1
+/// to 9 check both ways order-app calls user-app: REST (<c>/orders/{id}</c>) and gRPC (<c>/orders/{id}/grpc</c>).
 /// </summary>
 #pragma warning disable CA1001 // _gateway and _nacos live for one RunAsync call, which disposes them in its finally block.
 internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
@@ -40,7 +41,8 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
         """;
 
     private static readonly TimeSpan ChangeDeadline = TimeSpan.FromSeconds(30);
-    private static readonly string[] RegisteredServices = ["order-app", "user-app"];
+    // user-app registers its gRPC endpoint as a second service (samples/UserApp/GrpcHost.cs).
+    private static readonly string[] RegisteredServices = ["order-app", "user-app", "user-app-grpc"];
     private readonly List<SampleProcess> _processes = [];
     private readonly Dictionary<string, SampleProcess> _byName = [];
     private HttpClient _gateway = null!;
@@ -118,7 +120,11 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
             await WaitForRegistrationAsync(cancellationToken);
             var gatewayAddress = await StartAsync("gateway", samples.DllPath("Gateway"), AppArguments(nacosAddress, logFolder, version: null), cancellationToken);
             _gateway = new HttpClient { BaseAddress = gatewayAddress, Timeout = TimeSpan.FromSeconds(15) };
-            await WaitUntilAsync("the gateway routes to order-app", async () => (await GetOrderAsync(0, null, cancellationToken)).Succeeded, cancellationToken);
+            // Two gRPC requests: the gateway round-robins them to both order-apps, whose gRPC channels then know user-app.
+            await WaitUntilAsync("the gateway routes to order-app, and order-app reaches user-app over REST and gRPC", async () =>
+                (await GetOrderAsync(0, null, cancellationToken)).Succeeded
+                && (await GetOrderAsync(0, null, cancellationToken, grpc: true)).Succeeded
+                && (await GetOrderAsync(0, null, cancellationToken, grpc: true)).Succeeded, cancellationToken);
             output.WriteLine($"All up in {stopwatch.Elapsed.TotalSeconds:F1} s. Gateway: {gatewayAddress}");
 
             var reports = new List<ScenarioReport>
@@ -154,7 +160,7 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
 
             output.WriteLine();
             var passed = reports.Count(r => r.Passed);
-            output.WriteLine($"{passed} of {reports.Count} scenarios passed in {stopwatch.Elapsed.TotalSeconds:F1} s.");
+            output.WriteLine($"{passed} of {reports.Count} scenarios passed in {stopwatch.Elapsed.TotalSeconds:F1} s (scenarios 1–9 with order-app calling user-app over REST and over gRPC).");
 
             if (options.KeepRunning)
             {
@@ -191,11 +197,15 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
     private async Task<ScenarioReport> SwitchOffMixesVersionsAsync(CancellationToken cancellationToken)
     {
         var hops = await SendAsync(16, null, cancellationToken);
-        var orders = hops.Select(h => h.OrderVersion).ToHashSet();
-        var users = hops.Select(h => h.UserVersion).ToHashSet();
-        var passed = hops.All(h => h.Succeeded) && orders.SetEquals(["V1", "V2"]) && users.SetEquals(["V1", "V2"]);
+        var rest = hops.Where(h => !h.Grpc).ToList();
+        var grpc = hops.Where(h => h.Grpc).ToList();
+        var passed = hops.All(h => h.Succeeded) && BothVersions(rest) && BothVersions(grpc);
         return Report(1, "gray switch off → any version on every hop", passed,
-            $"order versions seen: {Join(orders)}; user versions seen: {Join(users)} (both V1 and V2 expected)", hops);
+            $"REST: order versions seen: {Join(rest.Select(h => h.OrderVersion))}, user versions seen: {Join(rest.Select(h => h.UserVersion))}; "
+            + $"gRPC: order versions seen: {Join(grpc.Select(h => h.OrderVersion))}, user versions seen: {Join(grpc.Select(h => h.UserVersion))} (both V1 and V2 expected on each)", hops);
+
+        static bool BothVersions(List<Hop> some) =>
+            some.Select(h => h.OrderVersion).ToHashSet().SetEquals(["V1", "V2"]) && some.Select(h => h.UserVersion).ToHashSet().SetEquals(["V1", "V2"]);
     }
 
     private async Task<ScenarioReport> SwitchOnStaysOnProdAsync(CancellationToken cancellationToken)
@@ -255,22 +265,27 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
         var hops = new List<Hop>();
         var sticky = 0;
         var gray = 0;
+        var sameOverGrpc = 0;
         for (var i = 0; i < users; i++)
         {
             var first = await GetOrderAsync(i, Header("X-User-Id", $"user-{i}"), cancellationToken);
             var second = await GetOrderAsync(i, Header("X-User-Id", $"user-{i}"), cancellationToken);
+            var overGrpc = await GetOrderAsync(i, Header("X-User-Id", $"user-{i}"), cancellationToken, grpc: true);
             hops.Add(first);
             hops.Add(second);
+            hops.Add(overGrpc);
             sticky += first.Path == second.Path ? 1 : 0;
+            sameOverGrpc += first.Path == overGrpc.Path ? 1 : 0;
             gray += first.Path == "V2→V2" ? 1 : 0;
         }
 
         await _nacos.PublishConfigAsync("gateway-app.yaml", GatewayConfig(enabled: true), cancellationToken);
         var share = 100.0 * gray / users;
         var consistent = hops.All(h => h.Succeeded && (h.Path == "V1→V1" || h.Path == "V2→V2"));
-        var passed = consistent && sticky == users && Math.Abs(share - percentage) <= 10;
+        var passed = consistent && sticky == users && sameOverGrpc == users && Math.Abs(share - percentage) <= 10;
         return Report(5, $"percentage canary {percentage} % by X-User-Id, sticky", passed,
-            $"{gray} of {users} users gray = {share:F1} % (setting {percentage} %, ±10 points allowed for {users} users); sticky {sticky}/{users}; every path V1→V1 or V2→V2: {consistent}",
+            $"{gray} of {users} users gray = {share:F1} % (setting {percentage} %, ±10 points allowed for {users} users); sticky {sticky}/{users}; "
+            + $"same path over gRPC as over REST {sameOverGrpc}/{users}; every path V1→V1 or V2→V2: {consistent}",
             hops);
     }
 
@@ -279,12 +294,14 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
         var stopped = _byName["user-app-V2"];
         var watch = Stopwatch.StartNew();
         await stopped.StopGracefullyAsync(TimeSpan.FromSeconds(15));
-        var followed = await TryWaitUntilAsync(async () => (await GetOrderAsync(0, Header("gray", "gray-996"), cancellationToken)).Path == "V2→V1", cancellationToken);
+        var followed = await TryWaitUntilAsync(async () =>
+            (await GetOrderAsync(0, Header("gray", "gray-996"), cancellationToken)).Path == "V2→V1"
+            && (await GetOrderAsync(0, Header("gray", "gray-996"), cancellationToken, grpc: true)).Path == "V2→V1", cancellationToken);
         var after = watch.Elapsed;
         var hops = await SendAsync(10, Header("gray", "gray-996"), cancellationToken);
         var passed = followed && hops.All(h => h.Succeeded && h.Path == "V2→V1");
         return Report(6, "gray user-app stopped → gray traffic follows NoInstancePolicy (FallbackToProd)", passed,
-            $"user-app V2 deregistered on SIGTERM; fallback seen after {Seconds(after, followed)}; then {Paths(hops)} (only V2→V1 expected, no failures)", hops);
+            $"user-app V2 deregistered on SIGTERM (user-app and user-app-grpc); fallback seen after {Seconds(after, followed)}; then {Paths(hops)} (only V2→V1 expected, no failures)", hops);
     }
 
     /// <summary>
@@ -319,8 +336,9 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
         await WaitUntilAsync("the lane instances registered in Nacos", async () =>
         {
             var users = (await _nacos.ListAsync("user-app", cancellationToken)).Select(i => i.Lane).ToHashSet();
+            var usersGrpc = (await _nacos.ListAsync("user-app-grpc", cancellationToken)).Select(i => i.Lane).ToHashSet();
             var orders = (await _nacos.ListAsync("order-app", cancellationToken)).Select(i => i.Lane).ToHashSet();
-            return users.IsSupersetOf([LaneA, LaneB]) && orders.Contains(LaneB);
+            return users.IsSupersetOf([LaneA, LaneB]) && usersGrpc.IsSupersetOf([LaneA, LaneB]) && orders.Contains(LaneB);
         }, cancellationToken);
         output.WriteLine("done");
 
@@ -328,10 +346,13 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
         output.WriteLine("Published gateway-app.yaml with the lane entry rules.");
         // Every order-app instance a lane request can reach (V1 for PROD, V2 for GRAY, the lane's own) must know the lane's
         // user-app first: each learns of new instances by its own push or poll.
-        await WaitUntilAsync("the gateway and every order-app route both lanes", async () =>
-            (await GetOrderWithHeadersAsync(0, [Header("X-User-Id", "dev-alice")], cancellationToken)).UserLane == LaneA
-            && (await GetOrderWithHeadersAsync(0, [Header("X-User-Id", "dev-alice"), Header("gray", "gray-996")], cancellationToken)).UserLane == LaneA
-            && (await GetOrderWithHeadersAsync(0, [Header("x-lane", LaneB)], cancellationToken)).Path == $"{LaneB}→{LaneB}", cancellationToken);
+        await WaitUntilAsync("the gateway and every order-app route both lanes, over REST and gRPC",
+            async () => await RoutesBothLanesAsync(grpc: false) && await RoutesBothLanesAsync(grpc: true), cancellationToken);
+
+        async Task<bool> RoutesBothLanesAsync(bool grpc) =>
+            (await GetOrderWithHeadersAsync(0, [Header("X-User-Id", "dev-alice")], cancellationToken, grpc)).UserLane == LaneA
+            && (await GetOrderWithHeadersAsync(0, [Header("X-User-Id", "dev-alice"), Header("gray", "gray-996")], cancellationToken, grpc)).UserLane == LaneA
+            && (await GetOrderWithHeadersAsync(0, [Header("x-lane", LaneB)], cancellationToken, grpc)).Path == $"{LaneB}→{LaneB}";
     }
 
     private async Task<ScenarioReport> TwoLanesAtOnceAsync(CancellationToken cancellationToken)
@@ -368,25 +389,30 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
         var stopped = _byName[$"user-app-{LaneB}"];
         var watch = Stopwatch.StartNew();
         await stopped.StopGracefullyAsync(TimeSpan.FromSeconds(15));
-        var fellBack = await TryWaitUntilAsync(async () => (await GetOrderWithHeadersAsync(0, [Header("x-lane", LaneB)], cancellationToken)).Path == $"{LaneB}→V1", cancellationToken);
+        var fellBack = await TryWaitUntilAsync(async () =>
+            (await GetOrderWithHeadersAsync(0, [Header("x-lane", LaneB)], cancellationToken)).Path == $"{LaneB}→V1"
+            && (await GetOrderWithHeadersAsync(0, [Header("x-lane", LaneB)], cancellationToken, grpc: true)).Path == $"{LaneB}→V1", cancellationToken);
         var fellBackAfter = watch.Elapsed;
         var permissive = await SendWithHeadersAsync(4, [Header("x-lane", LaneB)], cancellationToken);
 
         watch.Restart();
         await _nacos.PublishConfigAsync("common-config.yaml", CommonConfigStrictLaneB, cancellationToken);
-        var strictSeen = await TryWaitUntilAsync(async () => (await GetOrderWithHeadersAsync(0, [Header("x-lane", LaneB)], cancellationToken)).Status == 503, cancellationToken);
+        var strictSeen = await TryWaitUntilAsync(async () =>
+            (await GetOrderWithHeadersAsync(0, [Header("x-lane", LaneB)], cancellationToken)).Status == 503
+            && (await GetOrderWithHeadersAsync(0, [Header("x-lane", LaneB)], cancellationToken, grpc: true)).Status == 503, cancellationToken);
         var strictAfter = watch.Elapsed;
         var strict = await SendWithHeadersAsync(4, [Header("x-lane", LaneB)], cancellationToken);
         var laneA = await SendWithHeadersAsync(2, [Header("X-User-Id", "dev-alice")], cancellationToken);
 
-        var detail = strict.FirstOrDefault(h => h.Detail is not null)?.Detail ?? "none";
+        var detail = strict.FirstOrDefault(h => !h.Grpc && h.Detail is not null)?.Detail ?? "none";
+        var grpcDetail = strict.FirstOrDefault(h => h.Grpc && h.Detail is not null)?.Detail ?? "none";
         var passed = fellBack && strictSeen
             && permissive.All(h => h.Succeeded && h.Path == $"{LaneB}→V1")
             && strict.All(h => h.Status == 503 && h.Detail?.Contains($"strict lane '{LaneB}'", StringComparison.Ordinal) == true && h.Detail.Contains("user-app", StringComparison.Ordinal))
             && laneA.All(h => h.Succeeded && h.Path == $"V1→{LaneA}");
         return Report(9, $"{LaneB}'s user-app stopped → permissive: the baseline; then {LaneB} made Strict in Nacos config → the no-instance answer", passed,
             $"permissive fallback seen after {Seconds(fellBackAfter, fellBack)}: {Paths(permissive)} (only {LaneB}→V1 expected); "
-            + $"strict applied after {Seconds(strictAfter, strictSeen)}: {Paths(strict)} (only HTTP 503 expected), answer: \"{detail}\"; "
+            + $"strict applied after {Seconds(strictAfter, strictSeen)}: {Paths(strict)} (only HTTP 503 expected), answer: \"{detail}\", over gRPC: \"{grpcDetail}\"; "
             + $"{LaneA} meanwhile: {Paths(laneA)} (V1→{LaneA})",
             [.. permissive, .. strict, .. laneA], showLanes: true);
     }
@@ -432,6 +458,9 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
     {
         yield return "--urls";
         yield return "http://127.0.0.1:0";
+
+        // user-app's gRPC endpoint (read by user-app only), registered as user-app-grpc.
+        yield return "--Grpc:Url=http://127.0.0.1:0";
         yield return $"--nacos:ServerAddresses:0={nacosAddress}";
         yield return $"--nacos:SnapshotPath={Path.Combine(logFolder, "snapshots")}";
         yield return "--nacos:DrainDelay=00:00:01";
@@ -454,8 +483,8 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
 
     private async Task WaitForRegistrationAsync(CancellationToken cancellationToken)
     {
-        output.Write("  waiting until order-app and user-app V1 + V2 are registered ... ");
-        await WaitUntilAsync("order-app and user-app V1 + V2 registered in Nacos", async () =>
+        output.Write("  waiting until order-app, user-app and user-app-grpc V1 + V2 are registered ... ");
+        await WaitUntilAsync("order-app, user-app and user-app-grpc V1 + V2 registered in Nacos", async () =>
         {
             foreach (var service in RegisteredServices)
             {
@@ -474,24 +503,31 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
     private Task<List<Hop>> SendAsync(int count, KeyValuePair<string, string>? header, CancellationToken cancellationToken) =>
         SendWithHeadersAsync(count, header is { } one ? [one] : [], cancellationToken);
 
+    /// <summary>Sends <paramref name="count"/> requests each way order-app calls user-app, REST and gRPC in turn.</summary>
     private async Task<List<Hop>> SendWithHeadersAsync(int count, KeyValuePair<string, string>[] headers, CancellationToken cancellationToken)
     {
-        var hops = new List<Hop>(count);
+        var hops = new List<Hop>(2 * count);
         for (var i = 1; i <= count; i++)
         {
-            hops.Add(await GetOrderWithHeadersAsync(i, headers, cancellationToken));
+            // REST, gRPC, then gRPC, REST: the gateway alternates order-app's instances, and a strict REST/gRPC alternation
+            // would send every REST request to one of them and every gRPC request to the other.
+            var grpcFirst = i % 2 == 0;
+            hops.Add(await GetOrderWithHeadersAsync(i, headers, cancellationToken, grpc: grpcFirst));
+            hops.Add(await GetOrderWithHeadersAsync(i, headers, cancellationToken, grpc: !grpcFirst));
         }
 
         return hops;
     }
 
-    private Task<Hop> GetOrderAsync(int id, KeyValuePair<string, string>? header, CancellationToken cancellationToken) =>
-        GetOrderWithHeadersAsync(id, header is { } one ? [one] : [], cancellationToken);
+    private Task<Hop> GetOrderAsync(int id, KeyValuePair<string, string>? header, CancellationToken cancellationToken, bool grpc = false) =>
+        GetOrderWithHeadersAsync(id, header is { } one ? [one] : [], cancellationToken, grpc);
 
-    private async Task<Hop> GetOrderWithHeadersAsync(int id, KeyValuePair<string, string>[] headers, CancellationToken cancellationToken)
+    /// <param name="grpc">Ask order-app to call user-app over gRPC (<c>/orders/{id}/grpc</c>) instead of REST.</param>
+    private async Task<Hop> GetOrderWithHeadersAsync(int id, KeyValuePair<string, string>[] headers, CancellationToken cancellationToken, bool grpc = false)
     {
-        var label = $"GET /order/orders/{id}" + (headers.Length > 0 ? " " + string.Join(", ", headers.Select(h => $"{h.Key}: {h.Value}")) : "");
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/order/orders/{id}");
+        var path = grpc ? $"/order/orders/{id}/grpc" : $"/order/orders/{id}";
+        var label = $"GET {path}" + (headers.Length > 0 ? " " + string.Join(", ", headers.Select(h => $"{h.Key}: {h.Value}")) : "");
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
         foreach (var extra in headers)
         {
             request.Headers.TryAddWithoutValidation(extra.Key, extra.Value);
@@ -502,18 +538,18 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
             using var response = await _gateway.SendAsync(request, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
-                return new Hop(label, (int)response.StatusCode, "-", "-", Detail: await ReadProblemDetailAsync(response, cancellationToken));
+                return new Hop(label, (int)response.StatusCode, "-", "-", Detail: await ReadProblemDetailAsync(response, cancellationToken), Grpc: grpc);
             }
 
             using var body = await response.Content.ReadFromJsonAsync<JsonDocument>(cancellationToken);
             var root = body!.RootElement;
             var order = root.GetProperty("servedBy");
             var user = root.GetProperty("user").GetProperty("servedBy");
-            return new Hop(label, 200, order.GetProperty("version").GetString() ?? "?", user.GetProperty("version").GetString() ?? "?", LaneOf(order), LaneOf(user));
+            return new Hop(label, 200, order.GetProperty("version").GetString() ?? "?", user.GetProperty("version").GetString() ?? "?", LaneOf(order), LaneOf(user), Grpc: grpc);
         }
         catch (HttpRequestException exception)
         {
-            return new Hop(label, 0, "-", exception.HttpRequestError.ToString());
+            return new Hop(label, 0, "-", exception.HttpRequestError.ToString(), Grpc: grpc);
         }
     }
 
@@ -568,6 +604,7 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
         {
             // After scenarios 10 and 11: V2 promoted and made prod, V3 rolled back to 0 % (header rules still reach it).
             output.WriteLine($"  curl {g}/order/orders/1                              # production: V2 → V2 (V2 was promoted by scenario 10)");
+            output.WriteLine($"  curl {g}/order/orders/1/grpc                         # the same, order-app calling user-app over gRPC");
             output.WriteLine($"  curl -H 'gray: gray-996' {g}/user/users/1            # gray: user-app V3, the rolled-back bad canary (about 1 in 10 fails)");
             output.WriteLine($"  curl -H 'X-User-Id: dev-alice' {g}/order/orders/1    # lane {LaneA}: order-app V2 (baseline) → user-app in {LaneA}");
             output.WriteLine($"  curl {g}{RolloutPath}                       # the rollout as JSON: status, step, last verdict with its figures, history");
@@ -576,6 +613,7 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
         else
         {
             output.WriteLine($"  curl {g}/order/orders/1                              # production: V1 → V1");
+            output.WriteLine($"  curl -H 'gray: gray-996' {g}/order/orders/1/grpc     # gray, order-app calling user-app over gRPC: V2 → V1 as well");
             output.WriteLine($"  curl -H 'gray: gray-996' {g}/order/orders/1          # gray: V2 → V2 (user-app V2 was stopped by scenario 6: V2 → V1)");
             output.WriteLine($"  curl -H 'X-User-Id: alice' {g}/order/orders/1        # with a Percentage set, alice always gets the same version");
             output.WriteLine($"  curl -H 'X-User-Id: dev-alice' {g}/order/orders/1    # lane {LaneA}: order-app V1 (baseline) → user-app in {LaneA}");
@@ -589,10 +627,9 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
 
     private static KeyValuePair<string, string> Header(string name, string value) => new(name, value);
 
-    private static string Join(IEnumerable<string> values) => string.Join(", ", values.Order(StringComparer.Ordinal));
+    private static string Join(IEnumerable<string> values) => string.Join(", ", values.Distinct().Order(StringComparer.Ordinal));
 
-    private static string Paths(IEnumerable<Hop> hops) =>
-        string.Join(", ", hops.GroupBy(h => h.Succeeded ? h.Path : $"HTTP {h.Status}").OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} ×{g.Count()}"));
+    private static string Paths(IEnumerable<Hop> hops) => Hop.Summarize(hops);
 
     private static string Seconds(TimeSpan elapsed, bool seen) => seen ? $"{elapsed.TotalSeconds:F1} s" : $"never (gave up after {ChangeDeadline.TotalSeconds:F0} s)";
 }

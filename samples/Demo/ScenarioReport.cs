@@ -1,9 +1,30 @@
 namespace GrayRelease.Demo;
 
-/// <summary>One request through the gateway, the versions (and lanes: null = the baseline) that served it, and a failure's detail.</summary>
-internal sealed record Hop(string Request, int Status, string OrderVersion, string UserVersion, string? OrderLane = null, string? UserLane = null, string? Detail = null)
+/// <summary>
+/// One request through the gateway, the versions (and lanes: null = the baseline) that served it, and a failure's detail;
+/// <paramref name="Grpc"/>: order-app called user-app over gRPC (<c>/orders/{id}/grpc</c>), not REST.
+/// </summary>
+internal sealed record Hop(string Request, int Status, string OrderVersion, string UserVersion, string? OrderLane = null, string? UserLane = null, string? Detail = null, bool Grpc = false)
 {
     public bool Succeeded => Status == 200;
+
+    /// <summary>
+    /// Paths and their counts (<c>V1→V1 ×6, HTTP 503 ×2</c>); when some hops went over gRPC, REST and gRPC apart
+    /// (<c>REST V1→V1 ×6; gRPC V1→V1 ×6</c>), so a table shows that both ways behaved.
+    /// </summary>
+    public static string Summarize(IEnumerable<Hop> hops)
+    {
+        var list = hops as IReadOnlyCollection<Hop> ?? [.. hops];
+        if (!list.Any(h => h.Grpc))
+        {
+            return Count(list);
+        }
+
+        return $"REST {Count(list.Where(h => !h.Grpc))}; gRPC {Count(list.Where(h => h.Grpc))}";
+
+        static string Count(IEnumerable<Hop> some) =>
+            string.Join(", ", some.GroupBy(h => h.Succeeded ? h.Path : $"HTTP {h.Status}").OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} ×{g.Count()}"));
+    }
 
     /// <summary>Versions hop by hop (<c>V1→V2</c>); a hop served in a lane shows the lane instead (<c>V1→feature-a</c>).</summary>
     public string Path => $"{OrderLane ?? OrderVersion}→{UserLane ?? UserVersion}";
@@ -37,24 +58,24 @@ internal sealed record ScenarioReport(int Number, string Title, bool Passed, str
         {
             if (ShowLanes)
             {
-                output.WriteLine($"  {"#",3}  {"request",-56} {"status",6}  {"order-app",-16} {"user-app",-16}");
+                output.WriteLine($"  {"#",3}  {"request",-62} {"status",6}  {"order-app",-16} {"user-app",-16}");
             }
             else
             {
-                output.WriteLine($"  {"#",3}  {"request",-38} {"status",6}  {"order",-6} {"user",-6}");
+                output.WriteLine($"  {"#",3}  {"request",-44} {"status",6}  {"order",-6} {"user",-6}");
             }
 
             for (var i = 0; i < Hops.Count && i < maxRows; i++)
             {
                 var hop = Hops[i];
                 output.WriteLine(ShowLanes
-                    ? $"  {i + 1,3}  {hop.Request,-56} {hop.Status,6}  {hop.OrderServed,-16} {hop.UserServed,-16}"
-                    : $"  {i + 1,3}  {hop.Request,-38} {hop.Status,6}  {hop.OrderVersion,-6} {hop.UserVersion,-6}");
+                    ? $"  {i + 1,3}  {hop.Request,-62} {hop.Status,6}  {hop.OrderServed,-16} {hop.UserServed,-16}"
+                    : $"  {i + 1,3}  {hop.Request,-44} {hop.Status,6}  {hop.OrderVersion,-6} {hop.UserVersion,-6}");
             }
 
             if (Hops.Count > maxRows)
             {
-                output.WriteLine($"  ... {Hops.Count - maxRows} more; paths: {string.Join(", ", Hops.GroupBy(h => h.Succeeded ? h.Path : $"HTTP {h.Status}").OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} ×{g.Count()}"))}");
+                output.WriteLine($"  ... {Hops.Count - maxRows} more; paths: {Hop.Summarize(Hops)}");
             }
         }
 

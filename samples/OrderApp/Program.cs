@@ -1,8 +1,11 @@
+using Grpc.Core;
+using Grpc.Net.Client.Configuration;
 using GrayRelease;
 using Microsoft.Extensions.Options;
 using OrderApp;
 using Refit;
 using UserApp.Client;
+using UserApp.Grpc;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddGrayRelease().AddNacos();
@@ -12,13 +15,52 @@ builder.Services.AddRefitGeneratedClient<IUserApi>()
     .AddGrayRelease()
     .AddStandardResilienceHandler();
 
+// The same user-app over gRPC: its gRPC endpoint is registered as a service of its own (see UserApp/GrpcHost.cs). Each
+// call, and each retry attempt, picks an instance of the version and lane the request wants.
+builder.Services.AddGrpcClient<Users.UsersClient>(options => options.Address = new Uri("nacos://user-app-grpc"))
+    .AddGrayReleaseGrpc()
+    .ConfigureChannel(channel => channel.ServiceConfig = new ServiceConfig
+    {
+        MethodConfigs =
+        {
+            new MethodConfig
+            {
+                Names = { MethodName.Default },
+                RetryPolicy = new RetryPolicy
+                {
+                    MaxAttempts = 3,
+                    InitialBackoff = TimeSpan.FromMilliseconds(100),
+                    MaxBackoff = TimeSpan.FromSeconds(1),
+                    BackoffMultiplier = 2,
+                    RetryableStatusCodes = { StatusCode.Unavailable },
+                },
+            },
+        },
+    });
+
 var app = builder.Build();
 app.UseGrayRelease();
 
 app.MapGet("/orders/{id:int}", async (int id, HttpContext context, IUserApi users, IOptionsMonitor<GrayReleaseOptions> gray) =>
 {
     var user = await users.GetUserAsync(id, context.RequestAborted);
-    return new OrderDto(id, new ServedBy("order-app", gray.CurrentValue.Version ?? "none", context.Connection.LocalPort, gray.CurrentValue.Lane), user);
+    return new OrderDto(id, Self(context, gray), user);
+});
+
+app.MapGet("/orders/{id:int}/grpc", async (int id, HttpContext context, Users.UsersClient users, IOptionsMonitor<GrayReleaseOptions> gray) =>
+{
+    try
+    {
+        var reply = await users.GetUserAsync(new GetUserRequest { Id = id }, deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: context.RequestAborted);
+        var servedBy = new ServedBy(reply.Service, reply.Version, reply.Port, reply.Lane.Length > 0 ? reply.Lane : null);
+        return Results.Ok(new OrderDto(id, Self(context, gray), new UserDto(reply.Id, reply.Name, servedBy)));
+    }
+    catch (RpcException exception) when (exception.StatusCode == StatusCode.Unavailable)
+    {
+        // No instance of the wanted version or lane (the channel never falls through to another one): the 503 the
+        // REST path answers, with the channel's explanation.
+        return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "No instance of the wanted version is available.", detail: exception.Status.Detail);
+    }
 });
 
 app.Lifetime.ApplicationStarted.Register(() =>
@@ -29,3 +71,6 @@ app.Lifetime.ApplicationStarted.Register(() =>
 });
 
 app.Run();
+
+static ServedBy Self(HttpContext context, IOptionsMonitor<GrayReleaseOptions> gray) =>
+    new("order-app", gray.CurrentValue.Version ?? "none", context.Connection.LocalPort, gray.CurrentValue.Lane);

@@ -28,16 +28,28 @@ app.MapGet("/users/{id:int}", async (int id, HttpContext context, IOptionsMonito
     return Results.Ok(new UserDto(id, $"user-{id}", new ServedBy("user-app", gray.CurrentValue.Version ?? "none", context.Connection.LocalPort, gray.CurrentValue.Lane)));
 });
 
+// The gRPC service (GetUser) on its own HTTP/2 endpoint, registered as user-app-grpc: see GrpcHost. Started first, so a
+// bad Grpc:Url or a taken port ends the process before the REST host says it listens.
+await using var grpc = GrpcHost.Build(args);
+await grpc.StartAsync();
+
+// One process, two hosts: whichever is asked to stop (SIGTERM reaches both) stops the other, and both deregister and
+// drain at the same time.
+var grpcStopped = Task.CompletedTask;
+app.Lifetime.ApplicationStopping.Register(() => grpcStopped = grpc.StopAsync());
+grpc.Lifetime.ApplicationStopping.Register(app.Lifetime.StopApplication);
+
 app.Lifetime.ApplicationStarted.Register(() =>
 {
     var options = app.Services.GetRequiredService<IOptionsMonitor<GrayReleaseOptions>>().CurrentValue;
     var lane = options.Lane is { Length: > 0 } name ? $"lane {name}" : "the baseline (no lane)";
     var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("UserApp");
-    Log.Started(logger, options.Version ?? "none", lane, string.Join(", ", app.Urls));
+    Log.Started(logger, options.Version ?? "none", lane, string.Join(", ", app.Urls), string.Join(", ", grpc.Urls));
     if (faults.Any)
     {
         Log.DemoFaults(logger, faults.FailureRate, faults.ExtraLatencyMs);
     }
 });
 
-app.Run();
+await app.RunAsync();
+await grpcStopped;

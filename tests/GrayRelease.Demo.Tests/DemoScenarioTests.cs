@@ -6,11 +6,11 @@ namespace GrayRelease.Demo.Tests;
 public class DemoScenarioTests(ITestOutputHelper testOutput)
 {
     [Fact]
-    public async Task All_eleven_demo_scenarios_gray_lanes_and_rollouts_pass_and_every_process_is_stopped_afterwards()
+    public async Task All_eleven_demo_scenarios_gray_lanes_over_rest_and_grpc_and_rollouts_pass_and_every_process_is_stopped_afterwards()
     {
         var output = new StringWriter();
         var runner = new DemoRunner(new DemoOptions(), TextWriter.Synchronized(output));
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
 
         int exitCode;
         try
@@ -26,6 +26,7 @@ public class DemoScenarioTests(ITestOutputHelper testOutput)
         Assert.Equal(11, runner.Reports.Count);
         Assert.All(runner.Reports, report => Assert.True(report.Passed, $"scenario {report.Number} failed: {report.Verdict}"));
         Assert.All(runner.Processes, process => Assert.True(process.HasExited, $"{process.Name} is still running"));
+        AssertGrayAndLaneScenariosRanOverRestAndGrpc(runner);
 
         // The rollouts' timelines carry the figures that decided each step, and the measured first-error → rollback time.
         var text = output.ToString();
@@ -74,7 +75,7 @@ public class DemoScenarioTests(ITestOutputHelper testOutput)
     {
         var output = new StringWriter();
         var runner = new DemoRunner(DemoOptions.Parse(["--profile", "nacos-1.4"]), TextWriter.Synchronized(output));
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
 
         int exitCode;
         try
@@ -93,5 +94,34 @@ public class DemoScenarioTests(ITestOutputHelper testOutput)
         Assert.Equal(9, runner.Reports.Count);
         Assert.All(runner.Reports, report => Assert.True(report.Passed, $"scenario {report.Number} failed: {report.Verdict}"));
         Assert.All(runner.Processes, process => Assert.True(process.HasExited, $"{process.Name} is still running"));
+        AssertGrayAndLaneScenariosRanOverRestAndGrpc(runner);
+    }
+
+    [Fact]
+    public async Task User_app_refuses_a_grpc_url_that_is_not_http_naming_the_key()
+    {
+        var dll = SamplesLocator.Locate(new DemoOptions()).DllPath("UserApp");
+        var folder = Directory.CreateTempSubdirectory("grayrelease-demo-grpc-url-").FullName;
+        var process = SampleProcess.Start("user-app-bad-grpc-url", dll, ["--urls", "http://127.0.0.1:0", "--Grpc:Url=https://127.0.0.1:0"], folder);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => process.WaitUntilListeningAsync(timeout.Token));
+        await process.DisposeAsync();
+        Assert.True(process.HasExited);
+        Assert.Contains("Grpc:Url must be an http:// address", await File.ReadAllTextAsync(process.LogPath), StringComparison.Ordinal);
+    }
+
+    // Scenarios 1–9 send every request both ways order-app calls user-app, REST (/orders/{id}) and gRPC (/orders/{id}/grpc),
+    // and pass only if both behaved: each has hops of both kinds, and every gRPC hop but the strict lane's 503 succeeded.
+    private static void AssertGrayAndLaneScenariosRanOverRestAndGrpc(DemoRunner runner)
+    {
+        foreach (var report in runner.Reports.Where(r => r.Number <= 9))
+        {
+            Assert.Contains(report.Hops, hop => !hop.Grpc);
+            Assert.Contains(report.Hops, hop => hop.Grpc && hop.Request.Contains("/grpc", StringComparison.Ordinal));
+        }
+
+        var strictOverGrpc = runner.Reports.Single(r => r.Number == 9).Hops.Where(hop => hop.Grpc && hop.Status == 503).ToList();
+        Assert.NotEmpty(strictOverGrpc);
+        Assert.All(strictOverGrpc, hop => Assert.Contains("strict lane 'feature-b'", hop.Detail, StringComparison.Ordinal));
     }
 }

@@ -1,8 +1,13 @@
 // A gateway and two versions of a service, wired exactly as the README tells a service team, registering with a
-// Nacos emulator; a gray request and a production request must each land on their own version.
+// Nacos emulator; a gray request and a production request must each land on their own version, through the gateway
+// and through a gRPC client made with AddGrayReleaseGrpc() (the two versions also serve gRPC, as user-app-grpc).
+using Grpc.Core;
+using PackageConsumer;
 #if NET10_0_OR_GREATER
 using System.Net.Http.Json;
+using GrayRelease;
 using GrayRelease.Nacos.Emulator;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 await using var nacos = await NacosEmulator.StartAsync();
 var apps = new List<WebApplication>();
@@ -18,6 +23,21 @@ try
                 app.UseGrayRelease();
                 app.MapGet("/whoami", () => new { version });
             }));
+
+        // The same version serving gRPC on an HTTP/2-only endpoint (h2c needs one), registered as a service of its own.
+        apps.Add(await StartAsync(
+            ["--GrayRelease:Version=" + version, "--nacos:ServiceName=user-app-grpc"],
+            builder =>
+            {
+                builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2));
+                builder.Services.AddGrpc();
+                builder.AddGrayRelease().AddNacos();
+            },
+            app =>
+            {
+                app.UseGrayRelease();
+                app.MapGrpcService<WhoService>();
+            }));
     }
 
     var gateway = await StartAsync(
@@ -30,6 +50,7 @@ try
         {
             builder.AddGrayRelease().AddNacos();
             builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy")).AddGrayRelease().AddGrayReleaseRollout();
+            builder.Services.AddGrpcClient<Who.WhoClient>(options => options.Address = new Uri("nacos://user-app-grpc")).AddGrayReleaseGrpc();
         },
         app =>
         {
@@ -61,11 +82,22 @@ try
                     return 1;
                 }
 
-                Console.WriteLine("Package consumer: PROD → V1, GRAY → V2 through the packed packages; operations page served. OK");
-                return 0;
-            }
+                var who = gateway.Services.GetRequiredService<Who.WhoClient>();
+                var grpcProd = await AskAsync(who, GrayStatus.Prod);
+                var grpcGray = await AskAsync(who, GrayStatus.Gray);
+                if (grpcProd == "V1" && grpcGray == "V2")
+                {
+                    Console.WriteLine("Package consumer: PROD → V1, GRAY → V2 through the packed packages, over HTTP and gRPC; operations page served. OK");
+                    return 0;
+                }
 
-            if (DateTime.UtcNow > deadline)
+                if (DateTime.UtcNow > deadline)
+                {
+                    Console.Error.WriteLine($"Package consumer: over gRPC PROD → {grpcProd}, GRAY → {grpcGray}; expected V1 and V2.");
+                    return 1;
+                }
+            }
+            else if (DateTime.UtcNow > deadline)
             {
                 Console.Error.WriteLine($"Package consumer: PROD → {prod}, GRAY → {gray}; expected V1 and V2.");
                 return 1;
@@ -115,16 +147,40 @@ static async Task<string?> VersionAsync(HttpClient client, string? grayHeader)
     var body = await response.Content.ReadFromJsonAsync<Dictionary<string, string>>();
     return body?["version"];
 }
+
+static async Task<string> AskAsync(Who.WhoClient who, GrayStatus status)
+{
+    using var scope = GrayContext.Begin(status);
+    try
+    {
+        return (await who.AskAsync(new WhoRequest(), deadline: DateTime.UtcNow.AddSeconds(10))).Version;
+    }
+    catch (RpcException exception)
+    {
+        // Registration and discovery may still be settling (no instance of the wanted version yet).
+        return $"gRPC {exception.StatusCode}";
+    }
+}
 #else
 // .NET 8: compile-only check that the public API a service team uses resolves from the packages.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddGrayRelease().AddNacos();
 builder.Services.AddHttpClient("user-app").AddGrayRelease();
+builder.Services.AddGrpc();
+builder.Services.AddGrpcClient<Who.WhoClient>(options => options.Address = new Uri("nacos://user-app-grpc")).AddGrayReleaseGrpc();
 builder.Services.AddReverseProxy().AddGrayRelease().AddGrayReleaseRollout();
 var app = builder.Build();
 app.UseGrayRelease();
 app.MapReverseProxy(proxy => proxy.UseGrayRouting().UseGrayReleaseObservation());
 app.MapGrayReleaseRollout();
 app.MapGrayReleaseDashboard();
+app.MapGrpcService<WhoService>();
 return app is null ? 1 : 0;
 #endif
+
+/// <summary>Answers with this instance's version (GrayRelease:Version).</summary>
+internal sealed class WhoService(IConfiguration configuration) : Who.WhoBase
+{
+    public override Task<WhoReply> Ask(WhoRequest request, ServerCallContext context) =>
+        Task.FromResult(new WhoReply { Version = configuration["GrayRelease:Version"] ?? "none" });
+}
