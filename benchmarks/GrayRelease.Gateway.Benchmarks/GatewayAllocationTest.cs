@@ -92,7 +92,7 @@ internal static class GatewayAllocationTest
     }
 
     /// <summary>Allocation samples per type, as bytes per request (samples × 100 KB / requests), next to plain YARP's.</summary>
-    private static void PrintSamplesByType(AllocationSampler sampler, List<(string Name, DateTime Start, DateTime End, int Requests)> windows, string[] names)
+    internal static void PrintSamplesByType(AllocationSampler sampler, List<(string Name, DateTime Start, DateTime End, int Requests)> windows, string[] names)
     {
         // Events arrive a little after they happen; wait for the last window's.
         Thread.Sleep(2_000);
@@ -126,7 +126,7 @@ internal static class GatewayAllocationTest
         }
     }
 
-    private static double Median(IEnumerable<double> values)
+    internal static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted[sorted.Length / 2];
