@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -78,6 +79,32 @@ public sealed class ObservationAllocationTests : IDisposable
         await forwarder.SendAsync(Request(), "http://10.0.0.6:7102", _cluster.HttpClient, ForwarderRequestConfig.Empty, HttpTransformer.Default);
         Assert.Equal(1, observer.ReadAll()[new SeriesKey("orders", "V2", string.Empty)].Requests);
         Assert.Equal(3, inner.Calls);
+    }
+
+    [Fact]
+    public async Task A_forwarder_registered_before_AddGrayReleaseRollout_is_wrapped_and_one_registered_after_is_refused()
+    {
+        var own = new PendingForwarder { Pending = new TaskCompletionSource<ForwarderError>() };
+        own.Pending.SetResult(ForwarderError.None);
+        var before = WebApplication.CreateSlimBuilder();
+        before.Services.AddSingleton<IHttpForwarder>(own);
+        before.Services.AddReverseProxy().LoadFromMemory([], []).AddGrayReleaseRollout();
+        await using (var app = before.Build())
+        {
+            app.MapReverseProxy(p => p.UseGrayReleaseObservation());
+            var forwarder = Assert.IsType<ObservingForwarder>(app.Services.GetRequiredService<IHttpForwarder>());
+            Assert.True(forwarder.Observing);
+            await forwarder.SendAsync(Request(), "http://10.0.0.6:7102", _cluster.HttpClient, ForwarderRequestConfig.Empty, HttpTransformer.Default);
+            Assert.Equal(1, own.Calls);
+        }
+
+        // Registered again after the rollout: YARP would forward past the wrapper and nothing would be counted.
+        var after = WebApplication.CreateSlimBuilder();
+        after.Services.AddReverseProxy().LoadFromMemory([], []).AddGrayReleaseRollout();
+        after.Services.AddSingleton<IHttpForwarder>(own);
+        await using var bypassed = after.Build();
+        var error = Assert.Throws<InvalidOperationException>(() => bypassed.MapReverseProxy(p => p.UseGrayReleaseObservation()));
+        Assert.Contains("before calling AddGrayReleaseRollout()", error.Message, StringComparison.Ordinal);
     }
 
     private TrafficObserver CreateObserver() =>
