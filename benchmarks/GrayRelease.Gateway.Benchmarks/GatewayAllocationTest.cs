@@ -91,8 +91,8 @@ internal static class GatewayAllocationTest
         }
     }
 
-    /// <summary>Allocation samples per type, as bytes per request (samples × 100 KB / requests), next to plain YARP's.</summary>
-    private static void PrintSamplesByType(AllocationSampler sampler, List<(string Name, DateTime Start, DateTime End, int Requests)> windows, string[] names)
+    /// <summary>Allocation samples per type, as bytes per request (samples × 100 KB / requests), next to those of the first gateway (the baseline).</summary>
+    internal static void PrintSamplesByType(AllocationSampler sampler, List<(string Name, DateTime Start, DateTime End, int Requests)> windows, string[] names)
     {
         // Events arrive a little after they happen; wait for the last window's.
         Thread.Sleep(2_000);
@@ -109,7 +109,7 @@ internal static class GatewayAllocationTest
         }
 
         Console.WriteLine();
-        Console.WriteLine("Allocation samples by type (≈ B/request: samples × 100 KB / requests, random sampling, so ± some tens of bytes): types that differ most from plain YARP");
+        Console.WriteLine($"Allocation samples by type (≈ B/request: samples × 100 KB / requests, random sampling, so ± some tens of bytes): types that differ most from {names[0]}");
         var plain = perRequest[names[0]];
         foreach (var name in names.Skip(1))
         {
@@ -126,7 +126,7 @@ internal static class GatewayAllocationTest
         }
     }
 
-    private static double Median(IEnumerable<double> values)
+    internal static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted[sorted.Length / 2];

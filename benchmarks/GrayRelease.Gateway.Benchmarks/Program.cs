@@ -34,6 +34,16 @@ if (args.Length > 0 && args[0] == "alloc")
     return;
 }
 
+// `alloc-rollout [requests] [rounds] [all] [types]`: issue 14, bytes allocated per request by the gray gateway with a
+// rollout running vs without one; `all` adds the rollout's parts one at a time, `types` the allocation samples by type.
+if (args.Length > 0 && args[0] == "alloc-rollout")
+{
+    var requests = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000;
+    var rounds = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 5;
+    await GatewayRolloutAllocationTest.RunAsync(requests, rounds, all: args.Contains("all"), types: args.Contains("types"));
+    return;
+}
+
 if (args.Length > 0 && args[0] == "backends")
 {
     await BackendProcess.RunAsync();

@@ -47,6 +47,18 @@ public sealed class EndpointTests : IAsyncLifetime, IDisposable
         Assert.Equal(HttpStatusCode.OK, await PostAsync(gateway, "resume"));
         Assert.Equal(HttpStatusCode.OK, await PostAsync(gateway, "abort"));
         Assert.Equal(RolloutStatus.RolledBack, RolloutRig.State(_nacos)!.Status);
+
+        // Promoting what was rolled back makes no sense: 409 with why and what to do instead, and nothing changes.
+        using (var promote = await gateway.Client.PostAsync(new Uri("/_gray/rollout/promote", UriKind.Relative), null, _timeout.Token))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, promote.StatusCode);
+            using var problem = JsonDocument.Parse(await promote.Content.ReadAsStringAsync(_timeout.Token));
+            var detail = problem.RootElement.GetProperty("detail").GetString()!;
+            Assert.Contains("RolledBack", detail, StringComparison.Ordinal);
+            Assert.Contains("new gray version", detail, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(RolloutStatus.RolledBack, RolloutRig.State(_nacos)!.Status);
         Assert.Equal(HttpStatusCode.NotFound, await PostAsync(gateway, "explode"));
         Assert.Contains("operator at 127.0.0.1", RolloutRig.State(_nacos)!.History[^1].Reason, StringComparison.Ordinal);
     }

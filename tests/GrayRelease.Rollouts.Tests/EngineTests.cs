@@ -301,7 +301,7 @@ public sealed class EngineTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Commands_pause_resume_abort_and_promote_from_any_gateway()
+    public async Task Commands_pause_resume_and_abort_from_any_gateway_and_nothing_after_a_rollback()
     {
         var a = Rig("gw-a");
         var b = Rig("gw-b");
@@ -315,12 +315,21 @@ public sealed class EngineTests : IAsyncLifetime
         Assert.Equal(RolloutCommandOutcome.Done, (await b.Engine.ExecuteAsync(RolloutCommand.Abort, "operator tester", CancellationToken.None)).Outcome);
         await a.TickAsync();
         Assert.Equal((RolloutStatus.RolledBack, 0.0), (a.Snapshot.Status, a.GatewayPercentage));
-        Assert.Equal(RolloutCommandOutcome.Done, (await b.Engine.ExecuteAsync(RolloutCommand.Promote, "operator tester", CancellationToken.None)).Outcome);
+
+        // A rolled-back release is not promoted without being tried again (a new gray version, or the state deleted),
+        // as Argo Rollouts keeps an aborted rollout aborted until it is retried; nor is anything else done to it.
+        foreach (var command in new[] { RolloutCommand.Promote, RolloutCommand.Pause, RolloutCommand.Resume, RolloutCommand.Abort })
+        {
+            var refused = await b.Engine.ExecuteAsync(command, "operator tester", CancellationToken.None);
+            Assert.Equal(RolloutCommandOutcome.NotAllowed, refused.Outcome);
+            Assert.Contains("RolledBack", refused.Message, StringComparison.Ordinal);
+        }
+
         await a.TickAsync();
-        Assert.Equal((RolloutStatus.Promoted, 100.0), (a.Snapshot.Status, a.GatewayPercentage));
+        Assert.Equal((RolloutStatus.RolledBack, 0.0), (a.Snapshot.Status, a.GatewayPercentage));
 
         var reasons = RolloutRig.State(_nacos)!.History.Select(h => h.Reason).ToList();
-        Assert.Equal(["PAUSE by operator tester", "RESUME by operator tester", "ABORT by operator tester", "PROMOTE by operator tester"], reasons.Skip(1));
+        Assert.Equal(["PAUSE by operator tester", "RESUME by operator tester", "ABORT by operator tester"], reasons.Skip(1));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using GrayRelease.Rollouts;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -27,13 +28,29 @@ public static class RolloutEndpointRouteBuilderExtensions
 
     /// <summary>
     /// Counts every proxied request's outcome by service, version and lane for the rollout (and the metrics
-    /// <c>grayrelease.gateway.request.duration</c> / <c>grayrelease.gateway.requests</c>). Put it after
-    /// <c>UseGrayRouting()</c>: <c>app.MapReverseProxy(p =&gt; { p.UseGrayRouting(); p.UseGrayReleaseObservation(); })</c>.
+    /// <c>grayrelease.gateway.request.duration</c> / <c>grayrelease.gateway.requests</c>), e.g.
+    /// <c>app.MapReverseProxy(p =&gt; { p.UseGrayRouting(); p.UseGrayReleaseObservation(); })</c>. The requests are
+    /// observed where they are forwarded, at the end of the pipeline, so the call's place in the pipeline does not
+    /// matter; once called it covers every request the gateway proxies.
     /// </summary>
     public static IReverseProxyApplicationBuilder UseGrayReleaseObservation(this IReverseProxyApplicationBuilder proxy)
     {
         ArgumentNullException.ThrowIfNull(proxy);
-        proxy.UseMiddleware<ObservationMiddleware>();
+
+        // Observation happens in the forwarder AddGrayReleaseRollout() wraps (no per-request state machine to box, see
+        // ObservingForwarder); this switches it on. It then covers every request the gateway proxies.
+        if (proxy.ApplicationServices.GetService<TrafficObserver>() is null)
+        {
+            throw new InvalidOperationException("UseGrayReleaseObservation() needs the rollout services: call AddReverseProxy().AddGrayReleaseRollout() first.");
+        }
+
+        if (proxy.ApplicationServices.GetRequiredService<IHttpForwarder>() is not ObservingForwarder forwarder)
+        {
+            throw new InvalidOperationException(
+                "UseGrayReleaseObservation() observes requests in the IHttpForwarder that AddGrayReleaseRollout() wraps, but IHttpForwarder was registered again after AddGrayReleaseRollout(): register your own IHttpForwarder before calling AddGrayReleaseRollout(), which then wraps it.");
+        }
+
+        forwarder.StartObserving();
         return proxy;
     }
 

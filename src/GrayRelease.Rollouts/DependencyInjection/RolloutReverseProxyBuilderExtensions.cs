@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -37,6 +38,7 @@ public static class RolloutReverseProxyBuilderExtensions
         services.AddAntiforgery();   // the operations page's commands (MapGrayReleaseDashboard) are validated with it
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<TrafficObserver>();
+        DecorateForwarder(services);
         services.TryAddSingleton<RolloutPercentage>();
         services.AddSingleton<IPostConfigureOptions<GrayGatewayOptions>>(sp => sp.GetRequiredService<RolloutPercentage>());
         services.AddSingleton<IOptionsChangeTokenSource<GrayGatewayOptions>>(sp => sp.GetRequiredService<RolloutPercentage>());
@@ -56,4 +58,37 @@ public static class RolloutReverseProxyBuilderExtensions
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<RolloutEngine>());
         return builder;
     }
+
+    /// <summary>
+    /// Wraps the registered <see cref="IHttpForwarder"/> (YARP's, or one registered before this call) in the
+    /// <see cref="ObservingForwarder"/>, with the same lifetime: YARP's forwarder middleware resolves it from here.
+    /// </summary>
+    private static void DecorateForwarder(IServiceCollection services)
+    {
+        var index = -1;
+        for (var i = services.Count - 1; i >= 0; i--)
+        {
+            if (services[i].ServiceType == typeof(IHttpForwarder) && !services[i].IsKeyedService)
+            {
+                index = i;
+                break;
+            }
+        }
+
+        if (index < 0)
+        {
+            throw new InvalidOperationException("No IHttpForwarder is registered: call AddReverseProxy() before AddGrayReleaseRollout().");
+        }
+
+        var inner = services[index];
+        services[index] = ServiceDescriptor.Describe(
+            typeof(IHttpForwarder),
+            sp => new ObservingForwarder(CreateInner(sp, inner), sp.GetRequiredService<TrafficObserver>()),
+            inner.Lifetime);
+    }
+
+    private static IHttpForwarder CreateInner(IServiceProvider services, ServiceDescriptor descriptor) =>
+        (IHttpForwarder)(descriptor.ImplementationInstance
+            ?? descriptor.ImplementationFactory?.Invoke(services)
+            ?? ActivatorUtilities.CreateInstance(services, descriptor.ImplementationType!));
 }

@@ -81,8 +81,23 @@ internal sealed partial class RolloutEngine
             (RolloutCommand.Pause, RolloutStatus.Progressing) => (RolloutStatus.Paused, step, null),
             (RolloutCommand.Resume, RolloutStatus.Paused) => (RolloutStatus.Progressing, step, null),
             (RolloutCommand.Abort, RolloutStatus.Progressing or RolloutStatus.Paused) => (RolloutStatus.RolledBack, step, null),
-            (RolloutCommand.Promote, RolloutStatus.Progressing or RolloutStatus.Paused or RolloutStatus.RolledBack) => (RolloutStatus.Promoted, options.EffectiveSteps.Count - 1, null),
-            _ => (state.Status, step, $"Cannot {command.ToString().ToUpperInvariant()} a rollout that is {state.Status}."),
+            // Not from RolledBack: the canary failed (or an operator aborted it); promoting it untried would send every
+            // user to the version just judged bad. Argo Rollouts, likewise, keeps an aborted rollout aborted until it is
+            // retried; here a new gray version (or the state deleted) starts a new rollout.
+            (RolloutCommand.Promote, RolloutStatus.Progressing or RolloutStatus.Paused) => (RolloutStatus.Promoted, options.EffectiveSteps.Count - 1, null),
+            _ => (state.Status, step, Refusal(command, state.Status, options)),
+        };
+    }
+
+    private static string Refusal(RolloutCommand command, RolloutStatus status, RolloutOptions options)
+    {
+        var refused = $"Cannot {command.ToString().ToUpperInvariant()} a rollout that is {status}";
+        return status switch
+        {
+            RolloutStatus.RolledBack => $"{refused}: a rolled-back release is not resumed or promoted in place. Publish a new gray version (GrayRelease:GrayVersion), or delete the state dataId {options.StateDataId} (group {options.Group}) to try this one again from the first step.",
+            RolloutStatus.Promoted => $"{refused}: it is finished. A new gray version starts a new rollout.",
+            RolloutStatus.Paused => $"{refused}; a paused rollout can be resumed, aborted or promoted.",
+            _ => $"{refused}; a progressing rollout can be paused, aborted or promoted.",
         };
     }
 }

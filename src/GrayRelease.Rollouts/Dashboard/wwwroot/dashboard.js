@@ -76,7 +76,8 @@
     $("rollout-status").className = "status-" + s;
     $("rollout-step").textContent = (rollout.step + 1) + " of " + rollout.steps.length + " · " + rollout.grayVersion + " over " + rollout.prodVersion;
     $("rollout-percentage").textContent = rollout.percentage === null || rollout.percentage === undefined ? "—" : rollout.percentage + " %";
-    $("rollout-next").textContent = s === "Progressing" ? (rollout.nextDecisionAt ? time(rollout.nextDecisionAt) : "when the leader judges") : "none (" + s + ")";
+    $("rollout-next").textContent = s === "Progressing" ? (rollout.nextDecisionAt ? time(rollout.nextDecisionAt) : "when the leader judges")
+      : s === "RolledBack" ? "none (RolledBack: a new gray version starts a new rollout)" : "none (" + s + ")";
     $("rollout-verdict").textContent = rollout.lastVerdict ? rollout.lastVerdict + ": " + (rollout.lastVerdictReason || "") : "—";
     $("rollout-leader").textContent = rollout.leader ? rollout.leader + (rollout.isLeader ? " (this gateway)" : "") : "—";
 
@@ -87,6 +88,8 @@
     });
     $("rollout-steps").replaceChildren(...steps);
 
+    // The transitions the server accepts (RolloutEngine.Target); anything else it answers 409. Nothing from RolledBack
+    // or Promoted: a rolled-back release is not promoted untried.
     const allowed = { pause: s === "Progressing", resume: s === "Paused", abort: s === "Progressing" || s === "Paused", promote: s === "Progressing" || s === "Paused" };
     for (const b of buttons) b.disabled = busy || !allowed[b.dataset.command];
 
