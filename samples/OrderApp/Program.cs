@@ -1,3 +1,4 @@
+using GrayRelease.Samples;
 using GrayRelease;
 using Microsoft.Extensions.Options;
 using OrderApp;
@@ -28,4 +29,5 @@ app.Lifetime.ApplicationStarted.Register(() =>
     Log.Started(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OrderApp"), options.Version ?? "none", lane, string.Join(", ", app.Urls));
 });
 
+app.MapSoakDiagnostics();
 app.Run();

@@ -1,3 +1,4 @@
+using GrayRelease.Samples;
 using GrayRelease;
 using Microsoft.Extensions.Options;
 using UserApp;
@@ -40,4 +41,5 @@ app.Lifetime.ApplicationStarted.Register(() =>
     }
 });
 
+app.MapSoakDiagnostics();
 app.Run();

@@ -1,0 +1,191 @@
+using System.Globalization;
+
+namespace GrayRelease.Soak;
+
+/// <summary>One judged series of one process.</summary>
+internal sealed record SeriesVerdict(string Process, string Series, double SlopePerHour, double Min, double Max, double First, double Last, string Limit, bool Passed);
+
+internal sealed record SoakResult(bool Passed, IReadOnlyList<SeriesVerdict> Series, IReadOnlyList<string> Checks, IReadOnlyList<string> Failures);
+
+/// <summary>
+/// Judges a run. Long runs: after the warm-up, a least-squares line per series and process; its slope per hour must stay
+/// under a threshold (<see cref="SlopeLimits"/>). Short runs (CI, a couple of minutes on a loaded machine) cannot tell a
+/// slope from noise, so they judge only caps and whether the loops grew; both judge the traffic (0 failed, 0 served by
+/// the wrong version or lane) and the registry restarts (every instance back).
+/// </summary>
+internal static class Judge
+{
+    /// <summary>
+    /// Slope limits per hour. A leak at the limit would take a week to add: heap 336 MB, threads 336, fds / sockets 504:
+    /// each the size of a whole healthy process, so slower growth would need a week-long run to matter and faster growth
+    /// is what the soak is for. Counts that must be constant (connections to the registry, loops) get 0.5 / h: one extra
+    /// per two hours, while a leak per registry restart (20 / h) or per churned instance (240 / h) is far above it.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, double> SlopeLimits = new Dictionary<string, double>(StringComparer.Ordinal)
+    {
+        ["heap_mb"] = 2,
+        ["threads"] = 2,
+        ["fds"] = 3,
+        ["sockets"] = 3,
+        ["registry_conns"] = 0.5,
+        ["loops"] = 0.5,
+        ["timers"] = 10,
+    };
+
+    /// <summary>
+    /// Caps of the short mode: several times what a healthy sample process shows (heap ~10–30 MB, ~30–60 threads,
+    /// ~100–200 fds), so that only a gross leak or a runaway fails CI, never a loaded machine.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, double> Caps = new Dictionary<string, double>(StringComparer.Ordinal)
+    {
+        ["heap_mb"] = 200,
+        ["threads"] = 200,
+        ["fds"] = 800,
+        ["sockets"] = 400,
+        ["registry_conns"] = 8,
+        ["timers"] = 5000,
+    };
+
+    /// <summary>Series reported with a slope but not judged (RSS follows the GC's and the allocator's choices, not only leaks).</summary>
+    public static readonly string[] Reported = ["rss_mb", "committed_mb", "threadpool_threads", "time_wait_ours"];
+
+    public static SoakResult Evaluate(SoakOptions options, IReadOnlyList<SampleRow> rows, IReadOnlyList<TrafficRow> traffic, IReadOnlyList<RestartRecord> restarts, Traffic load, (int Started, int Stopped, int Killed, int ConfigPushes) churn)
+    {
+        var checks = new List<string>();
+        var failures = new List<string>();
+        var series = new List<SeriesVerdict>();
+        var end = rows.Count == 0 ? 0 : rows.Max(r => r.Seconds);
+        var warmUp = end * options.WarmUp;
+
+        // Traffic: the whole run, warm-up included (a request is never allowed to fail).
+        var totals = load.Totals();
+        for (var i = 0; i < Traffic.Kinds.Length; i++)
+        {
+            var t = totals[i];
+            var line = string.Create(CultureInfo.InvariantCulture, $"{Traffic.Kinds[i].Name}: {t.Sent} requests, {t.Failed} failed, {t.Cross} cross-version (expected {Traffic.Kinds[i].ExpectedText}), mean {(t.Ok == 0 ? 0 : t.OkMillis / t.Ok):F1} ms");
+            checks.Add(line);
+            if (t.Failed > 0 || t.Cross > 0)
+            {
+                failures.Add(line);
+            }
+        }
+
+        var sent = totals.Sum(t => t.Sent);
+        checks.Add(string.Create(CultureInfo.InvariantCulture, $"requests: {sent} in {end:F0} s ({(end > 0 ? sent / end : 0):F1} req/s, target {options.Rate:F0}); {load.Skipped} not sent because {Traffic.MaxInFlight} were in flight"));
+        if (sent == 0)
+        {
+            failures.Add("no request was sent");
+        }
+
+        var allOrder = load.AllPaths.Keys.Select(p => p.Split('→')[0]).ToHashSet(StringComparer.Ordinal);
+        var allUser = load.AllPaths.Keys.Select(p => p.Split('→')[1]).ToHashSet(StringComparer.Ordinal);
+        var allLine = $"ALL through the gateway with the switch off: {string.Join(", ", load.AllPaths.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} ×{p.Value}"))}";
+        checks.Add(allLine);
+        if (!allOrder.SetEquals(["V1", "V2"]) || !allUser.SetEquals(["V1", "V2"]))
+        {
+            failures.Add(allLine + " (V1 and V2 expected on both hops)");
+        }
+
+        var stock = load.Stock;
+        checks.Add($"churn: {churn.Started} stock-app instances started, {churn.Stopped} stopped (SIGTERM), {churn.Killed} killed -9; {churn.ConfigPushes} config pushes; "
+            + $"probes of stock-app through the gateway {stock.Ok} ok, {stock.Failed} failed (not judged: its instances are killed on purpose, and a killed one is picked until the gateway's quarantine or the registry drops it)");
+
+        // Registry restarts: every service registered again.
+        foreach (var restart in restarts)
+        {
+            var line = restart.ReRegisteredAfterSeconds is { } after
+                ? string.Create(CultureInfo.InvariantCulture, $"registry restart at {restart.BeganSeconds:F0} s: up at {restart.UpSeconds:F0} s, every service and gateway registered again {after:F1} s later")
+                : string.Create(CultureInfo.InvariantCulture, $"registry restart at {restart.BeganSeconds:F0} s: NOT every instance registered again within 60 s");
+            checks.Add(line);
+            if (restart.ReRegisteredAfterSeconds is null)
+            {
+                failures.Add(line);
+            }
+        }
+
+        if (restarts.Count == 0)
+        {
+            checks.Add("no registry restart in this run (duration shorter than the restart period)");
+        }
+
+        foreach (var process in rows.Select(r => r.Process).Distinct(StringComparer.Ordinal).Where(p => p != "system"))
+        {
+            var mine = rows.Where(r => r.Process == process).ToList();
+            if (mine[^1].Values.GetValueOrDefault("alive", 1) == 0)
+            {
+                failures.Add($"{process} exited during the run");
+            }
+
+            if (process != "emulator" && mine[^1].Values.GetValueOrDefault("registry_conns") < 1)
+            {
+                failures.Add($"{process} has no connection to the registry at the end (did it reconnect after the last restart?)");
+            }
+
+            var judged = mine.Where(r => r.Seconds >= warmUp).ToList();
+            foreach (var name in SlopeLimits.Keys.Concat(Reported))
+            {
+                var points = judged.Where(r => r.Values.ContainsKey(name)).Select(r => (X: r.Seconds / 3600, Y: r.Values[name])).ToList();
+                if (points.Count < 3)
+                {
+                    continue;
+                }
+
+                var slope = Slope(points);
+                string limit;
+                bool passed;
+                if (options.Short)
+                {
+                    if (name == "loops")
+                    {
+                        // Loops are a few per process and constant; growing means one outlived what started it. Compare
+                        // the last third with the first third of what is judged (a reconnect briefly overlaps sessions).
+                        var third = Math.Max(1, points.Count / 3);
+                        var early = points.Take(third).Max(p => p.Y);
+                        var late = points.Skip(points.Count - third).Max(p => p.Y);
+                        limit = string.Create(CultureInfo.InvariantCulture, $"last third ≤ first third ({early:F0}) + 1");
+                        passed = late <= early + 1;
+                    }
+                    else if (Caps.TryGetValue(name, out var cap))
+                    {
+                        limit = string.Create(CultureInfo.InvariantCulture, $"≤ {cap:G}");
+                        passed = points.Max(p => p.Y) <= cap;
+                    }
+                    else
+                    {
+                        limit = "reported";
+                        passed = true;
+                    }
+                }
+                else if (SlopeLimits.TryGetValue(name, out var perHour))
+                {
+                    limit = string.Create(CultureInfo.InvariantCulture, $"slope ≤ {perHour:G}/h");
+                    passed = slope <= perHour;
+                }
+                else
+                {
+                    limit = "reported";
+                    passed = true;
+                }
+
+                var verdict = new SeriesVerdict(process, name, slope, points.Min(p => p.Y), points.Max(p => p.Y), points[0].Y, points[^1].Y, limit, passed);
+                series.Add(verdict);
+                if (!passed)
+                {
+                    failures.Add(string.Create(CultureInfo.InvariantCulture, $"{process} {name}: slope {slope:F2}/h, {verdict.First:F1} → {verdict.Last:F1} (max {verdict.Max:F1}); limit {limit}"));
+                }
+            }
+        }
+
+        return new SoakResult(failures.Count == 0, series, checks, failures);
+    }
+
+    /// <summary>Least-squares slope of y over x.</summary>
+    public static double Slope(IReadOnlyList<(double X, double Y)> points)
+    {
+        var meanX = points.Average(p => p.X);
+        var meanY = points.Average(p => p.Y);
+        var sxx = points.Sum(p => (p.X - meanX) * (p.X - meanX));
+        var sxy = points.Sum(p => (p.X - meanX) * (p.Y - meanY));
+        return sxx == 0 ? 0 : sxy / sxx;
+    }
+}
