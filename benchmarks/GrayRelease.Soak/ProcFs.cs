@@ -48,6 +48,35 @@ internal static class ProcFs
         }
     }
 
+    /// <summary>CPU time the process has used (user + system), from /proc/&lt;pid&gt;/stat.</summary>
+    public static double? CpuSeconds(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // Fields after the command name (which may hold spaces, inside parentheses): utime and stime are 14 and 15.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The machine's load average over one minute.</summary>
+    public static double LoadAverage()
+    {
+        try
+        {
+            return double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+        catch (Exception exception) when (exception is IOException or FormatException)
+        {
+            return double.NaN;
+        }
+    }
+
     /// <summary>Open file descriptors and the inodes of those that are sockets.</summary>
     public static (int Fds, HashSet<long> SocketInodes)? Descriptors(int pid)
     {

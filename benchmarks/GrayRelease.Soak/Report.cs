@@ -22,6 +22,7 @@ internal static class Report
         ("timers", "timers", "Active System.Threading timers"),
         ("time_wait_ours", "sockets", "TIME_WAIT sockets on the system's ports (system-wide)"),
         ("grpc_connections", "connections", "gRPC connections the registry holds"),
+        ("load_average", "load", "Load average (1 min) of the machine, all users"),
     ];
 
     public static async Task WriteAsync(string folder, SoakOptions options, IReadOnlyList<SampleRow> rows, IReadOnlyList<TrafficRow> traffic, IReadOnlyList<(double Seconds, string Text)> events, SoakResult result, TextWriter output)

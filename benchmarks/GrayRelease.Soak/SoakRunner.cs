@@ -19,6 +19,8 @@ internal sealed class SoakRunner(SoakOptions options, TextWriter output)
 
     private static readonly string[] RegistryServices = ["order-app", "user-app", "gateway-app", "gateway-all", StockService];
 
+    // Samples and events are written from several loops at once.
+    private readonly TextWriter _output = TextWriter.Synchronized(output);
     private readonly List<SampleProcess> _fixed = [];
     private readonly List<SampleRow> _rows = [];
     private readonly List<TrafficRow> _traffic = [];
@@ -44,9 +46,9 @@ internal sealed class SoakRunner(SoakOptions options, TextWriter output)
         Directory.CreateDirectory(_logFolder);
         var samples = SamplesLocator.Locate(options);
         var restartPeriod = options.RestartPeriod < options.Duration / 3 ? options.RestartPeriod : options.Duration / 3;
-        output.WriteLine($"Soak: {options.Duration} at {options.Rate:F0} req/s; sample every {options.SamplePeriod.TotalSeconds:F0} s; config push every {options.ConfigPeriod.TotalSeconds:F0} s; "
+        _output.WriteLine($"Soak: {options.Duration} at {options.Rate:F0} req/s; sample every {options.SamplePeriod.TotalSeconds:F0} s; config push every {options.ConfigPeriod.TotalSeconds:F0} s; "
             + $"churn every {options.ChurnPeriod.TotalSeconds:F0} s; registry restart every {restartPeriod.TotalSeconds:F0} s (down {options.RestartDown.TotalSeconds:F0} s); {(options.Short ? "short mode (caps)" : "slopes judged")}.");
-        output.WriteLine($"Output: {OutputFolder}");
+        _output.WriteLine($"Output: {OutputFolder}");
 
         var churn = new List<SampleProcess>();
         Traffic? traffic = null;
@@ -55,7 +57,7 @@ internal sealed class SoakRunner(SoakOptions options, TextWriter output)
         {
             _emulator = await EmulatorProcess.StartAsync(_logFolder, cancellationToken);
             _knownPorts.UnionWith([_emulator.HttpPort, _emulator.GrpcPort]);
-            output.WriteLine($"  emulator     pid {_emulator.Process.ProcessId}, HTTP {_emulator.HttpPort}, gRPC {_emulator.GrpcPort}");
+            _output.WriteLine($"  emulator     pid {_emulator.Process.ProcessId}, HTTP {_emulator.HttpPort}, gRPC {_emulator.GrpcPort}");
             await _emulator.PublishAsync(CommonConfigId, CommonConfig(0), cancellationToken);
             await _emulator.PublishAsync(GatewayConfigId, GatewayConfig(0), cancellationToken);
             await _emulator.PublishAsync(AllGatewayConfigId, AllGatewayConfig, cancellationToken);
@@ -92,7 +94,7 @@ internal sealed class SoakRunner(SoakOptions options, TextWriter output)
                 }, TimeSpan.FromSeconds(90), cancellationToken);
             }
 
-            output.WriteLine($"  all up in {traceWatch.Elapsed.TotalSeconds:F1} s; load starts now.");
+            _output.WriteLine($"  all up in {traceWatch.Elapsed.TotalSeconds:F1} s; load starts now.");
             _clock.Start();
             Event("load started");
             traffic = new Traffic(gateway, gatewayAll, options.Rate, _clock);
@@ -118,7 +120,7 @@ internal sealed class SoakRunner(SoakOptions options, TextWriter output)
             await SampleAsync(lastTraffic, CancellationToken.None);
             Event("load stopped");
             var result = Judge.Evaluate(options, _rows, _traffic, _restarts, lastTraffic, Snapshot());
-            await Report.WriteAsync(OutputFolder, options, _rows, _traffic, _events, result, output);
+            await Report.WriteAsync(OutputFolder, options, _rows, _traffic, _events, result, _output);
             return result;
         }
         finally
@@ -217,7 +219,7 @@ internal sealed class SoakRunner(SoakOptions options, TextWriter output)
         timeout.CancelAfter(TimeSpan.FromSeconds(90));
         var address = await process.WaitUntilListeningAsync(timeout.Token);
         _knownPorts.Add(address.Port);
-        output.WriteLine($"  {name,-12} pid {process.ProcessId}, {address}");
+        _output.WriteLine($"  {name,-12} pid {process.ProcessId}, {address}");
         return address;
     }
 
@@ -313,6 +315,7 @@ internal sealed class SoakRunner(SoakOptions options, TextWriter output)
             ["churn_alive"] = _churnAlive,
             ["churn_started"] = _churnStarted,
             ["config_pushes"] = _configPushes,
+            ["load_average"] = ProcFs.LoadAverage(),
         };
         var kinds = traffic.TakeInterval();
         lock (_gate)
@@ -329,8 +332,20 @@ internal sealed class SoakRunner(SoakOptions options, TextWriter output)
             _traffic.Add(new TrafficRow(seconds, kinds, traffic.Skipped, traffic.Stock.Ok, traffic.Stock.Failed));
         }
 
+        if (_traffic.Count % 12 == 1)
+        {
+            // Written as the run goes too, so that a long run can be looked at before it ends (and survives a crash).
+            List<SampleRow> copy;
+            lock (_gate)
+            {
+                copy = [.. _rows];
+            }
+
+            await File.WriteAllTextAsync(Path.Combine(OutputFolder, "samples.csv"), Report.SamplesCsv(copy), CancellationToken.None);
+        }
+
         var apps = rows.Where(r => r is not null && r.Process != "emulator").ToList();
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        _output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  {seconds,7:F0} s  ok {kinds.Sum(k => k.Ok),5} failed {kinds.Sum(k => k.Failed)} cross {kinds.Sum(k => k.Cross)}  heap {string.Join(' ', apps.Select(r => r!.Values.GetValueOrDefault("heap_mb").ToString("F1", CultureInfo.InvariantCulture)))} MB  threads {string.Join(' ', apps.Select(r => r!.Values.GetValueOrDefault("threads")))}  loops {string.Join(' ', apps.Select(r => r!.Values.GetValueOrDefault("loops")))}"));
         cancellationToken.ThrowIfCancellationRequested();
     }
@@ -412,6 +427,11 @@ internal sealed class SoakRunner(SoakOptions options, TextWriter output)
             values["threads"] = status.Threads;
         }
 
+        if (ProcFs.CpuSeconds(pid) is { } cpu)
+        {
+            values["cpu_s"] = cpu;
+        }
+
         if (ProcFs.Descriptors(pid) is { } descriptors)
         {
             values["fds"] = descriptors.Fds;
@@ -430,9 +450,11 @@ internal sealed class SoakRunner(SoakOptions options, TextWriter output)
 
     private void Event(string text)
     {
+        var seconds = _clock.Elapsed.TotalSeconds;
         lock (_gate)
         {
-            _events.Add((_clock.Elapsed.TotalSeconds, text));
+            _events.Add((seconds, text));
+            _output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {seconds,7:F0} s  {text}"));
         }
     }
 

@@ -45,6 +45,7 @@ internal sealed class Traffic : IAsyncDisposable
     private readonly KindCounters[] _counters = [.. Kinds.Select(_ => new KindCounters())];
     private readonly ConcurrentQueue<string> _failures = new();
     private readonly ConcurrentDictionary<string, long> _allPaths = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _stockOutcomes = new(StringComparer.Ordinal);
     private readonly Stopwatch _clock;
     private Task? _loop;
     private long _skipped;
@@ -69,6 +70,9 @@ internal sealed class Traffic : IAsyncDisposable
     public IReadOnlyDictionary<string, long> AllPaths => _allPaths;
 
     public (long Ok, long Failed) Stock => (Interlocked.Read(ref _stockOk), Interlocked.Read(ref _stockFailed));
+
+    /// <summary>Outcomes of the stock-app probes by status (or error).</summary>
+    public IReadOnlyDictionary<string, long> StockOutcomes => _stockOutcomes;
 
     public static async Task<Hop?> SendOnceAsync(HttpClient client, RequestKind kind, int id, CancellationToken cancellationToken)
     {
@@ -117,10 +121,12 @@ internal sealed class Traffic : IAsyncDisposable
         {
             using var response = await _gray.GetAsync(new Uri($"/stock/users/{id}", UriKind.Relative), cancellationToken);
             Interlocked.Increment(ref response.StatusCode == HttpStatusCode.OK ? ref _stockOk : ref _stockFailed);
+            _stockOutcomes.AddOrUpdate(((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture), 1, (_, n) => n + 1);
         }
         catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             Interlocked.Increment(ref _stockFailed);
+            _stockOutcomes.AddOrUpdate(exception.GetType().Name, 1, (_, n) => n + 1);
         }
     }
 
