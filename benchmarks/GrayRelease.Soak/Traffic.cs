@@ -138,10 +138,15 @@ internal sealed class Traffic : IAsyncDisposable
             await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        // Let requests in flight finish, so that each is counted.
+        // Let requests in flight finish (each has its own 30 s timeout), so that each is counted.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(45);
         for (var i = 0; i < MaxInFlight; i++)
         {
-            await _inFlight.WaitAsync(TimeSpan.FromSeconds(30));
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero || !await _inFlight.WaitAsync(left))
+            {
+                break;
+            }
         }
 
         _gray.Dispose();
