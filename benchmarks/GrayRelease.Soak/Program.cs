@@ -18,6 +18,23 @@ if (args.Length == 2 && args[0] == "plot")
     return 0;
 }
 
+if (args.Length >= 2 && args[0] == "judge")
+{
+    // Judges a finished run again from its files (samples.csv, events.csv, totals.json): e.g. a long run with the
+    // judge of a later commit, or in short mode. Options after the folder: --short, --warm-up.
+    var folder = args[1];
+    var again = SoakOptions.Parse(["--duration", "1h", .. args[2..]]);
+    var rows = Report.ReadSamplesCsv(Path.Combine(folder, "samples.csv"));
+    var events = Report.ReadEventsCsv(Path.Combine(folder, "events.csv"));
+    var totalsPath = Path.Combine(folder, "totals.json");
+    var totals = File.Exists(totalsPath) ? System.Text.Json.JsonSerializer.Deserialize<TrafficSummary>(File.ReadAllText(totalsPath)) : null;
+    var result = Judge.Evaluate(again, rows, Report.RestartsFromEvents(events), totals);
+    var summary = Report.Summary(again with { Duration = TimeSpan.FromSeconds(rows.Max(r => r.Seconds)) }, result, []);
+    await File.WriteAllTextAsync(Path.Combine(folder, "summary-judged-again.md"), summary);
+    Console.WriteLine(summary);
+    return result.Passed ? 0 : 1;
+}
+
 SoakOptions options;
 try
 {

@@ -62,11 +62,11 @@ internal static class Report
         }
 
         text.AppendLine();
-        text.AppendLine("| process | series | first | last | min | max | slope / h | limit | ok |");
-        text.AppendLine("|---|---|---|---|---|---|---|---|---|");
+        text.AppendLine("| process | series | first | last | min | max | slope / h | ± SE | limit | ok |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var s in result.Series)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {s.Process} | {s.Series} | {s.First:0.##} | {s.Last:0.##} | {s.Min:0.##} | {s.Max:0.##} | {s.SlopePerHour:0.###} | {s.Limit} | {(s.Passed ? "yes" : "**NO**")} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {s.Process} | {s.Series} | {s.First:0.##} | {s.Last:0.##} | {s.Min:0.##} | {s.Max:0.##} | {s.SlopePerHour:0.###} | {s.StandardError:0.###} | {s.Limit} | {(s.Passed ? "yes" : "**NO**")} |");
         }
 
         if (result.Failures.Count > 0)
@@ -133,6 +133,32 @@ internal static class Report
         }
 
         return rows;
+    }
+
+    /// <summary>The registry restarts of a run, from its events (the <c>judge</c> mode).</summary>
+    public static List<RestartRecord> RestartsFromEvents(IReadOnlyList<(double Seconds, string Text)> events)
+    {
+        var result = new List<RestartRecord>();
+        double? began = null;
+        double? up = null;
+        foreach (var (seconds, text) in events)
+        {
+            if (text.StartsWith("registry restart: down", StringComparison.Ordinal))
+            {
+                began = seconds;
+            }
+            else if (text.StartsWith("registry restart: up again", StringComparison.Ordinal))
+            {
+                up = seconds;
+            }
+            else if (text.StartsWith("registry restart: ", StringComparison.Ordinal) && began is { } b && up is { } u)
+            {
+                result.Add(new RestartRecord(b, u, text.Contains("NOT every", StringComparison.Ordinal) ? null : seconds - u));
+                began = up = null;
+            }
+        }
+
+        return result;
     }
 
     public static List<(double Seconds, string Text)> ReadEventsCsv(string path) =>

@@ -127,7 +127,8 @@ internal sealed record SoakOptions
 
     public const string Usage = """
         Usage: dotnet run --project benchmarks/GrayRelease.Soak -c Release -- [options]
-               dotnet run --project benchmarks/GrayRelease.Soak -c Release -- judge <folder of a run>   (judge + plot its CSV again)
+               dotnet run --project benchmarks/GrayRelease.Soak -c Release -- judge <folder of a run> [--short] [--warm-up f]
+               dotnet run --project benchmarks/GrayRelease.Soak -c Release -- plot <folder of a run>
           --duration <d>         how long the load runs (default 2m); e.g. 90s, 2m, 1h30m
           --rate <n>             requests per second through the gateways (default 150)
           --sample-period <d>    sampling period per process (default 5s)

@@ -119,7 +119,9 @@ internal sealed class SoakRunner(SoakOptions options, TextWriter output)
             traffic = null;
             await SampleAsync(lastTraffic, CancellationToken.None);
             Event("load stopped");
-            var result = Judge.Evaluate(options, _rows, _traffic, _restarts, lastTraffic, Snapshot());
+            var totals = TrafficSummary.From(lastTraffic, Snapshot());
+            var result = Judge.Evaluate(options, _rows, _restarts, totals);
+            await File.WriteAllTextAsync(Path.Combine(OutputFolder, "totals.json"), JsonSerializer.Serialize(totals), CancellationToken.None);
             await Report.WriteAsync(OutputFolder, options, _rows, _traffic, _events, result, _output);
             return result;
         }
