@@ -56,7 +56,18 @@ internal static class Judge
         ["registry_conns"] = 0.5,
         ["loops"] = 0.5,
         ["timers"] = 10,
+        ["sock_close_wait"] = 0.5,
     };
+
+    /// <summary>
+    /// Series that follow the load as well as any leak: connection pools open and idle-close connections (sockets, fds)
+    /// as the number of requests in flight changes, the thread pool injects and retires threads, pending timeouts are
+    /// timers. Their peaks follow the other users of the machine; a leaked socket, thread or timer is never released,
+    /// so it raises the floor. They are judged by the minimum of each <see cref="FloorWindow"/>.
+    /// </summary>
+    public static readonly string[] FloorSeries = ["threads", "fds", "sockets", "timers"];
+
+    public static readonly TimeSpan FloorWindow = TimeSpan.FromMinutes(5);
 
     /// <summary>
     /// Caps of the short mode: several times what a healthy sample process shows (heap ~10–30 MB, ~30–60 threads,
@@ -70,6 +81,7 @@ internal static class Judge
         ["sockets"] = 400,
         ["registry_conns"] = 8,
         ["timers"] = 5000,
+        ["sock_close_wait"] = 20,
     };
 
     /// <summary>Series reported with a slope but not judged (RSS follows the GC's and the allocator's choices, not only leaks).</summary>
@@ -137,13 +149,20 @@ internal static class Judge
             var judged = mine.Where(r => r.Seconds >= warmUp).ToList();
             foreach (var name in SlopeLimits.Keys.Concat(Reported))
             {
-                var points = judged.Where(r => r.Values.ContainsKey(name)).Select(r => (X: r.Seconds / 3600, Y: r.Values[name])).ToList();
+                // A socket state absent from a sample had no socket in it: 0, wherever the process's sockets were read.
+                var points = name.StartsWith("sock_", StringComparison.Ordinal)
+                    ? judged.Where(r => r.Values.ContainsKey("sockets")).Select(r => (X: r.Seconds / 3600, Y: r.Values.GetValueOrDefault(name))).ToList()
+                    : judged.Where(r => r.Values.ContainsKey(name)).Select(r => (X: r.Seconds / 3600, Y: r.Values[name])).ToList();
                 if (points.Count < 3)
                 {
                     continue;
                 }
 
-                var (slope, error) = SlopeWithError(points);
+                var floor = !options.Short && FloorSeries.Contains(name, StringComparer.Ordinal);
+                List<(double X, double Y)> fitted = floor
+                    ? [.. points.GroupBy(p => Math.Floor(p.X / FloorWindow.TotalHours)).Where(w => w.Count() > 1).Select(w => (X: w.Average(p => p.X), Y: w.Min(p => p.Y)))]
+                    : points;
+                var (slope, error) = fitted.Count >= 3 ? SlopeWithError(fitted) : SlopeWithError(points);
                 string limit;
                 bool passed;
                 if (options.Short)
@@ -176,7 +195,7 @@ internal static class Judge
                     // Fails when the slope is above the limit by more than two standard errors: counts that follow the
                     // load (connection pools, threads) wander with the other users of the machine, and an hour's fit
                     // of them is uncertain by a few per hour; a real leak at several times the limit still fails.
-                    limit = string.Create(CultureInfo.InvariantCulture, $"slope − 2 SE ≤ {perHour:G}/h");
+                    limit = string.Create(CultureInfo.InvariantCulture, $"{(floor ? "floor " : "")}slope − 2 SE ≤ {perHour:G}/h");
                     passed = slope - (2 * error) <= perHour;
                 }
                 else

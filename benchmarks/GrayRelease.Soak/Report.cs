@@ -17,6 +17,7 @@ internal static class Report
         ("threadpool_threads", "threads", "Thread-pool threads"),
         ("fds", "descriptors", "Open file descriptors"),
         ("sockets", "sockets", "TCP sockets owned"),
+        ("sock_close_wait", "sockets", "TCP sockets in CLOSE_WAIT (the peer closed, this process has not)"),
         ("registry_conns", "connections", "Established connections to the registry (HTTP + gRPC ports)"),
         ("loops", "loops", "Nacos client loops alive (poll, listen, beat, gRPC)"),
         ("timers", "timers", "Active System.Threading timers"),
@@ -174,7 +175,9 @@ internal static class Report
         var restarts = events.Where(e => e.Text.StartsWith("registry restart: down", StringComparison.Ordinal)).Select(e => e.Seconds / 60).ToList();
         foreach (var (series, unit, title) in Plotted)
         {
-            var byProcess = rows.Where(r => r.Values.ContainsKey(series)).GroupBy(r => r.Process, StringComparer.Ordinal).ToList();
+            // A socket state absent from a sample had no socket in it: 0, wherever the process's sockets were read.
+            var key = series.StartsWith("sock_", StringComparison.Ordinal) ? "sockets" : series;
+            var byProcess = rows.Where(r => r.Values.ContainsKey(key)).GroupBy(r => r.Process, StringComparer.Ordinal).ToList();
             if (byProcess.Count == 0)
             {
                 continue;
@@ -184,7 +187,7 @@ internal static class Report
             foreach (var process in byProcess)
             {
                 var points = process.OrderBy(r => r.Seconds).ToList();
-                var line = plot.Add.Scatter(points.Select(r => r.Seconds / 60).ToArray(), points.Select(r => r.Values[series]).ToArray());
+                var line = plot.Add.Scatter(points.Select(r => r.Seconds / 60).ToArray(), points.Select(r => r.Values.GetValueOrDefault(series)).ToArray());
                 line.LegendText = process.Key;
                 line.MarkerSize = 0;
                 line.LineWidth = 1.5f;

@@ -439,6 +439,8 @@ internal sealed class SoakRunner(SoakOptions options, TextWriter output)
             values["fds"] = descriptors.Fds;
             var mine = table.Where(s => s.Inode != 0 && descriptors.SocketInodes.Contains(s.Inode)).ToList();
             values["sockets"] = mine.Count;
+            values["sock_established"] = 0;
+            values["sock_close_wait"] = 0;
             foreach (var group in mine.GroupBy(s => ProcFs.StateName(s.State)))
             {
                 values["sock_" + group.Key] = group.Count();
