@@ -203,7 +203,52 @@ internal static class Report
             written.Add(path);
         }
 
+        var grid = WriteGrid(folder, ["heap_mb", "rss_mb", "sockets", "loops"]);
+        if (grid is not null)
+        {
+            written.Add(grid);
+        }
+
         return written;
+    }
+
+    /// <summary>Four plots in one image (2 × 2, half size), for a document.</summary>
+    private static string? WriteGrid(string folder, string[] series)
+    {
+        var paths = series.Select(s => Path.Combine(folder, s + ".png")).ToList();
+        if (!paths.All(File.Exists))
+        {
+            return null;
+        }
+
+        var tiles = paths.Select(SkiaSharp.SKBitmap.Decode).ToList();
+        try
+        {
+            var width = tiles.Max(t => t.Width) / 2;
+            var height = tiles.Max(t => t.Height) / 2;
+            using var surface = SkiaSharp.SKSurface.Create(new SkiaSharp.SKImageInfo(width * 2, height * 2));
+            surface.Canvas.Clear(SkiaSharp.SKColors.White);
+            using var paint = new SkiaSharp.SKPaint();
+            for (var i = 0; i < tiles.Count; i++)
+            {
+                using var image = SkiaSharp.SKImage.FromBitmap(tiles[i]);
+                surface.Canvas.DrawImage(image, new SkiaSharp.SKRect((i % 2) * width, (i / 2) * height, ((i % 2) + 1) * width, ((i / 2) + 1) * height), new SkiaSharp.SKSamplingOptions(SkiaSharp.SKCubicResampler.Mitchell), paint);
+            }
+
+            using var snapshot = surface.Snapshot();
+            using var data = snapshot.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+            var path = Path.Combine(folder, "grid.png");
+            using var file = File.Create(path);
+            data.SaveTo(file);
+            return path;
+        }
+        finally
+        {
+            foreach (var tile in tiles)
+            {
+                tile.Dispose();
+            }
+        }
     }
 
     private static void Decorate(Plot plot, List<double> restarts, double warmUpMinutes)
