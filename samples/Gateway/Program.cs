@@ -1,3 +1,5 @@
+using GrayRelease.Samples;
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddGrayRelease().AddNacos();
 
@@ -22,4 +24,5 @@ app.MapGrayReleaseRollout("/_gray/rollout");
 // The operations page (rules, instances by lane and version, traffic per version, the rollout and its buttons); the same
 // protection applies to it in a real gateway.
 app.MapGrayReleaseDashboard("/_gray");
+app.MapSoakDiagnostics();
 app.Run();

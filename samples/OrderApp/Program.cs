@@ -1,3 +1,4 @@
+using GrayRelease.Samples;
 using Grpc.Core;
 using Grpc.Net.Client.Configuration;
 using GrayRelease;
@@ -70,6 +71,7 @@ app.Lifetime.ApplicationStarted.Register(() =>
     Log.Started(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OrderApp"), options.Version ?? "none", lane, string.Join(", ", app.Urls));
 });
 
+app.MapSoakDiagnostics();
 app.Run();
 
 static ServedBy Self(HttpContext context, IOptionsMonitor<GrayReleaseOptions> gray) =>

@@ -1,3 +1,4 @@
+using GrayRelease.Samples;
 using GrayRelease;
 using Microsoft.Extensions.Options;
 using UserApp;
@@ -51,5 +52,6 @@ app.Lifetime.ApplicationStarted.Register(() =>
     }
 });
 
+app.MapSoakDiagnostics();
 await app.RunAsync();
 await grpcStopped;

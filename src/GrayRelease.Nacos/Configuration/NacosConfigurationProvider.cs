@@ -281,6 +281,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
 
     private async Task ListenLoopAsync(CancellationToken cancellationToken)
     {
+        using var running = NacosMetrics.LoopRunning("listen");
         var initialDelay = TimeSpan.FromMilliseconds(Math.Max(_options.ListenInterval, 1));
         var retryDelay = initialDelay;
         while (!cancellationToken.IsCancellationRequested)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace GrayRelease.Nacos.Diagnostics;
@@ -27,6 +28,26 @@ internal static class NacosMetrics
     private static readonly Counter<long> ConfigReloads = Meter.CreateCounter<long>(
         "grayrelease.nacos.config.reloads", "{reload}", "Configuration reloads caused by a Nacos change.");
 
+    // Background loops running, by kind: flat over hours unless a loop outlives what started it (issue 16's soak reads it).
+    private static readonly string[] LoopKinds = ["poll", "listen", "beat", "grpc.connection", "grpc.read", "grpc.health", "udp.push"];
+
+    private static readonly long[] LoopsRunning = new long[LoopKinds.Length];
+
+    private static readonly ObservableUpDownCounter<long> Loops = Meter.CreateObservableUpDownCounter(
+        "grayrelease.nacos.loops", ObserveLoops, "{loop}", "Background loops of the Nacos client running now, by kind (poll, listen, beat, grpc.connection, grpc.read, grpc.health, udp.push).");
+
+    /// <summary>Counts a loop as running until the returned scope is disposed (when the loop method returns).</summary>
+    public static LoopScope LoopRunning(string kind)
+    {
+        var index = Array.IndexOf(LoopKinds, kind);
+        Debug.Assert(index >= 0, "Unknown loop kind " + kind);
+        Interlocked.Increment(ref LoopsRunning[index]);
+        return new LoopScope(index);
+    }
+
+    /// <summary>The loops running now of one kind (tests).</summary>
+    public static long LoopsOf(string kind) => Volatile.Read(ref LoopsRunning[Array.IndexOf(LoopKinds, kind)]);
+
     public static void ServerFailed(Uri server) =>
         ServerFailures.Add(1, new KeyValuePair<string, object?>("server.address", server.Authority));
 
@@ -41,4 +62,20 @@ internal static class NacosMetrics
 
     public static void ConfigReloaded(string dataId) =>
         ConfigReloads.Add(1, new KeyValuePair<string, object?>("data_id", dataId));
+
+    private static IEnumerable<Measurement<long>> ObserveLoops()
+    {
+        var result = new Measurement<long>[LoopKinds.Length];
+        for (var i = 0; i < LoopKinds.Length; i++)
+        {
+            result[i] = new Measurement<long>(Volatile.Read(ref LoopsRunning[i]), new KeyValuePair<string, object?>("kind", LoopKinds[i]));
+        }
+
+        return result;
+    }
+
+    internal readonly struct LoopScope(int index) : IDisposable
+    {
+        public void Dispose() => Interlocked.Decrement(ref LoopsRunning[index]);
+    }
 }

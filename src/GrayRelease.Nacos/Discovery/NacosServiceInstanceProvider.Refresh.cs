@@ -103,6 +103,7 @@ public sealed partial class NacosServiceInstanceProvider
 
     private async Task PollAsync(ServiceCacheEntry entry, CancellationToken token)
     {
+        using var running = NacosMetrics.LoopRunning("poll");
         // Services looked up together (at start-up, or by one request) would otherwise poll together for ever, each
         // poll in flight holding its own pooled connection: a random extra delay once, within one period, spreads them.
         var stagger = TimeSpan.FromTicks((long)(entry.PollInterval.Ticks * Random.Shared.NextDouble()));

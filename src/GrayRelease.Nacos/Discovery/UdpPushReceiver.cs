@@ -106,6 +106,7 @@ internal sealed class UdpPushReceiver : IAsyncDisposable
 
     private async Task ReceiveLoopAsync()
     {
+        using var running = NacosMetrics.LoopRunning("udp.push");
         var token = _stopping.Token;
         while (!token.IsCancellationRequested)
         {

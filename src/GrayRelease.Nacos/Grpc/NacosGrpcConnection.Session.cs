@@ -375,6 +375,7 @@ internal sealed partial class NacosGrpcConnection
 
         private async Task ReadLoopAsync()
         {
+            using var running = NacosMetrics.LoopRunning("grpc.read");
             var token = _cts.Token;
             try
             {
@@ -499,6 +500,7 @@ internal sealed partial class NacosGrpcConnection
         /// </summary>
         private async Task HealthLoopAsync()
         {
+            using var running = NacosMetrics.LoopRunning("grpc.health");
             var token = _cts.Token;
             var settings = _owner._settings;
             while (!token.IsCancellationRequested && !HasEnded)

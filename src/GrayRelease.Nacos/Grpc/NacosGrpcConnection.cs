@@ -343,6 +343,7 @@ internal sealed partial class NacosGrpcConnection : INacosGrpcRequester, IAsyncD
 
     private async Task RunAsync(CancellationToken stop)
     {
+        using var running = NacosMetrics.LoopRunning("grpc.connection");
         var failures = 0;
         Session? previous = null;
         NacosGrpcServer? preferred = null;

@@ -195,6 +195,7 @@ internal sealed class NacosRegistrationService(
 
     private async Task RunAsync(NacosRegistration registration, CancellationToken cancellationToken)
     {
+        using var running = NacosMetrics.LoopRunning("beat");
         try
         {
             await BeatLoopAsync(registration, cancellationToken).ConfigureAwait(false);

@@ -1,0 +1,149 @@
+using System.Globalization;
+
+namespace GrayRelease.Soak;
+
+/// <summary>What Linux says about a process: /proc/&lt;pid&gt;/status, /proc/&lt;pid&gt;/fd, and its sockets in /proc/net/tcp{,6}.</summary>
+internal static class ProcFs
+{
+    /// <summary>TCP states as /proc/net/tcp writes them (include/net/tcp_states.h).</summary>
+    public static string StateName(int state) => state switch
+    {
+        1 => "established",
+        2 => "syn_sent",
+        3 => "syn_recv",
+        4 => "fin_wait1",
+        5 => "fin_wait2",
+        6 => "time_wait",
+        7 => "close",
+        8 => "close_wait",
+        9 => "last_ack",
+        10 => "listen",
+        11 => "closing",
+        _ => "other",
+    };
+
+    public static (double RssMb, int Threads)? Status(int pid)
+    {
+        try
+        {
+            double rss = 0;
+            var threads = 0;
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                {
+                    rss = long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) / 1024.0;
+                }
+                else if (line.StartsWith("Threads:", StringComparison.Ordinal))
+                {
+                    threads = int.Parse(line.AsSpan(8).Trim(), CultureInfo.InvariantCulture);
+                }
+            }
+
+            return (rss, threads);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>CPU time the process has used (user + system), from /proc/&lt;pid&gt;/stat.</summary>
+    public static double? CpuSeconds(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // Fields after the command name (which may hold spaces, inside parentheses): utime and stime are 14 and 15.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The machine's load average over one minute.</summary>
+    public static double LoadAverage()
+    {
+        try
+        {
+            return double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+        catch (Exception exception) when (exception is IOException or FormatException)
+        {
+            return double.NaN;
+        }
+    }
+
+    /// <summary>Open file descriptors and the inodes of those that are sockets.</summary>
+    public static (int Fds, HashSet<long> SocketInodes)? Descriptors(int pid)
+    {
+        try
+        {
+            var inodes = new HashSet<long>();
+            var fds = 0;
+            foreach (var entry in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"))
+            {
+                fds++;
+                string? target;
+                try
+                {
+                    target = new FileInfo(entry).LinkTarget;
+                }
+                catch (IOException)
+                {
+                    continue; // closed meanwhile
+                }
+
+                if (target is not null && target.StartsWith("socket:[", StringComparison.Ordinal)
+                    && long.TryParse(target.AsSpan(8, target.Length - 9), NumberStyles.None, CultureInfo.InvariantCulture, out var inode))
+                {
+                    inodes.Add(inode);
+                }
+            }
+
+            return (fds, inodes);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Every TCP socket of the machine (IPv4 and IPv6): state, ports, owning inode (0 once no process owns it: TIME_WAIT).</summary>
+    public static List<TcpSocket> TcpTable()
+    {
+        var result = new List<TcpSocket>();
+        foreach (var file in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        {
+            if (!File.Exists(file))
+            {
+                continue;
+            }
+
+            foreach (var line in File.ReadLines(file).Skip(1))
+            {
+                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (fields.Length < 10)
+                {
+                    continue;
+                }
+
+                result.Add(new TcpSocket(
+                    int.Parse(fields[3], NumberStyles.HexNumber, CultureInfo.InvariantCulture),
+                    Port(fields[1]),
+                    Port(fields[2]),
+                    long.Parse(fields[9], CultureInfo.InvariantCulture)));
+            }
+        }
+
+        return result;
+    }
+
+    private static int Port(string address) =>
+        int.Parse(address.AsSpan(address.LastIndexOf(':') + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+}
+
+internal readonly record struct TcpSocket(int State, int LocalPort, int RemotePort, long Inode);
