@@ -19,6 +19,15 @@ if (args.Length > 0 && args[0] == "load")
     return;
 }
 
+// `probe [calls] [rounds]`: a quick look at time and bytes per sequential call of each client variant.
+if (args.Length > 0 && args[0] == "probe")
+{
+    var calls = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5_000;
+    var rounds = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 5;
+    await CallProbe.RunAsync(calls, rounds);
+    return;
+}
+
 // Anything else goes to BenchmarkDotNet (e.g. `--filter '*'`). Its benchmark processes are programs it generates, so
 // they are told where this one is, to start the servers from it.
 Environment.SetEnvironmentVariable(ServerProcess.CommandVariable, typeof(ServerProcess).Assembly.Location);
