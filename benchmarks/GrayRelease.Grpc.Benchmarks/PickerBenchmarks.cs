@@ -5,8 +5,10 @@ using Grpc.Net.Client.Balancer;
 using Grpc.Net.Client.Configuration;
 using GrayRelease.Discovery;
 using GrayRelease.Grpc.Balancing;
+using GrayRelease.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace GrayRelease.Grpc.Benchmarks;
 
@@ -15,6 +17,8 @@ namespace GrayRelease.Grpc.Benchmarks;
 /// picker (route by the call's <see cref="GrayContext"/>, weighted rotation in the group) versus Grpc.Net.Client's
 /// <c>round_robin</c> picker, both over the same four ready subchannels (v1, v1, v2, v2; servers in a child process).
 /// The pickers are taken from real channels through a pass-through controller that keeps the last ready picker.
+/// The "pick and send" pair adds what else the gray client does per call attempt: the request through the client's
+/// handler chain, where the propagation handler adds the status as metadata (a stub transport answers).
 /// </summary>
 [MemoryDiagnoser]
 public class PickerBenchmarks
@@ -27,6 +31,10 @@ public class PickerBenchmarks
     private SubchannelPicker _gray = null!;
     private SubchannelPicker _roundRobin = null!;
     private GrayScope? _scope;
+    private HttpMessageInvoker _plainChain = null!;
+    private HttpMessageInvoker _grayChain = null!;
+
+    private static readonly Uri RequestUri = new("http://127.0.0.1:5000/grayrelease.benchmarks.Bench/Who");
 
     [Params(GrayStatus.Gray, GrayStatus.Prod)]
     public GrayStatus Status { get; set; }
@@ -55,6 +63,8 @@ public class PickerBenchmarks
         }
 
         _scope?.Dispose();
+        _plainChain.Dispose();
+        _grayChain.Dispose();
         _grayChannel.Dispose();
         _roundRobinChannel.Dispose();
         _services.Dispose();
@@ -66,6 +76,32 @@ public class PickerBenchmarks
 
     [Benchmark]
     public PickResult Gray_pick() => _gray.Pick(_context);
+
+    /// <summary>The plain client's part of a call attempt: the pick, then the request through the handler chain (a stub transport).</summary>
+    [Benchmark]
+    public Task<HttpResponseMessage> Round_robin_pick_and_send()
+    {
+        _roundRobin.Pick(_context);
+        return _plainChain.SendAsync(GrpcLikeRequest(), CancellationToken.None);
+    }
+
+    /// <summary>The gray client's part: the gray pick, then the chain with the propagation handler, which adds the metadata.</summary>
+    [Benchmark]
+    public Task<HttpResponseMessage> Gray_pick_and_send()
+    {
+        _gray.Pick(_context);
+        return _grayChain.SendAsync(GrpcLikeRequest(), CancellationToken.None);
+    }
+
+    // The headers Grpc.Net.Client puts on every call, so the gray header is added to a collection of the usual size.
+    private static HttpRequestMessage GrpcLikeRequest()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, RequestUri) { Version = System.Net.HttpVersion.Version20 };
+        request.Headers.TryAddWithoutValidation("user-agent", "grpc-dotnet/2.85.0 (.NET 10.0.12; CLR 10.0.12; net10.0; linux; x64)");
+        request.Headers.TryAddWithoutValidation("te", "trailers");
+        request.Headers.TryAddWithoutValidation("grpc-accept-encoding", "identity,gzip,deflate");
+        return request;
+    }
 
     private async Task SetupAsync()
     {
@@ -83,6 +119,9 @@ public class PickerBenchmarks
         _roundRobinChannel = Channel(roundRobinFactory);
         await _grayChannel.ConnectAsync();
         await _roundRobinChannel.ConnectAsync();
+
+        _plainChain = new HttpMessageInvoker(new StubTransport());
+        _grayChain = new HttpMessageInvoker(new GrayPropagationHandler(_services.GetRequiredService<IOptionsMonitor<GrayReleaseOptions>>()) { InnerHandler = new StubTransport() });
 
         _roundRobin = await WaitForAsync(roundRobinFactory, picker => Distinct(picker, null) == 4);
         _gray = await WaitForAsync(grayFactory, picker => Distinct(picker, GrayStatus.Gray) == 2 && Distinct(picker, GrayStatus.Prod) == 2);
@@ -137,6 +176,14 @@ public class PickerBenchmarks
             timeout.Token.ThrowIfCancellationRequested();
             await factory.Changed.WaitAsync(TimeSpan.FromMilliseconds(100)).ContinueWith(_ => { }, TaskScheduler.Default);
         }
+    }
+
+    /// <summary>Answers at once, from a completed task made once.</summary>
+    private sealed class StubTransport : HttpMessageHandler
+    {
+        private readonly Task<HttpResponseMessage> _response = Task.FromResult(new HttpResponseMessage());
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) => _response;
     }
 
     /// <summary>A policy's factory behind a controller that keeps the last picker the policy published while ready.</summary>
