@@ -69,6 +69,86 @@ internal static class CallProbe
         }
     }
 
+    /// <summary>
+    /// `paired [pairs]`: the plain and the gray client call in turns (the order swapped every pair, GRAY and PROD
+    /// alternating), each call timed on its own; reports the median of each and the median of the per-pair differences,
+    /// which a load on the machine that drifts over seconds affects much less than two separate runs.
+    /// </summary>
+    public static async Task RunPairedAsync(int pairs, string baseline = "plain", string measured = "gray")
+    {
+        using var servers = await ServerProcess.StartAsync();
+        await using var plainServices = Variant(baseline, servers.Backends);
+        await using var grayServices = Variant(measured, servers.Backends);
+        var plain = Caller(baseline, plainServices.GetRequiredService<Bench.BenchClient>());
+        var gray = Caller(measured, grayServices.GetRequiredService<Bench.BenchClient>());
+        var request = new WhoRequest();
+        var plainUs = new double[pairs];
+        var grayUs = new double[pairs];
+        var loadBefore = File.ReadAllText("/proc/loadavg").Trim();
+        for (var i = -5_000; i < pairs; i++)
+        {
+            var status = (i & 1) == 0 ? GrayStatus.Gray : GrayStatus.Prod;
+            using var scope = GrayContext.Begin(status);
+            double p, g;
+            if ((i & 2) == 0)
+            {
+                p = await TimeAsync(plain, request);
+                g = await TimeAsync(gray, request);
+            }
+            else
+            {
+                g = await TimeAsync(gray, request);
+                p = await TimeAsync(plain, request);
+            }
+
+            if (i >= 0)
+            {
+                (plainUs[i], grayUs[i]) = (p, g);
+            }
+        }
+
+        var differences = plainUs.Zip(grayUs, (p, g) => g - p).Order().ToArray();
+        Console.WriteLine($"{pairs:N0} pairs of sequential calls (after 5,000 warm-up pairs), load average {loadBefore} → {File.ReadAllText("/proc/loadavg").Trim()}");
+        Console.WriteLine($"{baseline,-8} median {Median(plainUs),7:N1} µs   p25–p75 {Quantile(plainUs, 0.25):N1}–{Quantile(plainUs, 0.75):N1}");
+        Console.WriteLine($"{measured,-8} median {Median(grayUs),7:N1} µs   p25–p75 {Quantile(grayUs, 0.25):N1}–{Quantile(grayUs, 0.75):N1}");
+        Console.WriteLine($"{measured} − {baseline}, per pair: median {differences[differences.Length / 2]:N2} µs   p25–p75 {differences[differences.Length / 4]:N2}–{differences[differences.Length * 3 / 4]:N2}");
+
+        static async Task<double> TimeAsync(Func<WhoRequest, Task> call, WhoRequest request)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await call(request);
+            return Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+        }
+
+        static double Median(double[] values) => Quantile(values, 0.5);
+
+        static double Quantile(double[] values, double q)
+        {
+            var sorted = values.Order().ToArray();
+            return sorted[(int)(q * (sorted.Length - 1))];
+        }
+    }
+
+    // The caller's own metadata, made once: what putting a gray header on the wire costs without any gray code.
+    private static readonly Metadata GrayHeader = new() { { "gray", "GRAY" } };
+
+    private static Func<WhoRequest, Task> Caller(string variant, Bench.BenchClient client) => variant == "header"
+        ? async request => await client.WhoAsync(request, GrayHeader)
+        : async request => await client.WhoAsync(request);
+
+    /// <summary>
+    /// plain, gray, handler (round_robin + propagation handler), policy (gray policy, no metadata), header (plain, the
+    /// caller passing a gray header it made once).
+    /// </summary>
+    private static ServiceProvider Variant(string name, IReadOnlyList<Backend> backends) => name switch
+    {
+        "plain" or "header" => Clients.Plain("bench", backends),
+        "gray" => Clients.Gray("bench", backends),
+        "handler" => HandlerOnly(backends),
+        "policy" => PolicyOnly(backends),
+        _ => throw new ArgumentException($"Unknown variant '{name}': plain, gray, handler or policy.", nameof(name)),
+    };
+
     private static ServiceProvider HandlerOnly(IReadOnlyList<Backend> backends)
     {
         var services = new ServiceCollection();

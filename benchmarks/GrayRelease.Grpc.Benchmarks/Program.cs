@@ -28,6 +28,15 @@ if (args.Length > 0 && args[0] == "probe")
     return;
 }
 
+// `paired [pairs] [baseline] [measured]`: two clients (plain, gray, handler, policy) call in turns, each call timed;
+// the median per-pair difference.
+if (args.Length > 0 && args[0] == "paired")
+{
+    var pairs = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 50_000;
+    await CallProbe.RunPairedAsync(pairs, args.Length > 2 ? args[2] : "plain", args.Length > 3 ? args[3] : "gray");
+    return;
+}
+
 // Anything else goes to BenchmarkDotNet (e.g. `--filter '*'`). Its benchmark processes are programs it generates, so
 // they are told where this one is, to start the servers from it.
 Environment.SetEnvironmentVariable(ServerProcess.CommandVariable, typeof(ServerProcess).Assembly.Location);
