@@ -132,22 +132,33 @@ internal static class CallProbe
     // The caller's own metadata, made once: what putting a gray header on the wire costs without any gray code.
     private static readonly Metadata GrayHeader = new() { { "gray", "GRAY" } };
 
-    private static Func<WhoRequest, Task> Caller(string variant, Bench.BenchClient client) => variant == "header"
+    private static Func<WhoRequest, Task> Caller(string variant, Bench.BenchClient client) => variant is "header" or "header-core"
         ? async request => await client.WhoAsync(request, GrayHeader)
         : async request => await client.WhoAsync(request);
 
     /// <summary>
     /// plain, gray, handler (round_robin + propagation handler), policy (gray policy, no metadata), header (plain, the
-    /// caller passing a gray header it made once).
+    /// caller passing a gray header it made once), header-core (the same in a container with AddGrayRelease).
     /// </summary>
     private static ServiceProvider Variant(string name, IReadOnlyList<Backend> backends) => name switch
     {
         "plain" or "header" => Clients.Plain("bench", backends),
+        "header-core" => PlainWithCore(backends),
         "gray" => Clients.Gray("bench", backends),
         "handler" => HandlerOnly(backends),
         "policy" => PolicyOnly(backends),
         _ => throw new ArgumentException($"Unknown variant '{name}': plain, gray, handler or policy.", nameof(name)),
     };
+
+    // The plain client in a container that also has the gray core (AddGrayRelease: options, metrics, HttpClient set-up).
+    private static ServiceProvider PlainWithCore(IReadOnlyList<Backend> backends)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddGrayRelease(new ConfigurationBuilder().Build());
+        Clients.ConfigurePlain(services, "bench", backends);
+        return services.BuildServiceProvider();
+    }
 
     private static ServiceProvider HandlerOnly(IReadOnlyList<Backend> backends)
     {
