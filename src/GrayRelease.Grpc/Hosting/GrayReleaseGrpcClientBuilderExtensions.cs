@@ -4,7 +4,7 @@ using Grpc.Net.Client.Configuration;
 using Grpc.Net.ClientFactory;
 using GrayRelease;
 using GrayRelease.Grpc.Balancing;
-using GrayRelease.Grpc.Interceptors;
+using GrayRelease.Http;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -36,8 +36,12 @@ public static class GrayReleaseGrpcClientBuilderExtensions
         builder.Services.TryAddSingleton<GrayOptionsSnapshot>();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ResolverFactory, GrayResolverFactory>());
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<LoadBalancerFactory, GrayLoadBalancerFactory>());
-        builder.Services.TryAddSingleton<GrayMetadataInterceptor>();
-        builder.AddInterceptor(InterceptorScope.Channel, provider => provider.GetRequiredService<GrayMetadataInterceptor>());
+
+        // gRPC metadata are HTTP/2 headers, and the channel sends each call attempt through this client's handler chain
+        // in the call's own flow: the HttpClient propagation handler puts the status and lane on it (unless the call's
+        // metadata already has them) as on any HTTP request. A gRPC interceptor did the same at ≈ 220 B more per call
+        // (a Metadata copy and the interceptor's continuation delegate); see docs/benchmarks.md, gRPC (issue 15).
+        builder.AddHttpMessageHandler<GrayPropagationHandler>();
 
         // Post-configured so it sees the address and channel settings as finally set, whatever the order of the calls.
         builder.Services.AddOptions<GrpcClientFactoryOptions>(name).PostConfigure(options =>
