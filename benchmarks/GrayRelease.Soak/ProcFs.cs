@@ -112,6 +112,36 @@ internal static class ProcFs
         }
     }
 
+    /// <summary>What a process's descriptors point at, counted by kind (a file's path, or socket / pipe / anon_inode:...).</summary>
+    public static Dictionary<string, int> DescriptorKinds(int pid)
+    {
+        var kinds = new Dictionary<string, int>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var entry in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"))
+            {
+                string? target;
+                try
+                {
+                    target = new FileInfo(entry).LinkTarget;
+                }
+                catch (IOException)
+                {
+                    continue;
+                }
+
+                var kind = target is null ? "?" : target.IndexOf(":[", StringComparison.Ordinal) is var bracket and > 0 ? target[..bracket] : target;
+                kinds[kind] = kinds.GetValueOrDefault(kind) + 1;
+            }
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // Gone meanwhile: nothing to list.
+        }
+
+        return kinds;
+    }
+
     /// <summary>Every TCP socket of the machine (IPv4 and IPv6): state, ports, owning inode (0 once no process owns it: TIME_WAIT).</summary>
     public static List<TcpSocket> TcpTable()
     {

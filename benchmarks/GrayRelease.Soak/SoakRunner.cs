@@ -338,6 +338,21 @@ internal sealed class SoakRunner(SoakOptions options, TextWriter output)
             _traffic.Add(new TrafficRow(seconds, kinds, traffic.Skipped, traffic.Stock.Ok, traffic.Stock.Failed));
         }
 
+        if (_traffic.Count == 1 || !cancellationToken.CanBeCanceled)
+        {
+            // What each process's descriptors are, at the start and at the end: a step in `fds` can then be attributed.
+            var listing = new System.Text.StringBuilder(_traffic.Count == 1 ? "t_s,process,count,kind\n" : "");
+            foreach (var process in _fixed.Append(_emulator.Process).Where(p => !p.HasExited))
+            {
+                foreach (var (kind, count) in ProcFs.DescriptorKinds(process.ProcessId).OrderBy(k => k.Key, StringComparer.Ordinal))
+                {
+                    listing.AppendLine(CultureInfo.InvariantCulture, $"{seconds:F0},{process.Name},{count},\"{kind}\"");
+                }
+            }
+
+            await File.AppendAllTextAsync(Path.Combine(OutputFolder, "fds.csv"), listing.ToString(), CancellationToken.None);
+        }
+
         if (_traffic.Count % 12 == 1)
         {
             // Written as the run goes too, so that a long run can be looked at before it ends (and survives a crash).
