@@ -34,6 +34,8 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
     // Auto fell back to HTTP because no server answered ServerCheck, and no HTTP call has succeeded since: maybe no
     // 1.x server but every server down at start-up (a 3.2+ server would then never be reached over HTTP).
     private volatile bool _mayProbeAgain;
+    private int _pollsSinceProbe;
+    private int _pollsBetweenProbes = 1;
 
     public NacosConfigurationProvider(NacosOptions options, TimeProvider timeProvider, ILoggerFactory? loggerFactory, HttpMessageHandler? handler, NacosGrpcSettings? grpcSettings = null)
     {
@@ -225,7 +227,9 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
             try
             {
                 content = await _transport!.GetAsync(entry.Key, cancellationToken).ConfigureAwait(false);
-                _mayProbeAgain = false;
+
+                // A v1 answer means a server that may have no gRPC (1.x); a v3 server serves gRPC, so keep looking.
+                _mayProbeAgain &= _client.UsesV3;
                 if (content is not null)
                 {
                     SaveSnapshot(entry.Key, content);
@@ -289,12 +293,14 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
             try
             {
                 var changed = await _transport!.WaitForChangesAsync(Array.ConvertAll(_entries, e => (e.Key, e.Md5)), cancellationToken).ConfigureAwait(false);
-                if (_mayProbeAgain && _client.UsesV3)
+                if (_mayProbeAgain && _client.UsesV3 && ++_pollsSinceProbe >= _pollsBetweenProbes)
                 {
-                    // HTTP was chosen while no server answered, and the server that answered now has no v1 API: a 3.x
-                    // server, which serves gRPC unless its port is closed. Look once more (the change is read either way).
+                    // HTTP was chosen while no server answered ServerCheck, and the server that answers now has no v1
+                    // API: a 3.x server, which serves gRPC unless its port is closed. Look again at polls 1, 2, 4, ...
+                    // then every 32nd (≈ 5 min at the default 10 s): a port that stays closed costs one failed connect.
+                    _pollsSinceProbe = 0;
+                    _pollsBetweenProbes = Math.Min(_pollsBetweenProbes * 2, 32);
                     await ProbeAgainAsync(cancellationToken).ConfigureAwait(false);
-                    _mayProbeAgain = false;
                 }
 
                 var reload = false;
@@ -327,7 +333,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
                 }
 
                 retryDelay = initialDelay;
-                _mayProbeAgain = false;
+                _mayProbeAgain &= _client.UsesV3;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

@@ -199,6 +199,27 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
         await ChangeAndWaitAsync(root, "a", "2", () => nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 2"));
     }
 
+    /// <summary>
+    /// Found by the soak run (issue 16): a 3.x server whose ServerCheck did not answer at start-up (a loaded machine)
+    /// while its HTTP API did. The first successful read cleared the re-probe, so the process polled over v3 HTTP for
+    /// its whole life. A v3 server serves gRPC: Auto keeps looking, backing off, and moves once it answers.
+    /// </summary>
+    [Fact]
+    public async Task Auto_on_3_2_whose_grpc_did_not_answer_at_start_up_moves_to_grpc_once_it_answers()
+    {
+        var nacos = await StartAsync(NacosServerLine.Nacos32);
+        nacos.Faults.RejectGrpcConnections(TimeSpan.FromMinutes(10));
+        nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 1");
+        var root = Build(Options(nacos, NacosTransport.Auto, new NacosListenerOptions { DataId = "a.yaml" }));
+        Assert.Equal("HTTP (v3 client API, polling)", Provider(root).Transport!.Name);
+        await ChangeAndWaitAsync(root, "a", "2", () => nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 2"));
+
+        nacos.Faults.RejectGrpcConnections(TimeSpan.Zero);
+        await TestSupport.WaitUntilAsync(() => Provider(root).Transport!.Name == "gRPC", "Auto moves to gRPC once the 3.2 server's ServerCheck answers");
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 450 && r.Message.Contains("now answers ServerCheck", StringComparison.Ordinal));
+        await ChangeAndWaitAsync(root, "a", "3", () => nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 3"));
+    }
+
     [Fact]
     public async Task Auto_during_an_outage_at_start_up_serves_the_snapshot_and_moves_to_grpc_when_a_3_2_server_comes_back()
     {
