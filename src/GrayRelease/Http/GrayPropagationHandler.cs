@@ -22,9 +22,14 @@ public sealed class GrayPropagationHandler : DelegatingHandler
         ArgumentNullException.ThrowIfNull(request);
         var options = _options.CurrentValue;
         var propagation = options.Propagation;
+
+        // One read of the flow's frame per request: the headers and the baggage members come from the same value.
+        var frame = GrayContext.CurrentFrameValue;
+        var status = frame?.Status;
+        var lane = frame?.Lane;
         if (propagation != GrayPropagation.Baggage)
         {
-            AddHeaders(request, options);
+            AddHeaders(request, options, status, lane);
         }
 
         if (propagation == GrayPropagation.Header)
@@ -32,10 +37,9 @@ public sealed class GrayPropagationHandler : DelegatingHandler
             return base.SendAsync(request, cancellationToken);
         }
 
-        var status = GrayContext.Current?.ToWireValue();
-        var lane = GrayContext.CurrentLane;
+        var statusValue = status?.ToWireValue();
         request.Headers.TryGetValues(W3CBaggage.HeaderName, out var existing);
-        var header = GrayBaggage.BuildOutbound(existing is null ? default : new(existing as string[] ?? [.. existing]), Activity.Current, options.BaggageStatusKey, status, options.BaggageLaneKey, lane);
+        var header = GrayBaggage.BuildOutbound(existing is null ? default : new(existing as string[] ?? [.. existing]), Activity.Current, options.BaggageStatusKey, statusValue, options.BaggageLaneKey, lane);
         if (header is not null)
         {
             // One header, never a second one beside the caller's: the members are merged above.
@@ -43,7 +47,7 @@ public sealed class GrayPropagationHandler : DelegatingHandler
             request.Headers.TryAddWithoutValidation(W3CBaggage.HeaderName, header);
         }
 
-        if (!GrayBaggage.TryAlignForCall(options.BaggageStatusKey, status, options.BaggageLaneKey, lane, out var previous))
+        if (!GrayBaggage.TryAlignForCall(options.BaggageStatusKey, statusValue, options.BaggageLaneKey, lane, out var previous))
         {
             return base.SendAsync(request, cancellationToken);
         }
@@ -60,19 +64,19 @@ public sealed class GrayPropagationHandler : DelegatingHandler
         }
     }
 
-    private static void AddHeaders(HttpRequestMessage request, GrayReleaseOptions options)
+    private static void AddHeaders(HttpRequestMessage request, GrayReleaseOptions options, GrayStatus? status, string? lane)
     {
-        if (GrayContext.Current is { } status)
+        if (status is { } value)
         {
             var headerName = options.HeaderName;
             if (!request.Headers.Contains(headerName))
             {
-                request.Headers.TryAddWithoutValidation(headerName, status.ToWireValue());
+                request.Headers.TryAddWithoutValidation(headerName, value.ToWireValue());
             }
         }
 
         // The lane travels on every hop, even from a hop that had no instance in it, so a later hop re-enters the lane.
-        if (GrayContext.CurrentLane is { } lane)
+        if (lane is not null)
         {
             var laneHeaderName = options.LaneHeaderName;
             if (!request.Headers.Contains(laneHeaderName))
