@@ -52,6 +52,7 @@ internal static class Judge
         ["heap_mb"] = 2,
         ["threads"] = 2,
         ["fds"] = 3,
+        ["fds_other"] = 3,
         ["sockets"] = 3,
         ["registry_conns"] = 0.5,
         ["loops"] = 0.5,
@@ -65,7 +66,7 @@ internal static class Judge
     /// timers. Their peaks follow the other users of the machine; a leaked socket, thread or timer is never released,
     /// so it raises the floor. They are judged by the minimum of each <see cref="FloorWindow"/>.
     /// </summary>
-    public static readonly string[] FloorSeries = ["threads", "fds", "sockets", "timers"];
+    public static readonly string[] FloorSeries = ["threads", "fds", "fds_other", "sockets", "timers"];
 
     public static readonly TimeSpan FloorWindow = TimeSpan.FromMinutes(5);
 
@@ -85,7 +86,7 @@ internal static class Judge
     };
 
     /// <summary>Series reported with a slope but not judged (RSS follows the GC's and the allocator's choices, not only leaks).</summary>
-    public static readonly string[] Reported = ["rss_mb", "committed_mb", "threadpool_threads", "time_wait_ours"];
+    public static readonly string[] Reported = ["rss_mb", "committed_mb", "threadpool_threads", "time_wait_ours", "fds_code"];
 
     public static SoakResult Evaluate(SoakOptions options, IReadOnlyList<SampleRow> rows, IReadOnlyList<RestartRecord> restarts, TrafficSummary? load)
     {
@@ -189,6 +190,14 @@ internal static class Judge
                         limit = "reported";
                         passed = true;
                     }
+                }
+                else if (name == "fds" && judged.Any(r => r.Values.ContainsKey("fds_other")))
+                {
+                    // All descriptors = sockets (judged) + code files (bounded by what the application ships) + the rest
+                    // (judged as fds_other). A code path first taken late in a run loads assemblies and symbol files,
+                    // a step in the total that is no leak (the 75-minute run of 79de8c4 failed on one such step).
+                    limit = "reported (judged as sockets and fds_other)";
+                    passed = true;
                 }
                 else if (SlopeLimits.TryGetValue(name, out var perHour))
                 {

@@ -77,13 +77,18 @@ internal static class ProcFs
         }
     }
 
-    /// <summary>Open file descriptors and the inodes of those that are sockets.</summary>
-    public static (int Fds, HashSet<long> SocketInodes)? Descriptors(int pid)
+    /// <summary>
+    /// Open file descriptors, how many are code files (see <see cref="IsCodeFile"/>), how many are sockets, and the
+    /// inodes of the sockets.
+    /// </summary>
+    public static (int Fds, int CodeFiles, int Sockets, HashSet<long> SocketInodes)? Descriptors(int pid)
     {
         try
         {
             var inodes = new HashSet<long>();
             var fds = 0;
+            var codeFiles = 0;
+            var sockets = 0;
             foreach (var entry in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"))
             {
                 fds++;
@@ -97,20 +102,46 @@ internal static class ProcFs
                     continue; // closed meanwhile
                 }
 
-                if (target is not null && target.StartsWith("socket:[", StringComparison.Ordinal)
-                    && long.TryParse(target.AsSpan(8, target.Length - 9), NumberStyles.None, CultureInfo.InvariantCulture, out var inode))
+                if (target is null)
                 {
-                    inodes.Add(inode);
+                    continue;
+                }
+
+                if (target.StartsWith("socket:[", StringComparison.Ordinal))
+                {
+                    sockets++;
+                    if (long.TryParse(target.AsSpan(8, target.Length - 9), NumberStyles.None, CultureInfo.InvariantCulture, out var inode))
+                    {
+                        inodes.Add(inode);
+                    }
+                }
+                else if (IsCodeFile(target))
+                {
+                    codeFiles++;
                 }
             }
 
-            return (fds, inodes);
+            return (fds, codeFiles, sockets, inodes);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
             return null;
         }
     }
+
+    /// <summary>
+    /// A file the runtime opens once and keeps open for the life of the process: a managed assembly (two descriptors
+    /// each, opened when the assembly is first loaded), a symbol file (opened the first time a stack trace is written
+    /// with line numbers), a native library, or the JIT's double-mapped code memory. A code path taken for the first
+    /// time hours into a run (the first exception of a kind, a first TLS or DNS call) adds a step of them; their number
+    /// is bounded by the files the application ships with, so they are counted apart from the descriptors a leak adds.
+    /// </summary>
+    public static bool IsCodeFile(string target) =>
+        target.EndsWith(".dll", StringComparison.Ordinal)
+        || target.EndsWith(".pdb", StringComparison.Ordinal)
+        || target.EndsWith(".so", StringComparison.Ordinal)
+        || target.Contains(".so.", StringComparison.Ordinal)
+        || target.StartsWith("/memfd:doublemapper", StringComparison.Ordinal);
 
     /// <summary>What a process's descriptors point at, counted by kind (a file's path, or socket / pipe / anon_inode:...).</summary>
     public static Dictionary<string, int> DescriptorKinds(int pid)

@@ -16,6 +16,8 @@ internal static class Report
         ("threads", "threads", "OS threads"),
         ("threadpool_threads", "threads", "Thread-pool threads"),
         ("fds", "descriptors", "Open file descriptors"),
+        ("fds_other", "descriptors", "Open file descriptors other than sockets and code files (assemblies, symbols)"),
+        ("fds_code", "descriptors", "Code files held open (assemblies, symbol files, native libraries)"),
         ("sockets", "sockets", "TCP sockets owned"),
         ("sock_close_wait", "sockets", "TCP sockets in CLOSE_WAIT (the peer closed, this process has not)"),
         ("registry_conns", "connections", "Established connections to the registry (HTTP + gRPC ports)"),

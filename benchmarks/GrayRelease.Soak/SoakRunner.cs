@@ -456,6 +456,8 @@ internal sealed class SoakRunner(SoakOptions options, TextWriter output)
         if (ProcFs.Descriptors(pid) is { } descriptors)
         {
             values["fds"] = descriptors.Fds;
+            values["fds_code"] = descriptors.CodeFiles;
+            values["fds_other"] = descriptors.Fds - descriptors.CodeFiles - descriptors.Sockets;
             var mine = table.Where(s => s.Inode != 0 && descriptors.SocketInodes.Contains(s.Inode)).ToList();
             values["sockets"] = mine.Count;
             values["sock_established"] = 0;

@@ -46,6 +46,39 @@ public sealed class SoakJudgeTests
     }
 
     [Fact]
+    public void A_step_of_code_files_passes_the_long_judge_and_a_descriptor_leaked_per_restart_fails_it()
+    {
+        var options = SoakOptions.Parse(["--duration", "1h"]);
+        // Half-way through, a first exception loads System.Diagnostics.StackTrace, System.Reflection.Metadata and a
+        // few symbol files: +12 descriptors once. Against a process that leaks one pipe per registry restart.
+        var step = Rows(_ => 7, _ => 3, t => (Code: t < 1800 ? 150 : 162, Other: 20));
+        var leak = Rows(_ => 7, _ => 3, t => (Code: 150, Other: 20 + Math.Floor(t / 180)));
+
+        var stepped = Judge.Evaluate(options, step, [], load: null);
+        var leaked = Judge.Evaluate(options, leak, [], load: null);
+
+        Assert.True(stepped.Passed, string.Join('\n', stepped.Failures));
+        Assert.Equal("reported (judged as sockets and fds_other)", Assert.Single(stepped.Series, s => s.Series == "fds").Limit);
+        Assert.False(leaked.Passed);
+        Assert.Contains(leaked.Failures, f => f.StartsWith("order-app-V1 fds_other:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_run_sampled_before_fds_other_existed_is_judged_on_all_its_descriptors()
+    {
+        var options = SoakOptions.Parse(["--duration", "1h"]);
+        var rows = Rows(_ => 7, _ => 3);
+        foreach (var row in rows)
+        {
+            row.Values["fds"] = 170 + Math.Floor(row.Seconds / 180);
+        }
+
+        var result = Judge.Evaluate(options, rows, [], load: null);
+
+        Assert.Contains(result.Failures, f => f.StartsWith("order-app-V1 fds:", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Restarts_are_read_back_from_the_events()
     {
         var restarts = Report.RestartsFromEvents(
@@ -63,13 +96,24 @@ public sealed class SoakJudgeTests
         Assert.Null(restarts[1].ReRegisteredAfterSeconds);
     }
 
-    private static List<SampleRow> Rows(Func<double, double> loops, Func<double, double> heap) =>
-        [.. Enumerable.Range(0, 720).Select(i => i * 5.0).Select(t => new SampleRow(t, DateTimeOffset.UnixEpoch.AddSeconds(t), "order-app-V1", 42, new Dictionary<string, double>(StringComparer.Ordinal)
+    private static List<SampleRow> Rows(Func<double, double> loops, Func<double, double> heap, Func<double, (double Code, double Other)>? descriptors = null) =>
+        [.. Enumerable.Range(0, 720).Select(i => i * 5.0).Select(t =>
         {
-            ["alive"] = 1,
-            ["registry_conns"] = 2,
-            ["loops"] = loops(t),
-            ["heap_mb"] = heap(t),
-            ["sockets"] = 40 + (10 * Math.Sin(t / 90)),
-        }))];
+            var values = new Dictionary<string, double>(StringComparer.Ordinal)
+            {
+                ["alive"] = 1,
+                ["registry_conns"] = 2,
+                ["loops"] = loops(t),
+                ["heap_mb"] = heap(t),
+                ["sockets"] = 40 + (10 * Math.Sin(t / 90)),
+            };
+            if (descriptors?.Invoke(t) is { } fds)
+            {
+                values["fds_code"] = fds.Code;
+                values["fds_other"] = fds.Other;
+                values["fds"] = fds.Code + fds.Other + values["sockets"];
+            }
+
+            return new SampleRow(t, DateTimeOffset.UnixEpoch.AddSeconds(t), "order-app-V1", 42, values);
+        })];
 }
