@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Net;
+using GrayRelease.Benchmarks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -76,77 +76,57 @@ internal static class GatewayLoadTest
     /// <param name="grayHeaderOnly">Only the requests with the gray header are checked (a rollout's percentage sends some others to v2).</param>
     internal static async Task<Result> MeasureAsync(string name, Host gateway, TimeSpan duration, int concurrency, bool checkVersion, bool grayHeaderOnly = false, bool userIds = false)
     {
-        using var stop = new CancellationTokenSource(duration);
-        var latencies = new List<double>[concurrency];
         var wrong = 0;
         var failed = 0;
         var headerlessToV2 = 0;
-        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
-        var stopwatch = Stopwatch.StartNew();
-        var workers = Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
+        var figures = await ClosedLoopLoad.RunAsync(duration, concurrency, async n =>
         {
-            var own = latencies[worker] = new List<double>(100_000);
-            var i = worker;
-            while (!stop.IsCancellationRequested)
+            var isGray = (n & 1) == 0;
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/orders/1");
+            if (isGray)
             {
-                var isGray = (i++ & 1) == 0;
-                using var request = new HttpRequestMessage(HttpMethod.Get, "/orders/1");
-                if (isGray)
-                {
-                    request.Headers.TryAddWithoutValidation("gray", "gray-996");
-                }
+                request.Headers.TryAddWithoutValidation("gray", "gray-996");
+            }
 
-                if (userIds)
-                {
-                    request.Headers.TryAddWithoutValidation("X-User-Id", UserIds[(int)((uint)i / 2 % (uint)UserIds.Length)]);
-                }
+            if (userIds)
+            {
+                request.Headers.TryAddWithoutValidation("X-User-Id", UserIds[(int)((uint)(n + 1) / 2 % (uint)UserIds.Length)]);
+            }
 
-                var started = Stopwatch.GetTimestamp();
-                try
-                {
-                    using var response = await gateway.Client.SendAsync(request, CancellationToken.None);
-                    var body = await response.Content.ReadAsStringAsync(CancellationToken.None);
-                    own.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                    if (!response.IsSuccessStatusCode)
-                    {
-                        Interlocked.Increment(ref failed);
-                    }
-                    else if (!isGray && body == "v2")
-                    {
-                        // Only a rollout's percentage (grayHeaderOnly) may do this; shows that share is in effect.
-                        Interlocked.Increment(ref headerlessToV2);
-                    }
-
-                    if (response.IsSuccessStatusCode && checkVersion && (isGray || !grayHeaderOnly) && body != (isGray ? "v2" : "v1"))
-                    {
-                        Interlocked.Increment(ref wrong);
-                    }
-                }
-                catch (HttpRequestException)
+            try
+            {
+                using var response = await gateway.Client.SendAsync(request, CancellationToken.None);
+                var body = await response.Content.ReadAsStringAsync(CancellationToken.None);
+                if (!response.IsSuccessStatusCode)
                 {
                     Interlocked.Increment(ref failed);
                 }
-            }
-        })).ToArray();
-        await Task.WhenAll(workers);
-        stopwatch.Stop();
-        var allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
+                else if (!isGray && body == "v2")
+                {
+                    // Only a rollout's percentage (grayHeaderOnly) may do this; shows that share is in effect.
+                    Interlocked.Increment(ref headerlessToV2);
+                }
 
-        var all = latencies.SelectMany(l => l).Order().ToArray();
-        var result = new Result(
-            all.Length / stopwatch.Elapsed.TotalSeconds,
-            Percentile(all, 0.50),
-            Percentile(all, 0.99),
-            all.Length == 0 ? 0 : allocated / all.Length,
-            failed,
-            wrong);
+                if (response.IsSuccessStatusCode && checkVersion && (isGray || !grayHeaderOnly) && body != (isGray ? "v2" : "v1"))
+                {
+                    Interlocked.Increment(ref wrong);
+                }
+
+                return true;
+            }
+            catch (HttpRequestException)
+            {
+                Interlocked.Increment(ref failed);
+                return false;
+            }
+        });
+
+        var result = new Result(figures.PerSecond, figures.P50, figures.P99, figures.BytesPerCall, failed, wrong);
         Console.WriteLine($"{name,-18} {result.RequestsPerSecond,9:N0} req/s   p50 {result.P50,6:N2} ms   p99 {result.P99,6:N2} ms   {result.BytesPerRequest,7:N0} B allocated/request (whole process)   wrong version {wrong}   failed {failed}" + (grayHeaderOnly ? $"   no header → v2: {headerlessToV2}" : string.Empty));
         return result;
     }
 
     private static readonly string[] UserIds = Enumerable.Range(0, 1000).Select(n => "user-" + n.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-
-    private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * p))];
 
     private static Task<Host> StartGatewayAsync(string v1, string v2, bool gray)
     {

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using Grpc.Core;
+using GrayRelease.Benchmarks;
 using GrayRelease.Grpc.Benchmarks.Protos;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -40,7 +40,7 @@ internal static class GrpcChainLoadTest
             [Plain] = plainClient.GetRequiredService<Bench.BenchClient>(),
         };
 
-        Console.WriteLine($"Round {roundDuration.TotalSeconds:0} s, {concurrency} concurrent callers, {Environment.ProcessorCount} cores, .NET {Environment.Version}, load average {LoadAverage()}");
+        Console.WriteLine($"Round {roundDuration.TotalSeconds:0} s, {concurrency} concurrent callers, {Environment.ProcessorCount} cores, .NET {Environment.Version}, load average {ClosedLoopLoad.LoadAverage()}");
 
         // A full round each first, so tiered compilation has settled and every connection is open.
         await MeasureAsync("warm-up plain", chains[Plain], roundDuration, concurrency, check: false);
@@ -58,7 +58,7 @@ internal static class GrpcChainLoadTest
         }
 
         Summarize(results);
-        Console.WriteLine($"load average after: {LoadAverage()}");
+        Console.WriteLine($"load average after: {ClosedLoopLoad.LoadAverage()}");
         foreach (var (app, _) in grayA.Concat(plainA))
         {
             await app.StopAsync();
@@ -98,54 +98,35 @@ internal static class GrpcChainLoadTest
 
     private static async Task<Result> MeasureAsync(string name, Bench.BenchClient client, TimeSpan duration, int concurrency, bool check)
     {
-        using var stop = new CancellationTokenSource(duration);
-        var latencies = new List<double>[concurrency];
         var wrong = 0;
         var failed = 0;
         var request = new WhoRequest();
-        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
-        var stopwatch = Stopwatch.StartNew();
-        var workers = Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
+        var figures = await ClosedLoopLoad.RunAsync(duration, concurrency, async n =>
         {
-            var own = latencies[worker] = new List<double>(100_000);
-            var i = worker;
-            while (!stop.IsCancellationRequested)
+            var status = (n & 1) == 0 ? GrayStatus.Gray : GrayStatus.Prod;
+            try
             {
-                var status = (i++ & 1) == 0 ? GrayStatus.Gray : GrayStatus.Prod;
-                var started = Stopwatch.GetTimestamp();
-                try
+                WhoReply reply;
+                using (GrayContext.Begin(status))
                 {
-                    WhoReply reply;
-                    using (GrayContext.Begin(status))
-                    {
-                        reply = await client.RelayAsync(request, deadline: DateTime.UtcNow.AddSeconds(30));
-                    }
+                    reply = await client.RelayAsync(request, deadline: DateTime.UtcNow.AddSeconds(30));
+                }
 
-                    own.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                    if (check && reply.Version != (status == GrayStatus.Gray ? "v2/v2" : "v1/v1"))
-                    {
-                        Interlocked.Increment(ref wrong);
-                    }
-                }
-                catch (RpcException)
+                if (check && reply.Version != (status == GrayStatus.Gray ? "v2/v2" : "v1/v1"))
                 {
-                    Interlocked.Increment(ref failed);
+                    Interlocked.Increment(ref wrong);
                 }
+
+                return true;
             }
-        })).ToArray();
-        await Task.WhenAll(workers);
-        stopwatch.Stop();
-        var allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
+            catch (RpcException)
+            {
+                Interlocked.Increment(ref failed);
+                return false;
+            }
+        });
 
-        var all = latencies.SelectMany(l => l).Order().ToArray();
-        var result = new Result(
-            all.Length,
-            all.Length / stopwatch.Elapsed.TotalSeconds,
-            Percentile(all, 0.50),
-            Percentile(all, 0.99),
-            all.Length == 0 ? 0 : allocated / all.Length,
-            failed,
-            wrong);
+        var result = new Result(figures.Calls, figures.PerSecond, figures.P50, figures.P99, figures.BytesPerCall, failed, wrong);
         Console.WriteLine($"{name,-16} {result.CallsPerSecond,9:N0} calls/s   p50 {result.P50,6:N2} ms   p99 {result.P99,6:N2} ms   {result.BytesPerCall,7:N0} B/call   wrong {wrong}   failed {failed}");
         return result;
     }
@@ -184,10 +165,6 @@ internal static class GrpcChainLoadTest
                 app.MapGrpcService<RelayService>();
             });
     }
-
-    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
-
-    private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * p))];
 
     private sealed record Result(int Calls, double CallsPerSecond, double P50, double P99, long BytesPerCall, int Failed, int Wrong);
 

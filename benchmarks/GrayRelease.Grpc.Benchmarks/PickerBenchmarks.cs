@@ -113,7 +113,7 @@ public class PickerBenchmarks
         services.AddSingleton<GrayOptionsSnapshot>();
         _services = services.BuildServiceProvider();
 
-        var grayFactory = new CapturingFactory("capture-gray", new GrayLoadBalancerFactory(_services.GetRequiredService<GrayOptionsSnapshot>()));
+        var grayFactory = new CapturingFactory("capture-gray", ActivatorUtilities.CreateInstance<GrayLoadBalancerFactory>(_services));
         var roundRobinFactory = new CapturingFactory("capture-round-robin", new RoundRobinBalancerFactory());
         _grayChannel = Channel(grayFactory);
         _roundRobinChannel = Channel(roundRobinFactory);

@@ -132,7 +132,7 @@ internal sealed class EmulatorProcess : IAsyncDisposable
     public static async Task<EmulatorProcess> StartAsync(string logFolder, CancellationToken cancellationToken)
     {
         var (fileName, prefix) = Self.Command();
-        var process = new EmulatorProcess(SampleProcess.Start("emulator", fileName, [.. prefix, EmulatorChild.Mode], logFolder, redirectInput: true));
+        var process = new EmulatorProcess(SampleProcess.Start("emulator", fileName, [.. prefix, EmulatorChild.Mode], logFolder, redirectInput: true, timestamps: true));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(60));
         (process.HttpPort, process.GrpcPort) = await process._ready.Task.WaitAsync(timeout.Token);

@@ -44,7 +44,7 @@ internal sealed class SoakRunner(SoakOptions options, TextWriter output)
         OutputFolder = options.OutputFolder ?? Path.Combine(SamplesLocator.RepositoryRoot(), "artifacts", "soak", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
         _logFolder = Path.Combine(OutputFolder, "logs");
         Directory.CreateDirectory(_logFolder);
-        var samples = SamplesLocator.Locate(options);
+        var samples = SamplesLocator.Locate(options.SamplesRoot, options.Configuration);
         var restartPeriod = options.RestartPeriod < options.Duration / 3 ? options.RestartPeriod : options.Duration / 3;
         _output.WriteLine($"Soak: {options.Duration} at {options.Rate:F0} req/s; sample every {options.SamplePeriod.TotalSeconds:F0} s; config push every {options.ConfigPeriod.TotalSeconds:F0} s; "
             + $"churn every {options.ChurnPeriod.TotalSeconds:F0} s; registry restart every {restartPeriod.TotalSeconds:F0} s (down {options.RestartDown.TotalSeconds:F0} s); {(options.Short ? "short mode (caps)" : "slopes judged")}.");
@@ -219,7 +219,7 @@ internal sealed class SoakRunner(SoakOptions options, TextWriter output)
 
     private async Task<Uri> StartFixedAsync(string name, string dllPath, IEnumerable<string> arguments, CancellationToken cancellationToken)
     {
-        var process = SampleProcess.Start(name, "dotnet", [dllPath, .. arguments], _logFolder, DiagnosticsOn);
+        var process = SampleProcess.Start(name, "dotnet", [dllPath, .. arguments], _logFolder, DiagnosticsOn, timestamps: true);
         _fixed.Add(process);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(90));
@@ -259,7 +259,7 @@ internal sealed class SoakRunner(SoakOptions options, TextWriter output)
     {
         var number = Interlocked.Increment(ref _churnStarted);
         var name = $"{StockService}-{number}";
-        var process = SampleProcess.Start(name, "dotnet", [samples.DllPath("UserApp"), .. AppArguments("V1", null), $"--nacos:ServiceName={StockService}"], _logFolder);
+        var process = SampleProcess.Start(name, "dotnet", [samples.DllPath("UserApp"), .. AppArguments("V1", null), $"--nacos:ServiceName={StockService}"], _logFolder, timestamps: true);
         churn.Add(process);
         Event($"churn: {name} started (pid {process.ProcessId})");
         while (churn.Count(p => !p.HasExited) > 2)

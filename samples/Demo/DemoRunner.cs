@@ -110,7 +110,7 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
             output.WriteLine("Published common-config.yaml (prod V1, gray V2, FallbackToProd) and gateway-app.yaml (switch off).");
             output.WriteLine($"Logs of the applications: {logFolder}");
 
-            var samples = SamplesLocator.Locate(options);
+            var samples = SamplesLocator.Locate(options.SamplesRoot, options.Configuration);
             foreach (var (service, version) in new[] { ("user-app", "V1"), ("user-app", "V2"), ("order-app", "V1"), ("order-app", "V2") })
             {
                 var project = service == "user-app" ? "UserApp" : "OrderApp";

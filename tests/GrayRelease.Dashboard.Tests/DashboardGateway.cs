@@ -1,14 +1,7 @@
-using System.Globalization;
-using System.Text.Json;
-using GrayRelease.Nacos.Emulator;
 using System.Text.Encodings.Web;
+using GrayRelease.Nacos.Emulator;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
@@ -25,7 +18,7 @@ internal sealed class DashboardGateway : IAsyncDisposable
 {
     public const string Service = "orders";
 
-    private readonly List<WebApplication> _backends = [];
+    private readonly List<Backend> _backends = [];
     private WebApplication _gateway = null!;
 
     public NacosEmulator Nacos { get; private set; } = null!;
@@ -46,9 +39,9 @@ internal sealed class DashboardGateway : IAsyncDisposable
             rig.Nacos = await NacosEmulator.StartAsync(cancellationToken: cancellationToken);
             foreach (var version in new[] { "V1", "V2" })
             {
-                var backend = await StartBackendAsync(version, cancellationToken);
+                var backend = await Backend.StartAsync(version, cancellationToken);
                 rig._backends.Add(backend);
-                var port = new Uri(AddressOf(backend)).Port;
+                var port = backend.Address.Port;
                 rig.Nacos.RegisterInstance(Service, "127.0.0.1", port, new Dictionary<string, string> { ["version"] = version }, weight: version == "V1" ? 2 : 1);
             }
 
@@ -63,8 +56,7 @@ internal sealed class DashboardGateway : IAsyncDisposable
     }
 
     /// <summary>The rollout state dataId as Nacos holds it.</summary>
-    public RolloutStateDocument? State() =>
-        Nacos.GetConfig("grayrelease-rollout.json", "DEFAULT_GROUP") is { } content ? JsonSerializer.Deserialize(content, RolloutJsonContext.Default.RolloutStateDocument) : null;
+    public RolloutStateDocument? State() => RolloutTestHost.State(Nacos);
 
     /// <summary>Waits until the gateway routes to both registry instances and its rollout runs (its own view, not only Nacos).</summary>
     public async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
@@ -95,76 +87,40 @@ internal sealed class DashboardGateway : IAsyncDisposable
 
     private async Task StartGatewayAsync(bool requireAuthorization, CancellationToken cancellationToken)
     {
-        var values = new Dictionary<string, string?>
-        {
-            ["nacos:ServerAddresses:0"] = Nacos.ServerAddress,
-            ["nacos:GrpcPort"] = Nacos.GrpcPort.ToString(CultureInfo.InvariantCulture),
-            ["nacos:Transport"] = "Grpc",
-            ["nacos:RegisterEnabled"] = "false",
-            ["nacos:DefaultTimeOut"] = "5000",
-            ["GrayRelease:ProdVersion"] = "V1",
-            ["GrayRelease:GrayVersion"] = "V2",
-            ["GrayRelease:Gateway:Enabled"] = "true",
-            ["GrayRelease:Gateway:Lanes:feature-b:HeaderName"] = "x-lane",
-            ["GrayRelease:Gateway:Lanes:feature-b:HeaderValue"] = "b",
-            ["GrayRelease:Gateway:Rollout:Enabled"] = "true",
-            ["GrayRelease:Gateway:Rollout:Interval"] = "00:10:00",
-            ["ReverseProxy:Routes:api:ClusterId"] = Service,
-            ["ReverseProxy:Routes:api:Match:Path"] = "/api/{**rest}",
-            ["ReverseProxy:Clusters:orders:LoadBalancingPolicy"] = "GrayRoundRobin",
-            ["ReverseProxy:Clusters:orders:Destinations:registry:Address"] = "http://orders",
-            ["ReverseProxy:Clusters:orders:Destinations:registry:Metadata:GrayRelease.Service"] = Service,
-        };
+        var values = RolloutTestHost.GatewaySettings(Nacos);
+        values["GrayRelease:Gateway:Lanes:feature-b:HeaderName"] = "x-lane";
+        values["GrayRelease:Gateway:Lanes:feature-b:HeaderValue"] = "b";
+        values["GrayRelease:Gateway:Rollout:Interval"] = "00:10:00";
+        values["ReverseProxy:Routes:api:ClusterId"] = Service;
+        values["ReverseProxy:Routes:api:Match:Path"] = "/api/{**rest}";
+        values["ReverseProxy:Clusters:orders:LoadBalancingPolicy"] = "GrayRoundRobin";
+        values["ReverseProxy:Clusters:orders:Destinations:registry:Address"] = "http://orders";
+        values["ReverseProxy:Clusters:orders:Destinations:registry:Metadata:GrayRelease.Service"] = Service;
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Configuration.Sources.Clear();
-        builder.Configuration.AddInMemoryCollection(values);
-        builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
-        builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Information).AddProvider(new FakeLoggerProvider(Logs));
-        builder.Services.AddGrayRelease(builder.Configuration).AddNacos();
-        builder.Services.AddReverseProxy()
-            .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
-            .AddGrayRelease()
-            .AddGrayReleaseRollout();
-
-        if (requireAuthorization)
-        {
-            // A scheme that never signs anyone in: every request is anonymous, so an authorized endpoint answers 401.
-            builder.Services.AddAuthentication(AnonymousHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, AnonymousHandler>(AnonymousHandler.SchemeName, null);
-            builder.Services.AddAuthorization();
-        }
-
-        _gateway = builder.Build();
-        _gateway.MapReverseProxy(proxy =>
-        {
-            proxy.UseGrayRouting();
-            proxy.UseGrayReleaseObservation();
-        });
-        _gateway.MapGrayReleaseRollout();
-        var dashboard = _gateway.MapGrayReleaseDashboard("/_gray");
-        if (requireAuthorization)
-        {
-            dashboard.RequireAuthorization();
-        }
-
-        await _gateway.StartAsync(cancellationToken);
-        Address = new Uri(AddressOf(_gateway));
+        _gateway = await RolloutTestHost.StartGatewayAsync(
+            values,
+            Logs,
+            cancellationToken,
+            services =>
+            {
+                if (requireAuthorization)
+                {
+                    // A scheme that never signs anyone in: every request is anonymous, so an authorized endpoint answers 401.
+                    services.AddAuthentication(AnonymousHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, AnonymousHandler>(AnonymousHandler.SchemeName, null);
+                    services.AddAuthorization();
+                }
+            },
+            app =>
+            {
+                var dashboard = app.MapGrayReleaseDashboard("/_gray");
+                if (requireAuthorization)
+                {
+                    dashboard.RequireAuthorization();
+                }
+            });
+        Address = RolloutTestHost.AddressOf(_gateway);
         Client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(30) };
     }
-
-    private static async Task<WebApplication> StartBackendAsync(string version, CancellationToken cancellationToken)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
-        var app = builder.Build();
-        app.MapFallback((HttpContext _) => version);
-        await app.StartAsync(cancellationToken);
-        return app;
-    }
-
-    private static string AddressOf(WebApplication app) =>
-        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
 
     public async ValueTask DisposeAsync()
     {
@@ -178,7 +134,6 @@ internal sealed class DashboardGateway : IAsyncDisposable
 
         foreach (var backend in _backends)
         {
-            await backend.StopAsync(cts.Token);
             await backend.DisposeAsync();
         }
 

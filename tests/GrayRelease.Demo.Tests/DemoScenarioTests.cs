@@ -39,7 +39,7 @@ public class DemoScenarioTests(ITestOutputHelper testOutput)
     [Fact]
     public async Task The_user_app_demo_switch_refuses_a_bad_failure_rate_naming_the_key()
     {
-        var dll = SamplesLocator.Locate(new DemoOptions()).DllPath("UserApp");
+        var dll = SamplesLocator.Locate().DllPath("UserApp");
         var folder = Directory.CreateTempSubdirectory("grayrelease-demo-switch-").FullName;
         var process = SampleProcess.Start("user-app-bad-switch", dll, ["--urls", "http://127.0.0.1:0", "--Demo:FailureRate=2"], folder);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -100,7 +100,7 @@ public class DemoScenarioTests(ITestOutputHelper testOutput)
     [Fact]
     public async Task User_app_refuses_a_grpc_url_that_is_not_http_naming_the_key()
     {
-        var dll = SamplesLocator.Locate(new DemoOptions()).DllPath("UserApp");
+        var dll = SamplesLocator.Locate().DllPath("UserApp");
         var folder = Directory.CreateTempSubdirectory("grayrelease-demo-grpc-url-").FullName;
         var process = SampleProcess.Start("user-app-bad-grpc-url", dll, ["--urls", "http://127.0.0.1:0", "--Grpc:Url=https://127.0.0.1:0"], folder);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));

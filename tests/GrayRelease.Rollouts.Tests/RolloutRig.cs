@@ -100,8 +100,7 @@ internal sealed class RolloutRig : IAsyncDisposable
     }
 
     /// <summary>The state dataId as Nacos holds it.</summary>
-    public static RolloutStateDocument? State(NacosEmulator nacos, string dataId = "grayrelease-rollout.json") =>
-        nacos.GetConfig(dataId, "DEFAULT_GROUP") is { } content ? JsonSerializer.Deserialize(content, RolloutJsonContext.Default.RolloutStateDocument) : null;
+    public static RolloutStateDocument? State(NacosEmulator nacos, string dataId = "grayrelease-rollout.json") => RolloutTestHost.State(nacos, dataId);
 
     public static RolloutLeaseDocument? Lease(NacosEmulator nacos) =>
         nacos.GetConfig("grayrelease-rollout-lease.json", "DEFAULT_GROUP") is { } content ? JsonSerializer.Deserialize(content, RolloutJsonContext.Default.RolloutLeaseDocument) : null;

@@ -1,5 +1,3 @@
-using GrayRelease.Nacos.Diagnostics;
-using GrayRelease.Nacos.Grpc;
 using GrayRelease.Nacos.Http;
 using Microsoft.Extensions.Logging;
 
@@ -12,10 +10,7 @@ namespace GrayRelease.Nacos.Configuration;
 internal sealed class NacosConfigPublisher : INacosConfigPublisher, IAsyncDisposable
 {
     private readonly NacosOptions _options;
-    private readonly NacosHttpClient _http;
-    private readonly TimeProvider _time;
-    private readonly ILoggerFactory _loggers;
-    private readonly ILogger _logger;
+    private readonly ConfigTransportChooser _chooser;
     private readonly SemaphoreSlim _select = new(1, 1);
     private INacosConfigTransport? _transport;
     private bool _disposed;
@@ -23,10 +18,8 @@ internal sealed class NacosConfigPublisher : INacosConfigPublisher, IAsyncDispos
     public NacosConfigPublisher(NacosOptions options, NacosHttpClient http, TimeProvider time, ILoggerFactory loggers)
     {
         _options = options;
-        _http = http;
-        _time = time;
-        _loggers = loggers;
-        _logger = loggers.CreateLogger("GrayRelease.Nacos.Configuration");
+        _chooser = new ConfigTransportChooser(
+            options, http, new NacosConfigClient(http), time, loggers.CreateLogger("GrayRelease.Nacos.Configuration"), loggers.CreateLogger("GrayRelease.Nacos.Grpc"));
     }
 
     public async Task<NacosConfigItem?> GetAsync(string dataId, string group, CancellationToken cancellationToken = default)
@@ -98,18 +91,7 @@ internal sealed class NacosConfigPublisher : INacosConfigPublisher, IAsyncDispos
                 return _transport;
             }
 
-            var settings = NacosGrpcSettings.FromOptions(_options);
-            var useGrpc = _options.Transport switch
-            {
-                NacosTransport.Http => false,
-                NacosTransport.Grpc => true,
-                _ => _options.ConfigUseRpc
-                    || await NacosGrpcConnection.ProbeAsync(_options, settings, _logger, cancellationToken).ConfigureAwait(false) is not null,
-            };
-            INacosConfigTransport chosen = useGrpc
-                ? new GrpcConfigTransport(_options, _time, _loggers.CreateLogger("GrayRelease.Nacos.Grpc"), _http.GetAccessTokenAsync, settings)
-                : new HttpConfigTransport(new NacosConfigClient(_http), TimeSpan.FromMilliseconds(_options.DefaultTimeOut));
-            Log.ConfigTransportChosen(_logger, chosen.Name, "config publisher, nacos:Transport = " + _options.Transport);
+            var (chosen, _) = await _chooser.ChooseAsync("config publisher", cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref _transport, chosen);
             return chosen;
         }

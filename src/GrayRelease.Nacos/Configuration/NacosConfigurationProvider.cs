@@ -21,7 +21,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
     private readonly TimeProvider _time;
     private readonly NacosHttpClient _http;
     private readonly NacosConfigClient _client;
-    private readonly NacosGrpcSettings? _grpcSettings;
+    private readonly ConfigTransportChooser _chooser;
     private readonly ConfigEntry[] _entries;
     private readonly string _snapshotDirectory;
     private readonly CancellationTokenSource _disposed = new();
@@ -39,7 +39,6 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
 
     public NacosConfigurationProvider(NacosOptions options, TimeProvider timeProvider, ILoggerFactory? loggerFactory, HttpMessageHandler? handler, NacosGrpcSettings? grpcSettings = null)
     {
-        _grpcSettings = grpcSettings;
         _options = options;
         _time = timeProvider;
 
@@ -53,6 +52,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
         _logger = _loggers.CreateLogger("GrayRelease.Nacos.Configuration");
         _http = new NacosHttpClient(options, timeProvider, _loggers.CreateLogger("GrayRelease.Nacos.Http"), handler);
         _client = new NacosConfigClient(_http, _logger, options.V3PollInterval, timeProvider);
+        _chooser = new ConfigTransportChooser(options, _http, _client, timeProvider, _logger, _loggers.CreateLogger("GrayRelease.Nacos.Grpc"), grpcSettings, _http.ReloginAsync);
         _snapshotDirectory = Path.Combine(options.GetSnapshotPath(), "config");
         _entries = new ConfigEntry[options.Listeners.Count];
         for (var i = 0; i < _entries.Length; i++)
@@ -146,59 +146,12 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
     }
 
     /// <summary>
-    /// <c>nacos:Transport</c>: Http → long polling; Grpc (or Auto with <c>nacos:ConfigUseRpc = true</c>, the
-    /// Nacos.AspNetCore switch) → gRPC only; Auto → gRPC when a server answers ServerCheck on its gRPC port (2.x / 3.x),
-    /// else HTTP (1.x, or the port closed). Logged once, with the reason.
-    /// </summary>
-    private async Task<INacosConfigTransport> SelectTransportAsync(CancellationToken cancellationToken)
-    {
-        var settings = _grpcSettings ?? NacosGrpcSettings.FromOptions(_options);
-        string reason;
-        var useGrpc = false;
-        switch (_options.Transport)
-        {
-            case NacosTransport.Http:
-                reason = "nacos:Transport = Http";
-                break;
-            case NacosTransport.Grpc:
-                useGrpc = true;
-                reason = "nacos:Transport = Grpc";
-                break;
-            default:
-                if (_options.ConfigUseRpc)
-                {
-                    useGrpc = true;
-                    reason = "nacos:ConfigUseRpc = true (nacos:Transport = Auto)";
-                    break;
-                }
-
-                var server = await NacosGrpcConnection.ProbeAsync(_options, settings, _logger, cancellationToken).ConfigureAwait(false);
-                useGrpc = server is not null;
-                _mayProbeAgain = server is null;
-                reason = server is not null
-                    ? $"nacos:Transport = Auto and {server} answered ServerCheck (Nacos 2.x / 3.x)"
-                    : $"nacos:Transport = Auto and no server answered ServerCheck on its gRPC port ({string.Join(", ", NacosGrpcServer.FromOptions(_options))}): a Nacos 1.x server, or the port is closed; set nacos:Transport = Grpc to insist";
-                break;
-        }
-
-        INacosConfigTransport transport = useGrpc
-            ? NewGrpcTransport(settings)
-            : new HttpConfigTransport(_client, TimeSpan.FromMilliseconds(_options.DefaultTimeOut));
-        Log.ConfigTransportChosen(_logger, transport.Name, reason);
-        return transport;
-    }
-
-    private GrpcConfigTransport NewGrpcTransport(NacosGrpcSettings settings) =>
-        new(_options, _time, _loggers.CreateLogger("GrayRelease.Nacos.Grpc"), _http.GetAccessTokenAsync, settings, _http.ReloginAsync);
-
-    /// <summary>
     /// After an HTTP failure while <see cref="_mayProbeAgain"/>: if a server answers ServerCheck now, the start-up probe
     /// only met an outage, so switch to gRPC for good (the next listen re-reads what changed, by md5).
     /// </summary>
     private async Task ProbeAgainAsync(CancellationToken cancellationToken)
     {
-        var settings = _grpcSettings ?? NacosGrpcSettings.FromOptions(_options);
-        var server = await NacosGrpcConnection.ProbeAsync(_options, settings, _logger, cancellationToken).ConfigureAwait(false);
+        var server = await _chooser.ProbeAsync(cancellationToken).ConfigureAwait(false);
         if (server is null)
         {
             return;
@@ -206,7 +159,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
 
         _mayProbeAgain = false;
         var old = _transport;
-        _transport = NewGrpcTransport(settings);
+        _transport = _chooser.Grpc();
         Log.ConfigTransportChosen(_logger, "gRPC", $"nacos:Transport = Auto, HTTP failed and {server} now answers ServerCheck (no server answered it at start-up)");
         if (old is not null)
         {
@@ -218,7 +171,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
     {
         if (_transport is null && _entries.Length > 0)
         {
-            _transport = await SelectTransportAsync(cancellationToken).ConfigureAwait(false);
+            (_transport, _mayProbeAgain) = await _chooser.ChooseAsync(null, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var entry in _entries)

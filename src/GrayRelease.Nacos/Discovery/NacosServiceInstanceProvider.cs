@@ -4,6 +4,7 @@ using GrayRelease.Discovery;
 using GrayRelease.Nacos.Diagnostics;
 using GrayRelease.Nacos.Http;
 using GrayRelease.Nacos.Naming;
+using LogThrottle = GrayRelease.Diagnostics.LogThrottle;
 using Microsoft.Extensions.Logging;
 
 namespace GrayRelease.Nacos.Discovery;
@@ -119,12 +120,9 @@ public sealed partial class NacosServiceInstanceProvider : IServiceInstanceProvi
 
         Interlocked.Decrement(ref _knownCount);
         entry.SetAdmission(false);
-        Interlocked.Increment(ref _refusedSinceLog);
-        var now = _time.GetTimestamp();
-        var allowedAt = Interlocked.Read(ref _refusedLogAllowedAt);
-        if (now >= allowedAt && Interlocked.CompareExchange(ref _refusedLogAllowedAt, now + (long)(600 * _time.TimestampFrequency), allowedAt) == allowedAt)
+        if (LogThrottle.TryEnter(ref _refusedLogAllowedAt, ref _refusedSinceLog, _time, TimeSpan.FromMinutes(10), out var unlogged))
         {
-            Log.KnownServiceCapReached(_logger, _options.MaxServices, Interlocked.Exchange(ref _refusedSinceLog, 0), entry.Name);
+            Log.KnownServiceCapReached(_logger, _options.MaxServices, unlogged + 1, entry.Name);
         }
 
         return false;

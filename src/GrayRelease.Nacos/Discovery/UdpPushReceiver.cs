@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using GrayRelease.Nacos.Diagnostics;
+using LogThrottle = GrayRelease.Diagnostics.LogThrottle;
 using GrayRelease.Nacos.Http;
 using Microsoft.Extensions.Logging;
 
@@ -14,15 +15,13 @@ namespace GrayRelease.Nacos.Discovery;
 /// </summary>
 internal sealed class UdpPushReceiver : IAsyncDisposable
 {
-    private const long UntrustedLogInterval = 10_000;
     private readonly UdpClient _udp;
     private readonly PushEndpoint _endpoint;
     private readonly Func<NacosPushPacket, string?> _onPush;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
-    private long _untrustedDropped;
-    private long _untrustedLoggedAt = -UntrustedLogInterval;
+    private readonly LogThrottle _untrustedLog = new(TimeSpan.FromSeconds(10), TimeProvider.System);
     private int _disposed;
 
     private UdpPushReceiver(UdpClient udp, PushEndpoint endpoint, Func<NacosPushPacket, string?> onPush, ILogger logger)
@@ -191,13 +190,9 @@ internal sealed class UdpPushReceiver : IAsyncDisposable
     /// <summary>Counts dropped datagrams and logs at most every 10 s, so a flood cannot flood the log too.</summary>
     private void DroppedUntrusted(IPEndPoint sender)
     {
-        var dropped = Interlocked.Increment(ref _untrustedDropped);
-        var now = Environment.TickCount64;
-        var last = Interlocked.Read(ref _untrustedLoggedAt);
-        if (now - last >= UntrustedLogInterval && Interlocked.CompareExchange(ref _untrustedLoggedAt, now, last) == last)
+        if (_untrustedLog.TryEnter(out var unlogged))
         {
-            Interlocked.Exchange(ref _untrustedDropped, 0);
-            Log.PushFromUntrustedSender(_logger, dropped, sender.ToString());
+            Log.PushFromUntrustedSender(_logger, unlogged + 1, sender.ToString());
         }
     }
 }

@@ -19,7 +19,7 @@ internal sealed class RolloutTelemetry
         meter.CreateObservableGauge("grayrelease.rollout.percentage", () => percentage() ?? 0, "%", "Gray percentage the rollout applies on this gateway.");
     }
 
-    public void Transition(RolloutHistoryDocument entry, string grayVersion)
+    public void Transition(RolloutTransition entry, string grayVersion)
     {
         _transitions.Add(1, new("grayrelease.rollout.from", entry.From.ToString()), new("grayrelease.rollout.to", entry.To.ToString()));
         using var activity = Source.StartActivity("grayrelease.rollout.transition", ActivityKind.Internal);

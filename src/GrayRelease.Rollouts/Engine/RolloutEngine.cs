@@ -510,7 +510,7 @@ internal sealed partial class RolloutEngine : IHostedService, IRolloutStatus, IA
         }
 
         next.Percentage = PercentageOf(next, options);
-        var entry = new RolloutHistoryDocument
+        var entry = new RolloutTransition
         {
             At = _time.GetUtcNow(),
             From = fromStatus,
@@ -620,18 +620,7 @@ internal sealed partial class RolloutEngine : IHostedService, IRolloutStatus, IA
             LastVerdict = state?.LastVerdict?.Outcome,
             LastVerdictReason = state?.LastVerdict?.Reason,
             LastVerdictFigures = state?.LastVerdict?.Figures,
-            History = state is null ? [] : [.. state.History.Select(h => new RolloutTransition
-            {
-                At = h.At,
-                From = h.From,
-                To = h.To,
-                FromStep = h.FromStep,
-                ToStep = h.ToStep,
-                Percentage = h.Percentage,
-                Reason = h.Reason,
-                Figures = h.Figures,
-                By = h.By,
-            })],
+            History = state is null ? [] : [.. state.History],
         };
     }
 }

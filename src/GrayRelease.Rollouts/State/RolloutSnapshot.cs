@@ -55,7 +55,10 @@ public sealed class RolloutSnapshot
     public IReadOnlyList<RolloutTransition> History { get; init; } = [];
 }
 
-/// <summary>One transition of a rollout: when, from and to which status and step, why, with which figures, by whom.</summary>
+/// <summary>
+/// One transition of a rollout: when, from and to which status and step, why, with which figures, by whom. The state
+/// dataId in Nacos keeps its history as these entries, so its JSON is theirs.
+/// </summary>
 public sealed class RolloutTransition
 {
     /// <summary>When it happened.</summary>
@@ -77,7 +80,8 @@ public sealed class RolloutTransition
     public double Percentage { get; init; }
 
     /// <summary>Why.</summary>
-    public string Reason { get; init; } = string.Empty;
+    // The JSON source generator sets every init-only property, with null where an operator's edit left the field out.
+    public string Reason { get; init => field = value ?? string.Empty; } = string.Empty;
 
     /// <summary>The figures that decided it, if a judgement did.</summary>
     public string? Figures { get; init; }

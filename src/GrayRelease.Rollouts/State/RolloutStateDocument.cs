@@ -33,11 +33,12 @@ internal sealed class RolloutStateDocument
 
     public RolloutVerdictDocument? LastVerdict { get; set; }
 
-    public List<RolloutHistoryDocument> History { get; set; } = [];
+    /// <summary>Oldest first; the entries are immutable, so a snapshot shares them.</summary>
+    public List<RolloutTransition> History { get; set; } = [];
 
     public RolloutStateDocument Clone() => JsonSerializer.Deserialize(JsonSerializer.Serialize(this, RolloutJsonContext.Default.RolloutStateDocument), RolloutJsonContext.Default.RolloutStateDocument)!;
 
-    public void AddHistory(RolloutHistoryDocument entry)
+    public void AddHistory(RolloutTransition entry)
     {
         History.Add(entry);
         if (History.Count > MaxHistory)
@@ -56,27 +57,6 @@ internal sealed class RolloutVerdictDocument
     public string Figures { get; set; } = string.Empty;
 
     public DateTimeOffset At { get; set; }
-}
-
-internal sealed class RolloutHistoryDocument
-{
-    public DateTimeOffset At { get; set; }
-
-    public RolloutStatus From { get; set; }
-
-    public RolloutStatus To { get; set; }
-
-    public int FromStep { get; set; }
-
-    public int ToStep { get; set; }
-
-    public double Percentage { get; set; }
-
-    public string Reason { get; set; } = string.Empty;
-
-    public string? Figures { get; set; }
-
-    public string? By { get; set; }
 }
 
 /// <summary>The JSON of the lease dataId: who holds it, the term (increments on every takeover) and a renewal count.</summary>

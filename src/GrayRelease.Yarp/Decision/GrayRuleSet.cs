@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using GrayRelease.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -14,7 +15,7 @@ internal sealed class GrayRuleSet
     private readonly bool _enabled;
     private readonly IGrayRule[] _rules;
     private readonly GrayDecision[] _grayDecisions;
-    private readonly RuleFailures[] _failures;
+    private readonly LogThrottle[] _failures;
 
     // Lane entry rules flattened in evaluation order (lanes by priority, then each lane's rules in the gray rules' order),
     // so the first entry that matches names the first matching lane.
@@ -34,11 +35,11 @@ internal sealed class GrayRuleSet
         _rules = rules;
         _logger = logger;
         _grayDecisions = new GrayDecision[rules.Length];
-        _failures = new RuleFailures[rules.Length];
+        _failures = new LogThrottle[rules.Length];
         for (var i = 0; i < rules.Length; i++)
         {
             _grayDecisions[i] = new GrayDecision(GrayStatus.Gray, rules[i].Name ?? rules[i].GetType().Name);
-            _failures[i] = new RuleFailures();
+            _failures[i] = NewFailureThrottle();
         }
 
         Lanes = lanes;
@@ -47,7 +48,7 @@ internal sealed class GrayRuleSet
         {
             foreach (var rule in lane.Rules)
             {
-                entries.Add(new LaneEntry(lane.Name, rule, new RuleFailures()));
+                entries.Add(new LaneEntry(lane.Name, rule, NewFailureThrottle()));
             }
         }
 
@@ -202,7 +203,11 @@ internal sealed class GrayRuleSet
         }
         catch (Exception exception)
         {
-            _failures[index].Report(_logger, _grayDecisions[index].Rule, exception);
+            if (_failures[index].TryEnter(out var unlogged))
+            {
+                Log.GrayRuleFailed(_logger, _grayDecisions[index].Rule, unlogged + 1, exception);
+            }
+
             return false;
         }
     }
@@ -217,7 +222,11 @@ internal sealed class GrayRuleSet
         }
         catch (Exception exception)
         {
-            entry.Failures.Report(_logger, $"lane {entry.Lane}: {entry.Rule.Name}", exception);
+            if (entry.Failures.TryEnter(out var unlogged))
+            {
+                Log.GrayRuleFailed(_logger, $"lane {entry.Lane}: {entry.Rule.Name}", unlogged + 1, exception);
+            }
+
             return false;
         }
     }
@@ -277,30 +286,12 @@ internal sealed class GrayRuleSet
             $"{Name} (priority {Priority}: {(Rules.Length == 0 ? "no rule" : string.Join(", ", Array.ConvertAll(Rules, static r => r.Name)))})";
     }
 
-    private sealed record LaneEntry(string Lane, IGrayRule Rule, RuleFailures Failures);
+    private sealed record LaneEntry(string Lane, IGrayRule Rule, LogThrottle Failures);
 
     /// <summary>
     /// Rate-limits the warning of one failing rule: the first failure is logged with its exception, then at most one
     /// line a minute with the count in between. A rule that throws on every request would otherwise write a stack trace
     /// per request; this keeps the cause and the scale visible without flooding the log.
     /// </summary>
-    private sealed class RuleFailures
-    {
-        private const long ReportIntervalMilliseconds = 60_000;
-        private long _nextReportAt = long.MinValue;
-        private long _unreported;
-
-        public void Report(ILogger logger, string rule, Exception exception)
-        {
-            Interlocked.Increment(ref _unreported);
-            var now = Environment.TickCount64;
-            var next = Volatile.Read(ref _nextReportAt);
-            if (now < next || Interlocked.CompareExchange(ref _nextReportAt, now + ReportIntervalMilliseconds, next) != next)
-            {
-                return;
-            }
-
-            Log.GrayRuleFailed(logger, rule, Interlocked.Exchange(ref _unreported, 0), exception);
-        }
-    }
+    private static LogThrottle NewFailureThrottle() => new(TimeSpan.FromMinutes(1), TimeProvider.System);
 }

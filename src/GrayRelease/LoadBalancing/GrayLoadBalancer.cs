@@ -363,33 +363,22 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
 
     private void UnknownCapReached(string serviceName, int max)
     {
-        Interlocked.Increment(ref _capSkipped);
         if (max == 0)
         {
             return; // remembering none was asked for
         }
 
-        var now = _timeProvider.GetTimestamp();
-        var allowedAt = Interlocked.Read(ref _capLogAllowedAt);
-        var next = now + (long)(UnknownCapLogInterval.TotalSeconds * _timeProvider.TimestampFrequency);
-        if (now >= allowedAt && Interlocked.CompareExchange(ref _capLogAllowedAt, next, allowedAt) == allowedAt)
+        if (LogThrottle.TryEnter(ref _capLogAllowedAt, ref _capSkipped, _timeProvider, UnknownCapLogInterval, out var skipped))
         {
-            Log.UnknownServiceCapReached(_logger, max, Interlocked.Exchange(ref _capSkipped, 0), serviceName);
+            Log.UnknownServiceCapReached(_logger, max, skipped + 1, serviceName);
         }
     }
 
     private void ProviderFailed(string serviceName, Exception exception)
     {
-        var now = _timeProvider.GetTimestamp();
-        var allowedAt = Interlocked.Read(ref _failureLogAllowedAt);
-        var next = now + (long)(ProviderFailureLogInterval.TotalSeconds * _timeProvider.TimestampFrequency);
-        if (now >= allowedAt && Interlocked.CompareExchange(ref _failureLogAllowedAt, next, allowedAt) == allowedAt)
+        if (LogThrottle.TryEnter(ref _failureLogAllowedAt, ref _failuresUnlogged, _timeProvider, ProviderFailureLogInterval, out var unlogged))
         {
-            Log.ProviderFailed(_logger, serviceName, Interlocked.Exchange(ref _failuresUnlogged, 0), exception);
-        }
-        else
-        {
-            Interlocked.Increment(ref _failuresUnlogged);
+            Log.ProviderFailed(_logger, serviceName, unlogged, exception);
         }
     }
 

@@ -9,18 +9,14 @@ namespace GrayRelease.Propagation;
 /// </summary>
 internal sealed class MalformedBaggageReporter
 {
-    private static readonly TimeSpan Period = TimeSpan.FromMinutes(1);
-
-    private readonly TimeProvider _time;
+    private readonly LogThrottle _throttle;
     private readonly ILogger _logger;
-    private readonly object _gate = new();
     private long _pending;
     private string? _firstReason;
-    private long _lastReport = long.MinValue;
 
     public MalformedBaggageReporter(TimeProvider time, ILoggerFactory loggerFactory)
     {
-        _time = time;
+        _throttle = new LogThrottle(TimeSpan.FromMinutes(1), time);
         _logger = loggerFactory.CreateLogger("GrayRelease.Propagation");
     }
 
@@ -32,25 +28,16 @@ internal sealed class MalformedBaggageReporter
             return;
         }
 
-        long reported;
-        string reason;
-        lock (_gate)
+        // The line counts list-members, not reports (one header may carry several), so the count is kept here.
+        Interlocked.Add(ref _pending, count);
+        if (result.FirstProblem is { } problem)
         {
-            _pending += count;
-            _firstReason ??= result.FirstProblem;
-            var now = _time.GetTimestamp();
-            if (_lastReport != long.MinValue && _time.GetElapsedTime(_lastReport, now) < Period)
-            {
-                return;
-            }
-
-            _lastReport = now;
-            reported = _pending;
-            reason = _firstReason ?? "malformed";
-            _pending = 0;
-            _firstReason = null;
+            Interlocked.CompareExchange(ref _firstReason, problem, null);
         }
 
-        Log.MalformedBaggage(_logger, reported, reason);
+        if (_throttle.TryEnter(out _))
+        {
+            Log.MalformedBaggage(_logger, Interlocked.Exchange(ref _pending, 0), Interlocked.Exchange(ref _firstReason, null) ?? "malformed");
+        }
     }
 }

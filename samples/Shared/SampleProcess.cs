@@ -2,12 +2,11 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 
-namespace GrayRelease.Soak;
+namespace GrayRelease.Samples;
 
 /// <summary>
-/// One process the harness runs (<c>dotnet App.dll ...</c>), its output kept in a log file. Adapted from samples/Demo's
-/// SampleProcess (not referenced: the demo is an application, not a library), with a hard kill (SIGKILL: a crash) and
-/// the environment the soak sets (the samples' diagnostics endpoint).
+/// One process run by the demo or the soak harness (<c>dotnet App.dll ...</c>, or an executable), its output kept in a
+/// log file. A source file linked into both (each is an application, not a library to reference).
 /// </summary>
 internal sealed partial class SampleProcess : IAsyncDisposable
 {
@@ -16,6 +15,7 @@ internal sealed partial class SampleProcess : IAsyncDisposable
     private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _logGate = new();
     private bool _disposed;
+    private bool _exitedAtDispose;
 
     private SampleProcess(string name, Process process, StreamWriter log, string logPath)
     {
@@ -31,45 +31,52 @@ internal sealed partial class SampleProcess : IAsyncDisposable
 
     public int ProcessId { get; private set; }
 
+    /// <summary>The address Kestrel reported, once it has.</summary>
     public Uri? Address => _listening.Task.IsCompletedSuccessfully ? _listening.Task.Result : null;
 
-    public bool HasExited
-    {
-        get
-        {
-            try
-            {
-                return _process.HasExited;
-            }
-            catch (InvalidOperationException)
-            {
-                return true;
-            }
-        }
-    }
+    /// <summary>Whether the process has ended (still answers after <see cref="DisposeAsync"/>).</summary>
+    public bool HasExited => _disposed ? _exitedAtDispose : ProcessHasExited();
 
-    /// <summary>Lines the process wrote to standard output, for a caller that talks to it (the emulator child).</summary>
+    /// <summary>Lines the process wrote to standard output, for a caller that talks to it (the soak's emulator child).</summary>
     public Action<string>? OnLine { get; set; }
 
-    public static SampleProcess Start(string name, string fileName, IEnumerable<string> arguments, string logFolder, IReadOnlyDictionary<string, string>? environment = null, bool redirectInput = false)
+    /// <summary>
+    /// Starts <paramref name="fileName"/>: an application's .dll (run by <c>dotnet</c>), <c>dotnet</c> itself (the .dll
+    /// first in <paramref name="arguments"/>) or an executable. <paramref name="timestamps"/> puts the time on every log
+    /// line (the soak lines up several processes' logs); <paramref name="environment"/> adds to the environment.
+    /// </summary>
+    public static SampleProcess Start(
+        string name,
+        string fileName,
+        IEnumerable<string> arguments,
+        string logFolder,
+        IReadOnlyDictionary<string, string>? environment = null,
+        bool redirectInput = false,
+        bool timestamps = false)
     {
-        if (!File.Exists(fileName) && fileName != "dotnet")
+        if (fileName != "dotnet" && !File.Exists(fileName))
         {
-            throw new FileNotFoundException($"{name}: {fileName} is not built. Run `dotnet build benchmarks/GrayRelease.Soak`, which builds the samples.", fileName);
+            throw new FileNotFoundException($"{name}: {fileName} is not built. Run `dotnet build GrayRelease.sln` (running samples/Demo or benchmarks/GrayRelease.Soak also builds the samples).", fileName);
         }
 
-        var startInfo = new ProcessStartInfo(fileName)
+        var startInfo = new ProcessStartInfo(fileName.EndsWith(".dll", StringComparison.Ordinal) ? "dotnet" : fileName)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = redirectInput,
             UseShellExecute = false,
         };
+        if (fileName.EndsWith(".dll", StringComparison.Ordinal))
+        {
+            startInfo.ArgumentList.Add(fileName);
+        }
+
         foreach (var argument in arguments)
         {
             startInfo.ArgumentList.Add(argument);
         }
 
+        // An application finds its appsettings.json next to its .dll.
         if (startInfo.ArgumentList.Count > 0 && startInfo.ArgumentList[0].EndsWith(".dll", StringComparison.Ordinal))
         {
             startInfo.WorkingDirectory = Path.GetDirectoryName(startInfo.ArgumentList[0])!;
@@ -79,7 +86,11 @@ internal sealed partial class SampleProcess : IAsyncDisposable
         startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         startInfo.Environment["Logging__Console__FormatterName"] = "simple";
         startInfo.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
-        startInfo.Environment["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
+        if (timestamps)
+        {
+            startInfo.Environment["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
+        }
+
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             startInfo.Environment[key] = value;
@@ -91,7 +102,7 @@ internal sealed partial class SampleProcess : IAsyncDisposable
         var sample = new SampleProcess(name, process, log, logPath);
         process.OutputDataReceived += (_, e) => sample.OnOutput(e.Data, fromStdout: true);
         process.ErrorDataReceived += (_, e) => sample.OnOutput(e.Data, fromStdout: false);
-        process.Exited += (_, _) => sample._listening.TrySetException(new InvalidOperationException($"{name} exited before listening; see {logPath}"));
+        process.Exited += (_, _) => sample._listening.TrySetException(new InvalidOperationException($"{name} exited{sample.ExitCodeText()} before listening; see {logPath}"));
         process.Start();
         sample.ProcessId = process.Id;
         process.BeginOutputReadLine();
@@ -111,7 +122,7 @@ internal sealed partial class SampleProcess : IAsyncDisposable
     /// <summary>Asks the process to stop like `docker stop` would (SIGTERM), so it deregisters from Nacos first.</summary>
     public async Task StopGracefullyAsync(TimeSpan timeout)
     {
-        if (HasExited)
+        if (ProcessHasExited())
         {
             return;
         }
@@ -156,11 +167,37 @@ internal sealed partial class SampleProcess : IAsyncDisposable
         }
 
         await StopGracefullyAsync(TimeSpan.FromSeconds(10));
+        _exitedAtDispose = ProcessHasExited();
         _disposed = true;
         _process.Dispose();
         lock (_logGate)
         {
             _log.Dispose();
+        }
+    }
+
+    private bool ProcessHasExited()
+    {
+        try
+        {
+            return _process.HasExited;
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
+        }
+    }
+
+    // Exited may be raised after Dispose, when the exit code is no longer there to read.
+    private string ExitCodeText()
+    {
+        try
+        {
+            return $" with code {_process.ExitCode}";
+        }
+        catch (InvalidOperationException)
+        {
+            return string.Empty;
         }
     }
 
