@@ -165,7 +165,11 @@ internal sealed class GrayResolver : Resolver
         // A value from the network: cut short and stripped of control characters before it reaches a log line.
         var shown = Printable(value);
         var id = $"{instance.Host}:{instance.Port} {key}={shown}";
-        badPorts.Add(id);
+        if (!badPorts.Add(id))
+        {
+            return; // the same instance twice in one list
+        }
+
         bool warned;
         lock (_gate)
         {
