@@ -200,7 +200,7 @@ internal sealed class SoakRunner(SoakOptions options, TextWriter output)
         yield return "--urls";
         yield return "http://127.0.0.1:0";
 
-        // user-app's gRPC endpoint (read by user-app only, registered as user-app-grpc): its default port would be
+        // user-app's gRPC endpoint (read by user-app only, published as gRPC_port of user-app): its default port would be
         // taken by the first user-app.
         yield return "--Grpc:Url=http://127.0.0.1:0";
         yield return $"--nacos:ServerAddresses:0={_emulator.ServerAddress}";

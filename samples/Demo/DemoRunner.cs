@@ -41,8 +41,8 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
         """;
 
     private static readonly TimeSpan ChangeDeadline = TimeSpan.FromSeconds(30);
-    // user-app registers its gRPC endpoint as a second service (samples/UserApp/GrpcHost.cs).
-    private static readonly string[] RegisteredServices = ["order-app", "user-app", "user-app-grpc"];
+    // user-app publishes its gRPC port in its one registration (metadata gRPC_port; samples/UserApp/GrpcHost.cs).
+    private static readonly string[] RegisteredServices = ["order-app", "user-app"];
     private readonly List<SampleProcess> _processes = [];
     private readonly Dictionary<string, SampleProcess> _byName = [];
     private HttpClient _gateway = null!;
@@ -301,7 +301,7 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
         var hops = await SendAsync(10, Header("gray", "gray-996"), cancellationToken);
         var passed = followed && hops.All(h => h.Succeeded && h.Path == "V2→V1");
         return Report(6, "gray user-app stopped → gray traffic follows NoInstancePolicy (FallbackToProd)", passed,
-            $"user-app V2 deregistered on SIGTERM (user-app and user-app-grpc); fallback seen after {Seconds(after, followed)}; then {Paths(hops)} (only V2→V1 expected, no failures)", hops);
+            $"user-app V2 deregistered on SIGTERM (one registration for REST and gRPC); fallback seen after {Seconds(after, followed)}; then {Paths(hops)} (only V2→V1 expected, no failures)", hops);
     }
 
     /// <summary>
@@ -336,9 +336,8 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
         await WaitUntilAsync("the lane instances registered in Nacos", async () =>
         {
             var users = (await _nacos.ListAsync("user-app", cancellationToken)).Select(i => i.Lane).ToHashSet();
-            var usersGrpc = (await _nacos.ListAsync("user-app-grpc", cancellationToken)).Select(i => i.Lane).ToHashSet();
             var orders = (await _nacos.ListAsync("order-app", cancellationToken)).Select(i => i.Lane).ToHashSet();
-            return users.IsSupersetOf([LaneA, LaneB]) && usersGrpc.IsSupersetOf([LaneA, LaneB]) && orders.Contains(LaneB);
+            return users.IsSupersetOf([LaneA, LaneB]) && orders.Contains(LaneB);
         }, cancellationToken);
         output.WriteLine("done");
 
@@ -459,7 +458,7 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
         yield return "--urls";
         yield return "http://127.0.0.1:0";
 
-        // user-app's gRPC endpoint (read by user-app only), registered as user-app-grpc.
+        // user-app's gRPC endpoint (read by user-app only), published as gRPC_port metadata of its user-app registration.
         yield return "--Grpc:Url=http://127.0.0.1:0";
         yield return $"--nacos:ServerAddresses:0={nacosAddress}";
         yield return $"--nacos:SnapshotPath={Path.Combine(logFolder, "snapshots")}";
@@ -483,8 +482,8 @@ internal sealed partial class DemoRunner(DemoOptions options, TextWriter output)
 
     private async Task WaitForRegistrationAsync(CancellationToken cancellationToken)
     {
-        output.Write("  waiting until order-app, user-app and user-app-grpc V1 + V2 are registered ... ");
-        await WaitUntilAsync("order-app, user-app and user-app-grpc V1 + V2 registered in Nacos", async () =>
+        output.Write("  waiting until order-app and user-app V1 + V2 are registered ... ");
+        await WaitUntilAsync("order-app and user-app V1 + V2 registered in Nacos", async () =>
         {
             foreach (var service in RegisteredServices)
             {

@@ -16,9 +16,9 @@ builder.Services.AddRefitGeneratedClient<IUserApi>()
     .AddGrayRelease()
     .AddStandardResilienceHandler();
 
-// The same user-app over gRPC: its gRPC endpoint is registered as a service of its own (see UserApp/GrpcHost.cs). Each
-// call, and each retry attempt, picks an instance of the version and lane the request wants.
-builder.Services.AddGrpcClient<Users.UsersClient>(options => options.Address = new Uri("nacos://user-app-grpc"))
+// The same user-app over gRPC: the same registration, dialled on the port of its gRPC_port metadata (see
+// UserApp/GrpcHost.cs). Each call, and each retry attempt, picks an instance of the version and lane the request wants.
+builder.Services.AddGrpcClient<Users.UsersClient>(options => options.Address = new Uri("nacos://user-app"))
     .AddGrayReleaseGrpc()
     .ConfigureChannel(channel => channel.ServiceConfig = new ServiceConfig
     {
@@ -48,20 +48,13 @@ app.MapGet("/orders/{id:int}", async (int id, HttpContext context, IUserApi user
     return new OrderDto(id, Self(context, gray), user);
 });
 
+// A call that finds no instance of the wanted version or lane fails with UNAVAILABLE, and UseGrayRelease() answers it
+// with the 503 problem of the REST path (the channel's explanation as detail): nothing to catch here.
 app.MapGet("/orders/{id:int}/grpc", async (int id, HttpContext context, Users.UsersClient users, IOptionsMonitor<GrayReleaseOptions> gray) =>
 {
-    try
-    {
-        var reply = await users.GetUserAsync(new GetUserRequest { Id = id }, deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: context.RequestAborted);
-        var servedBy = new ServedBy(reply.Service, reply.Version, reply.Port, reply.Lane.Length > 0 ? reply.Lane : null);
-        return Results.Ok(new OrderDto(id, Self(context, gray), new UserDto(reply.Id, reply.Name, servedBy)));
-    }
-    catch (RpcException exception) when (exception.StatusCode == StatusCode.Unavailable)
-    {
-        // No instance of the wanted version or lane (the channel never falls through to another one): the 503 the
-        // REST path answers, with the channel's explanation.
-        return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "No instance of the wanted version is available.", detail: exception.Status.Detail);
-    }
+    var reply = await users.GetUserAsync(new GetUserRequest { Id = id }, deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: context.RequestAborted);
+    var servedBy = new ServedBy(reply.Service, reply.Version, reply.Port, reply.Lane.Length > 0 ? reply.Lane : null);
+    return Results.Ok(new OrderDto(id, Self(context, gray), new UserDto(reply.Id, reply.Name, servedBy)));
 });
 
 app.Lifetime.ApplicationStarted.Register(() =>

@@ -3,16 +3,16 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 namespace UserApp;
 
 /// <summary>
-/// user-app's gRPC service: a second web host in the same process, on its own HTTP/2-only endpoint (<c>Grpc:Url</c>),
-/// registered in Nacos as a second service, <c>user-app-grpc</c>, with the same version and lane metadata.
+/// user-app's gRPC service: a second web host in the same process, on its own HTTP/2-only endpoint (<c>Grpc:Url</c>).
+/// It registers nothing: the REST host's one registration, <c>user-app</c>, publishes this endpoint's bound port as
+/// metadata <c>gRPC_port</c> (<c>nacos:InstanceGrpcPort</c>), and gRPC clients of <c>nacos://user-app</c> dial it.
 /// </summary>
 /// <remarks>
 /// Why its own endpoint: a gRPC client given an <c>http://</c> address speaks HTTP/2 with prior knowledge, and Kestrel
 /// (.NET 10) serves only HTTP/1.1 on a cleartext endpoint that allows both protocols (without TLS there is no ALPN to
 /// choose by); the REST endpoint must keep HTTP/1.1 for the gateway and the Refit clients.
-/// Why a second service: a Nacos instance has one port, and the gRPC resolver dials the registered one. A second
-/// host is the only way to register a second service with this package, and it needs nothing on the caller's side:
-/// order-app addresses <c>nacos://user-app-grpc</c>.
+/// Why a second host rather than a second endpoint of the REST host (<c>ListenOptions.PublishAsNacosGrpcPort()</c>
+/// does that): the sample keeps <c>--urls</c> for REST, which Kestrel ignores once endpoints are configured in code.
 /// </remarks>
 internal static class GrpcHost
 {
@@ -30,9 +30,13 @@ internal static class GrpcHost
         builder.WebHost.UseUrls(url!);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2));
 
-        // Same configuration as the REST host (version, lane, Nacos server), another service name.
-        var serviceName = builder.Configuration["nacos:ServiceName"] is { Length: > 0 } name ? name : builder.Environment.ApplicationName;
-        builder.Configuration["nacos:ServiceName"] = serviceName + "-grpc";
+        // The same configuration as the REST host (version, lane, the Nacos configuration listeners), but no registration
+        // of its own: its port travels in user-app's.
+        builder.Configuration["nacos:RegisterEnabled"] = "false";
+
+        // Stopped by Program.cs once the REST host has deregistered and drained, not by SIGTERM directly: callers keep
+        // dialling this port until they see user-app's instance go.
+        builder.Services.AddSingleton<IHostLifetime, ManualLifetime>();
 
         // The REST host's "Now listening on" line says the process is up (the demo waits for it); the started line of
         // Program.cs names this address too.
@@ -44,5 +48,16 @@ internal static class GrpcHost
         app.UseGrayRelease();
         app.MapGrpcService<UsersService>();
         return app;
+    }
+
+    /// <summary>The bound port (Grpc:Url may say port 0), known once the host has started.</summary>
+    public static int BoundPort(WebApplication grpc) => new Uri(grpc.Urls.First()).Port;
+
+    /// <summary>A host lifetime that listens to no signal: the host stops when told to.</summary>
+    private sealed class ManualLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -4,7 +4,17 @@ using Microsoft.Extensions.Options;
 using UserApp;
 using UserApp.Client;
 
+// The gRPC service (GetUser) on its own HTTP/2 endpoint: see GrpcHost. Started first, so that its bound port (Grpc:Url
+// may say port 0) is known to the registration, and a bad Grpc:Url or a taken port ends the process before the REST host
+// says it listens.
+await using var grpc = GrpcHost.Build(args);
+await grpc.StartAsync();
+
 var builder = WebApplication.CreateBuilder(args);
+
+// ONE registration, user-app, for REST and gRPC: the registered port is the REST one, the gRPC port travels as metadata
+// gRPC_port (grpc-spring's convention), which the gRPC resolver of nacos://user-app dials.
+builder.Configuration["nacos:InstanceGrpcPort"] = GrpcHost.BoundPort(grpc).ToString(System.Globalization.CultureInfo.InvariantCulture);
 builder.AddGrayRelease().AddNacos();
 var faults = DemoFaults.Read(builder.Configuration);
 
@@ -29,15 +39,9 @@ app.MapGet("/users/{id:int}", async (int id, HttpContext context, IOptionsMonito
     return Results.Ok(new UserDto(id, $"user-{id}", new ServedBy("user-app", gray.CurrentValue.Version ?? "none", context.Connection.LocalPort, gray.CurrentValue.Lane)));
 });
 
-// The gRPC service (GetUser) on its own HTTP/2 endpoint, registered as user-app-grpc: see GrpcHost. Started first, so a
-// bad Grpc:Url or a taken port ends the process before the REST host says it listens.
-await using var grpc = GrpcHost.Build(args);
-await grpc.StartAsync();
-
-// One process, two hosts: whichever is asked to stop (SIGTERM reaches both) stops the other, and both deregister and
-// drain at the same time.
-var grpcStopped = Task.CompletedTask;
-app.Lifetime.ApplicationStopping.Register(() => grpcStopped = grpc.StopAsync());
+// One process, two hosts, one registration: SIGTERM stops the REST host, which deregisters user-app and drains while
+// both endpoints still serve; the gRPC host stops after it (below). Should the gRPC host stop by itself, the REST host
+// follows, so the registration never outlives the gRPC endpoint it names.
 grpc.Lifetime.ApplicationStopping.Register(app.Lifetime.StopApplication);
 
 app.Lifetime.ApplicationStarted.Register(() =>
@@ -54,4 +58,4 @@ app.Lifetime.ApplicationStarted.Register(() =>
 
 app.MapSoakDiagnostics();
 await app.RunAsync();
-await grpcStopped;
+await grpc.StopAsync();

@@ -30,6 +30,16 @@ public sealed class NacosOptions
     /// <summary>Port to register instead of the bound one (0 = the bound port).</summary>
     public int Port { get; set; }
 
+    /// <summary>
+    /// Port of this instance's gRPC endpoint (not the Nacos server's: that is <see cref="GrpcPort"/>), published in the instance metadata under <see cref="GrpcPortMetadataKey"/>
+    /// so one registration serves REST and gRPC (0 = none, or the bound port of the Kestrel endpoint marked with
+    /// <c>ListenOptions.PublishAsNacosGrpcPort()</c>). A bound address on this port is never the registered port.
+    /// </summary>
+    public int InstanceGrpcPort { get; set; }
+
+    /// <summary>The metadata key of <see cref="InstanceGrpcPort"/>: <c>gRPC_port</c>, as Spring's gRPC starter (grpc-spring) publishes and reads it.</summary>
+    public string GrpcPortMetadataKey { get; set; } = "gRPC_port";
+
     /// <summary>Comma-separated address prefixes (e.g. <c>10.0.,192.168.</c>) preferred when choosing the address to register.</summary>
     public string? PreferredNetworks { get; set; }
 

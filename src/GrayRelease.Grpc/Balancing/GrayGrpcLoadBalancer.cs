@@ -2,6 +2,7 @@ using Grpc.Core;
 using Grpc.Net.Client.Balancer;
 using GrayRelease.Discovery;
 using GrayRelease.Grpc.Diagnostics;
+using GrayRelease.LoadBalancing;
 using GrayRelease.Routing;
 using Microsoft.Extensions.Logging;
 using GrayReleaseMetrics = GrayRelease.Diagnostics.GrayReleaseMetrics;
@@ -182,16 +183,28 @@ internal sealed class GrayPicker : SubchannelPicker
             return PickResult.ForQueue();
         }
 
-        var message = route.Group.IsEmpty
-            ? tables.Known.Fail(status, frame?.Lane, route).Message
-            : $"Every instance of service '{tables.Known.ServiceName}' that this call may reach (wanted version: {route.WantedVersion ?? "any"}) is registered but failing to connect.";
+        // "No instance" carries the core's exception as the status's debug exception: Grpc.Net.Client makes it the
+        // RpcException's inner exception (Grpc.Core.Api/RpcException.cs: base(message, status.DebugException)), where
+        // UseGrayRelease() finds it and answers 503, as for the HttpClient path. A server that answered UNAVAILABLE
+        // itself, or instances failing to connect, carry no such exception and stay errors of the call.
+        NoAvailableInstanceException? noInstance = null;
+        string message;
+        if (route.Group.IsEmpty)
+        {
+            noInstance = new NoAvailableInstanceException(tables.Known.Fail(status, frame?.Lane, route));
+            message = noInstance.Message;
+        }
+        else
+        {
+            message = $"Every instance of service '{tables.Known.ServiceName}' that this call may reach (wanted version: {route.WantedVersion ?? "any"}) is registered but failing to connect.";
+        }
 
         // gRPC's rule for calls without wait-for-ready: no usable target fails the call at once (it never goes to
         // another version); a call with wait-for-ready is queued by the channel instead. Counted as "no instance"
         // either way: the wanted group has nothing that can serve, as when the HttpClient path throws.
         _metrics.NoInstance(tables.Known.ServiceName, status, LaneTag(frame?.LaneKey, frame?.Lane));
         Log.NoAvailableSubchannel(_logger, tables.Known.ServiceName, message);
-        return PickResult.ForFailure(new Status(StatusCode.Unavailable, message));
+        return PickResult.ForFailure(new Status(StatusCode.Unavailable, message, noInstance));
     }
 
     // As the core's GrayLoadBalancer: the lane comes from call metadata, so only a lane this process knows (configured,

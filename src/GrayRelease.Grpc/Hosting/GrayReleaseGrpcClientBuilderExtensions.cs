@@ -3,8 +3,10 @@ using Grpc.Net.Client.Balancer;
 using Grpc.Net.Client.Configuration;
 using Grpc.Net.ClientFactory;
 using GrayRelease;
+using GrayRelease.Grpc;
 using GrayRelease.Grpc.Balancing;
 using GrayRelease.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -14,6 +16,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class GrayReleaseGrpcClientBuilderExtensions
 {
     private const string GrpcClientPart = "GrpcClient:";
+    private const string GrpcOptionsPart = "GrpcOptions";
+    private const string GrpcSection = "Grpc";
 
     /// <summary>
     /// Makes this gRPC client (from <c>AddGrpcClient&lt;T&gt;(o =&gt; o.Address = new Uri("nacos://user-app"))</c>)
@@ -34,6 +38,7 @@ public static class GrayReleaseGrpcClientBuilderExtensions
         }
 
         builder.Services.TryAddSingleton<GrayOptionsSnapshot>();
+        AddGrpcOptions(builder.Services);
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ResolverFactory, GrayResolverFactory>());
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<LoadBalancerFactory, GrayLoadBalancerFactory>());
 
@@ -65,5 +70,23 @@ public static class GrayReleaseGrpcClientBuilderExtensions
             });
         });
         return builder;
+    }
+
+    private static void AddGrpcOptions(IServiceCollection services)
+    {
+        var registration = services.AddGrayReleaseCore();
+        if (!registration.TryAdd(GrpcOptionsPart))
+        {
+            return;
+        }
+
+        // GrayRelease:Grpc, from the configuration the core reads (AddGrayRelease(configuration), else the container's).
+        services.AddOptions<GrayReleaseGrpcOptions>()
+            .Configure<IServiceProvider>((options, provider) => registration.GetSection(provider).GetSection(GrpcSection).Bind(options))
+            .ValidateOnStart()
+            .KeepLastValidOnReload();
+        services.AddSingleton<IOptionsChangeTokenSource<GrayReleaseGrpcOptions>>(provider =>
+            new ConfigurationChangeTokenSource<GrayReleaseGrpcOptions>(registration.GetSection(provider).GetSection(GrpcSection)));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GrayReleaseGrpcOptions>, GrayReleaseGrpcOptionsValidator>());
     }
 }

@@ -31,6 +31,16 @@ internal sealed class NacosOptionsValidator(IHostEnvironment? environment = null
             failures.Add($"nacos:Port must be between 0 (the bound port) and 65535; got '{options.Port}'.");
         }
 
+        if (options.InstanceGrpcPort is < 0 or > 65535)
+        {
+            failures.Add($"nacos:InstanceGrpcPort must be between 0 (none, or the endpoint marked with PublishAsNacosGrpcPort()) and 65535; got '{options.InstanceGrpcPort}'.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.GrpcPortMetadataKey) || options.GrpcPortMetadataKey.Trim().Length != options.GrpcPortMetadataKey.Length)
+        {
+            failures.Add($"nacos:GrpcPortMetadataKey must be a metadata key without surrounding spaces (usually 'gRPC_port'); got '{options.GrpcPortMetadataKey}'.");
+        }
+
         if (!string.IsNullOrEmpty(options.Ip) && !System.Net.IPAddress.TryParse(options.Ip, out _))
         {
             failures.Add($"nacos:Ip must be an IP address; got '{options.Ip}'.");

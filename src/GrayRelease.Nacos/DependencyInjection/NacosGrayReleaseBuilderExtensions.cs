@@ -51,6 +51,7 @@ public static class NacosGrayReleaseBuilderExtensions
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NacosOptions>, NacosOptionsValidator>());
+        services.TryAddSingleton<NacosGrpcEndpoint>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new NacosHttpClient(
             sp.GetRequiredService<IOptions<NacosOptions>>().Value,

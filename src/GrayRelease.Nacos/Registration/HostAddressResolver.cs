@@ -11,15 +11,26 @@ namespace GrayRelease.Nacos.Registration;
 /// </summary>
 internal static class HostAddressResolver
 {
-    public static (string Ip, int Port)? Resolve(IEnumerable<string> boundAddresses, NacosOptions options, Func<IReadOnlyList<IPAddress>>? localAddresses = null)
+    /// <param name="boundAddresses">The addresses the web server reports.</param>
+    /// <param name="options">The Nacos options (Port, Ip, Secure, PreferredNetworks).</param>
+    /// <param name="localAddresses">This machine's addresses (tests).</param>
+    /// <param name="grpcPort">The gRPC endpoint's port, published in metadata: an address on it is registered only when
+    /// no other is bound (a gRPC-only application). 0 = none.</param>
+    public static (string Ip, int Port)? Resolve(IEnumerable<string> boundAddresses, NacosOptions options, Func<IReadOnlyList<IPAddress>>? localAddresses = null, int grpcPort = 0)
     {
         var candidates = new List<(string Scheme, string Host, int Port)>();
+        var grpcCandidates = new List<(string Scheme, string Host, int Port)>();
         foreach (var address in boundAddresses)
         {
             if (TryParse(address, out var parsed))
             {
-                candidates.Add(parsed);
+                (grpcPort > 0 && parsed.Port == grpcPort ? grpcCandidates : candidates).Add(parsed);
             }
+        }
+
+        if (candidates.Count == 0)
+        {
+            candidates = grpcCandidates;
         }
 
         var wantedScheme = options.Secure ? "https" : "http";

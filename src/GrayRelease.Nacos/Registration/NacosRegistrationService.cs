@@ -146,7 +146,10 @@ internal sealed class NacosRegistrationService(
     internal NacosRegistration? BuildRegistration()
     {
         var bound = services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses ?? (ICollection<string>)[];
-        var endpoint = HostAddressResolver.Resolve(bound, _options);
+
+        // nacos:InstanceGrpcPort, else the bound port of the endpoint marked PublishAsNacosGrpcPort() (known only now: port 0).
+        var grpcPort = _options.InstanceGrpcPort > 0 ? _options.InstanceGrpcPort : services.GetService<NacosGrpcEndpoint>()?.BoundPort ?? 0;
+        var endpoint = HostAddressResolver.Resolve(bound, _options, grpcPort: grpcPort);
         if (endpoint is null)
         {
             Log.CannotRegister(logger, "no port is known: the web server has bound no address and nacos:Port is not set");
@@ -169,6 +172,13 @@ internal sealed class NacosRegistrationService(
         if (_options.Secure)
         {
             metadata["secure"] = "true";
+        }
+
+        // One registration for REST and gRPC, as Spring's gRPC starter does it (grpc-spring: GrpcUtils.CLOUD_DISCOVERY_METADATA_PORT,
+        // "gRPC_port"): callers' gRPC resolvers dial this port, their HTTP clients the registered one.
+        if (grpcPort > 0)
+        {
+            metadata[_options.GrpcPortMetadataKey] = grpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         var serviceName = string.IsNullOrWhiteSpace(_options.ServiceName) ? environment.ApplicationName : _options.ServiceName;
