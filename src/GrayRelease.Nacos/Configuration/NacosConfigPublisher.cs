@@ -18,8 +18,19 @@ internal sealed class NacosConfigPublisher : INacosConfigPublisher, IAsyncDispos
     public NacosConfigPublisher(NacosOptions options, NacosHttpClient http, TimeProvider time, ILoggerFactory loggers)
     {
         _options = options;
+
+        // Built as the configuration provider builds its transports: the rollout engine keeps its state here, so over
+        // gRPC a token the server no longer accepts (restarted with a new secret) must log in again rather than fail
+        // every call until the token's refresh time; over the v3 HTTP API a watch polls every nacos:V3PollInterval.
+        var logger = loggers.CreateLogger("GrayRelease.Nacos.Configuration");
         _chooser = new ConfigTransportChooser(
-            options, http, new NacosConfigClient(http), time, loggers.CreateLogger("GrayRelease.Nacos.Configuration"), loggers.CreateLogger("GrayRelease.Nacos.Grpc"));
+            options,
+            http,
+            new NacosConfigClient(http, logger, options.V3PollInterval, time),
+            time,
+            logger,
+            loggers.CreateLogger("GrayRelease.Nacos.Grpc"),
+            relogin: http.ReloginAsync);
     }
 
     public async Task<NacosConfigItem?> GetAsync(string dataId, string group, CancellationToken cancellationToken = default)
