@@ -16,6 +16,7 @@ internal sealed class NacosNamingTransportSelector : IDisposable
     private readonly object _gate = new();
     private Task<INacosNamingTransport>? _selected;
     private GrpcNamingTransport? _grpc;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<long> _reprobeTimes = new();
 
     private NacosNamingTransportSelector(Func<CancellationToken, Task<INacosNamingTransport>> select) => _select = select;
 
@@ -128,6 +129,14 @@ internal sealed class NacosNamingTransportSelector : IDisposable
             }
         }
     }
+
+    /// <summary>The first wait before the gRPC port is probed again (doubling up to <see cref="MaxReprobeDelay"/>); tests shorten it.</summary>
+    internal TimeSpan FirstReprobeDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    internal TimeSpan MaxReprobeDelay { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>When each re-probe started (<see cref="TimeProvider.GetTimestamp"/>; tests).</summary>
+    internal IReadOnlyCollection<long> ReprobeTimes => _reprobeTimes;
 
     public void Dispose() => _grpc?.Dispose();
 

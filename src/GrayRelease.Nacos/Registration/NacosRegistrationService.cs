@@ -48,6 +48,9 @@ internal sealed class NacosRegistrationService(
     {
     }
 
+    /// <summary>Whether the HTTP heartbeat loop runs (tests).</summary>
+    internal bool Beating => _transport is { UsesHeartbeats: true } && _loop is { IsCompleted: false };
+
     /// <summary>What was (or is being) registered; null before start or when registration is off.</summary>
     internal NacosRegistration? Registration => _registration;
 
