@@ -113,6 +113,19 @@ public sealed class NamingTransportSwitchTests : IAsyncLifetime
     }
 
     [Fact]
+    public void The_default_re_probe_waits_double_from_1_s_up_to_5_min()
+    {
+        using var selector = NacosNamingTransportSelector.Fixed(new HttpNamingTransport(null!, null, "DEFAULT_GROUP"));
+        var waits = new List<TimeSpan> { selector.FirstReprobeDelay };
+        while (waits.Count < 12)
+        {
+            waits.Add(NacosNamingTransportSelector.NextReprobeDelay(waits[^1], selector.MaxReprobeDelay));
+        }
+
+        Assert.Equal([1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300], waits.Select(w => w.TotalSeconds));
+    }
+
+    [Fact]
     public async Task While_discovery_moves_to_grpc_a_reader_sees_the_instances_at_every_moment()
     {
         using var cts = TestSupport.Timeout();
