@@ -94,8 +94,10 @@ public sealed partial class NacosServiceInstanceProvider
 
         // Over gRPC the subscription's pushes keep the list fresh: no poll loop, as the official client
         // (client/.../naming/core/ServiceInfoUpdateService.java polls only with namingAsyncQuerySubscribeService=true,
-        // default false).
-        if (_transport is not { PushesLists: true } && entry.StartPolling())
+        // default false). A list last fetched over HTTP while Auto moved naming to gRPC is not subscribed yet: the
+        // loop's first turn subscribes it, then the loop ends.
+        var pushed = _transport is { PushesLists: true } && (entry.PushSubscribed || entry.OutagesOf is not { PushesLists: false });
+        if (!pushed && entry.StartPolling())
         {
             _ = StartBackground(() => PollAsync(entry, _disposed.Token));
         }

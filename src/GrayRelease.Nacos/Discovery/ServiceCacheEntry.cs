@@ -50,7 +50,7 @@ internal sealed class ServiceCacheEntry(string name)
     public long OutagesSeen { get; set; }
 
     /// <summary>The transport whose outage count <see cref="OutagesSeen"/> is (Auto may move naming from HTTP to gRPC).</summary>
-    public object? OutagesOf { get; set; }
+    public INacosNamingTransport? OutagesOf { get; set; }
 
     /// <summary>Subscribed over a transport that pushes lists (gRPC): a poll loop left from HTTP may end.</summary>
     public bool PushSubscribed { get; set; }

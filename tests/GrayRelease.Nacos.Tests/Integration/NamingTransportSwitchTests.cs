@@ -168,6 +168,49 @@ public sealed class NamingTransportSwitchTests : IAsyncLifetime
         Assert.All(seen, count => Assert.Equal(2, count));
     }
 
+    /// <summary>
+    /// Found while fixing the above: a service served from the snapshot while Nacos was down (no transport chosen yet)
+    /// starts a poll loop; when another lookup chose gRPC first, that loop ended at its next turn without subscribing,
+    /// so the service kept its snapshot list for the life of the process. It now subscribes, then ends.
+    /// </summary>
+    [Fact]
+    public async Task Auto_after_an_outage_subscribes_a_service_served_from_the_snapshot_once_another_lookup_chose_grpc()
+    {
+        using var cts = TestSupport.Timeout();
+        var nacos = await StartNacosAsync(NacosServerLine.Nacos31);
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"), ephemeral: false);
+        var snapshots = TestSupport.NewSnapshotPath();
+        await using (var first = await StartAppAsync(nacos, snapshots, track: false))
+        {
+            Assert.Single((await first.Services.GetRequiredService<NacosServiceInstanceProvider>().GetInstancesAsync("user-app", cts.Token))!);
+            await first.StopAsync(cts.Token);
+        }
+
+        await nacos.StopAsync(cts.Token);
+        var app = await StartAppAsync(nacos, snapshots);
+        var provider = app.Services.GetRequiredService<NacosServiceInstanceProvider>();
+        Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
+        Assert.True(provider.IsPolled("user-app"));
+
+        await nacos.RestartAsync(cts.Token);
+        await provider.GetInstancesAsync("other-app", cts.Token);
+        Assert.Equal(NacosTransport.Grpc, app.Services.GetRequiredService<NacosNamingTransportSelector>().Current!.Kind);
+
+        var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        provider.InstancesChanged += (_, e) =>
+        {
+            if (e.ServiceName == "user-app" && e.Instances.Any(i => i.Port == 7202))
+            {
+                changed.TrySetResult();
+            }
+        };
+        nacos.RegisterInstance("user-app", "127.0.0.1", 7202, Version("V2"), ephemeral: false);
+
+        // The poll loop's first turn comes within two poll periods (10 s, plus a random stagger of up to one).
+        await TestSupport.WaitUntilAsync(() => changed.Task.IsCompleted, "user-app is subscribed over gRPC and its change pushed", TimeSpan.FromSeconds(45));
+        await TestSupport.WaitUntilAsync(() => !provider.IsPolled("user-app"), "the poll loop ends once subscribed", TimeSpan.FromSeconds(30));
+    }
+
     private static bool PublishedOverGrpc(NacosEmulator nacos, string service) =>
         nacos.GrpcConnections.All.Any(c =>
         {
@@ -189,7 +232,7 @@ public sealed class NamingTransportSwitchTests : IAsyncLifetime
         return nacos;
     }
 
-    private async Task<WebApplication> StartAppAsync(NacosEmulator nacos)
+    private async Task<WebApplication> StartAppAsync(NacosEmulator nacos, string? snapshotPath = null, bool track = true)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "order-app" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -197,7 +240,7 @@ public sealed class NamingTransportSwitchTests : IAsyncLifetime
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["nacos:ServerAddresses:0"] = nacos.ServerAddress,
-            ["nacos:SnapshotPath"] = TestSupport.NewSnapshotPath(),
+            ["nacos:SnapshotPath"] = snapshotPath ?? TestSupport.NewSnapshotPath(),
             ["nacos:DefaultTimeOut"] = "5000",
             ["nacos:DrainDelay"] = "00:00:00",
             ["nacos:V3PollInterval"] = "00:00:00.300",
@@ -206,7 +249,10 @@ public sealed class NamingTransportSwitchTests : IAsyncLifetime
         builder.AddGrayRelease().AddNacos();
         var app = builder.Build();
         app.MapGet("/ping", () => "pong");
-        _disposables.Add(app);
+        if (track)
+        {
+            _disposables.Add(app);
+        }
 
         // Shorter than the real back-off (1 s doubling up to 5 min), so that the tests see several probes.
         var selector = app.Services.GetRequiredService<NacosNamingTransportSelector>();
