@@ -111,6 +111,7 @@ internal sealed class NacosRegistrationService(
         try
         {
             var transport = _transport ?? await transports.GetAsync(cancellationToken).ConfigureAwait(false);
+            await transport.DeregisterAsync(registration, cancellationToken).ConfigureAwait(false);
             if (_movingTo is { } moving && !ReferenceEquals(moving, transport))
             {
                 // Stopped while moving to gRPC: the gRPC registration may exist already, and would otherwise stay listed
@@ -118,7 +119,6 @@ internal sealed class NacosRegistrationService(
                 await moving.DeregisterAsync(registration, cancellationToken).ConfigureAwait(false);
             }
 
-            await transport.DeregisterAsync(registration, cancellationToken).ConfigureAwait(false);
             Log.Deregistered(logger, registration.ToString(), _options.DrainDelay);
         }
         catch (Exception ex)
