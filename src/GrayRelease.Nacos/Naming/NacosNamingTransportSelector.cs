@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using GrayRelease.Nacos.Diagnostics;
 using GrayRelease.Nacos.Grpc;
 using GrayRelease.Nacos.Http;
@@ -17,11 +18,11 @@ internal sealed class NacosNamingTransportSelector : IDisposable
 {
     private readonly Func<CancellationToken, Task<INacosNamingTransport>> _select;
     private readonly object _gate = new();
-    private Task<INacosNamingTransport>? _selected;
-    private readonly System.Collections.Concurrent.ConcurrentQueue<long> _reprobeTimes = new();
+    private readonly ConcurrentQueue<long> _reprobeTimes = new();
     private readonly TaskCompletionSource<INacosNamingTransport> _switched = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _disposed = new();
     private readonly TimeProvider _time = TimeProvider.System;
+    private Task<INacosNamingTransport>? _selected;
     private GrpcNamingTransport? _grpc;
 
     private NacosNamingTransportSelector(Func<CancellationToken, Task<INacosNamingTransport>> select) => _select = select;
