@@ -158,6 +158,27 @@ public sealed class GrpcTests : EmulatorTestBase
         Assert.Empty(Emulator.GetInstances("user-app"));
     }
 
+    /// <summary>
+    /// core/InstanceOperatorClientImpl.java removeInstance: an HTTP deregistration removes the instance of the ip:port
+    /// client only; the same ip:port published by a gRPC connection stays listed (a client moving from HTTP to gRPC
+    /// registers over gRPC, then deregisters over HTTP).
+    /// </summary>
+    [Fact]
+    public async Task An_http_deregistration_leaves_the_instance_a_grpc_connection_published()
+    {
+        await RegisterAsync(Query + "&ip=10.0.0.5&port=7201");
+        await using var client = await ConnectAsync();
+        await client.CallAsync("InstanceRequest", Register("10.0.0.5", 7201), cancellationToken: Timeout);
+
+        await SendTextAsync(HttpMethod.Delete, "v1/ns/instance?" + Query + "&ip=10.0.0.5&port=7201");
+        Assert.Equal(["10.0.0.5:7201"], HostAddresses(await ListAsync(Query)));
+
+        // An instance no connection owns is still removed by HTTP.
+        await RegisterAsync(Query + "&ip=10.0.0.6&port=7202");
+        await SendTextAsync(HttpMethod.Delete, "v1/ns/instance?" + Query + "&ip=10.0.0.6&port=7202");
+        Assert.Equal(["10.0.0.5:7201"], HostAddresses(await ListAsync(Query)));
+    }
+
     [Fact]
     public async Task Grpc_instances_do_not_expire_by_beats()
     {

@@ -116,7 +116,7 @@ internal sealed class NamingApi
         var service = Service(parameters, v2);
         var ip = Parameters.Required(parameters, "ip", v2);
         var port = Parameters.Port(parameters, v2);
-        if (_store.Deregister(service, ip, port))
+        if (_store.DeregisterHttp(service, ip, port))
         {
             Log.InstanceDeregistered(_logger, service.NamespaceId, service.GroupedName, ip, port);
         }

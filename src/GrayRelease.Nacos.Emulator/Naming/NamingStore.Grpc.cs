@@ -32,8 +32,15 @@ internal sealed partial class NamingStore
         }
     }
 
+    /// <summary>
+    /// An HTTP deregistration: removes the instance unless a gRPC connection publishes it. The real server keeps one
+    /// client per ip:port (HTTP) and one per connection, and removes only from the ip:port client
+    /// (core/InstanceOperatorClientImpl.java removeInstance), so a client moving from HTTP to gRPC stays listed.
+    /// </summary>
+    public bool DeregisterHttp(ServiceKey key, string ip, int port) => DeregisterOwned(key, ip, port, owner: null);
+
     /// <summary>Removes an instance only while <paramref name="owner"/> still owns it (HTTP may have taken it over).</summary>
-    public bool DeregisterOwned(ServiceKey key, string ip, int port, string owner)
+    public bool DeregisterOwned(ServiceKey key, string ip, int port, string? owner)
     {
         lock (_gate)
         {

@@ -169,7 +169,7 @@ internal sealed class ClientApiV3
     {
         var key = Service(parameters);
         var (ip, port) = Address(parameters);
-        if (_naming.Deregister(key, ip, port))
+        if (_naming.DeregisterHttp(key, ip, port))
         {
             Log.InstanceDeregistered(_logger, key.NamespaceId, key.GroupedName, ip, port);
         }

@@ -74,7 +74,8 @@ public static class NacosGrayReleaseBuilderExtensions
             sp.GetRequiredService<NacosNamingClient>(),
             sp.GetRequiredService<NacosHttpClient>(),
             sp.GetRequiredService<NacosGrpcConnection>,
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("GrayRelease.Nacos.Naming")));
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("GrayRelease.Nacos.Naming"),
+            sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(sp => new NacosServiceInstanceProvider(
             sp.GetRequiredService<NacosNamingTransportSelector>(),
             sp.GetRequiredService<NacosHttpClient>(),

@@ -20,6 +20,10 @@ public sealed partial class NacosServiceInstanceProvider
             // Set before the first subscription, so no push of ours can come before the handler.
             transport.SetListHandler(OnListReceived);
             _transport = transport;
+            if (!transport.PushesLists)
+            {
+                FollowTransportSwitch();
+            }
         }
 
         return transport;

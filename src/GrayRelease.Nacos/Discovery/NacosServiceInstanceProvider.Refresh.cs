@@ -94,8 +94,10 @@ public sealed partial class NacosServiceInstanceProvider
 
         // Over gRPC the subscription's pushes keep the list fresh: no poll loop, as the official client
         // (client/.../naming/core/ServiceInfoUpdateService.java polls only with namingAsyncQuerySubscribeService=true,
-        // default false).
-        if (_transport is not { PushesLists: true } && entry.StartPolling())
+        // default false). A list last fetched over HTTP while Auto moved naming to gRPC is not subscribed yet: the
+        // loop's first turn subscribes it, then the loop ends.
+        var pushed = _transport is { PushesLists: true } && (entry.PushSubscribed || entry.OutagesOf is not { PushesLists: false });
+        if (!pushed && entry.StartPolling())
         {
             _ = StartBackground(() => PollAsync(entry, _disposed.Token));
         }
@@ -113,13 +115,18 @@ public sealed partial class NacosServiceInstanceProvider
             {
                 await Task.Delay(entry.PollInterval + stagger, _time, token).ConfigureAwait(false);
                 stagger = TimeSpan.Zero;
-                if (_transport is { PushesLists: true })
+                if (EndsPolling(entry))
                 {
-                    // Started before the transport was chosen (Nacos down at the first lookup); gRPC pushes instead.
                     return;
                 }
 
+                // Over gRPC (started before the transport was chosen, or Auto moved naming to gRPC) this refresh
+                // subscribes the service; the loop ends only then, so no change falls between polling and pushes.
                 await RefreshAndSaveAsync(entry, "poll", fromPush: false, token).ConfigureAwait(false);
+                if (EndsPolling(entry))
+                {
+                    return;
+                }
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -132,6 +139,18 @@ public sealed partial class NacosServiceInstanceProvider
                 Log.BackgroundRefreshFailed(_logger, ex, entry.Name);
             }
         }
+    }
+
+    /// <summary>True (and the loop marked ended) once the service is subscribed over a transport that pushes its lists.</summary>
+    private bool EndsPolling(ServiceCacheEntry entry)
+    {
+        if (_transport is not { PushesLists: true } || !entry.PushSubscribed)
+        {
+            return false;
+        }
+
+        entry.StopPolling();
+        return true;
     }
 
     /// <summary>A refresh, then the snapshot write it queued (outside the gate, so it never delays ordering).</summary>
@@ -150,6 +169,15 @@ public sealed partial class NacosServiceInstanceProvider
     private void NoteOutages(ServiceCacheEntry entry, INacosNamingTransport transport)
     {
         var outages = transport.OutageCount;
+        if (entry.OutagesOf is { } before && !ReferenceEquals(before, transport) && !entry.Unreachable)
+        {
+            // The first answer over gRPC after Auto moved naming there: another transport's count, not an outage.
+            entry.OutagesOf = transport;
+            entry.OutagesSeen = outages;
+            return;
+        }
+
+        entry.OutagesOf = transport;
         if (!entry.Unreachable && outages == entry.OutagesSeen)
         {
             return;
@@ -190,6 +218,7 @@ public sealed partial class NacosServiceInstanceProvider
             }
 
             NoteOutages(entry, transport);
+            entry.PushSubscribed = transport.PushesLists;
 
             // Only an HTTP answer sets the poll period: a datagram's cacheMillis is never trusted.
             entry.PollInterval = TimeSpan.FromMilliseconds(Math.Clamp(info.CacheMillis, MinPollInterval.TotalMilliseconds, MaxPollInterval.TotalMilliseconds));

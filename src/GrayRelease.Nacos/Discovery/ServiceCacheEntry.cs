@@ -49,6 +49,12 @@ internal sealed class ServiceCacheEntry(string name)
     /// <summary><see cref="Http.NacosHttpClient.OutageCount"/> when this service last got an answer.</summary>
     public long OutagesSeen { get; set; }
 
+    /// <summary>The transport whose outage count <see cref="OutagesSeen"/> is (Auto may move naming from HTTP to gRPC).</summary>
+    public INacosNamingTransport? OutagesOf { get; set; }
+
+    /// <summary>Subscribed over a transport that pushes lists (gRPC): a poll loop left from HTTP may end.</summary>
+    public bool PushSubscribed { get; set; }
+
     /// <summary>The last refresh could not reach Nacos.</summary>
     public bool Unreachable { get; set; }
 
@@ -87,6 +93,9 @@ internal sealed class ServiceCacheEntry(string name)
 
     /// <summary>True for the one caller that must start the poll loop.</summary>
     public bool StartPolling() => Interlocked.Exchange(ref _polled, 1) == 0;
+
+    /// <summary>The poll loop ended (its service is pushed over gRPC now).</summary>
+    public void StopPolling() => Volatile.Write(ref _polled, 0);
 
     /// <summary>Marks the entry as counted among the unknown names.</summary>
     public void CountAsUnknown() => Volatile.Write(ref _countedUnknown, 1);

@@ -48,6 +48,13 @@ internal sealed class NacosRegistrationService(
     {
     }
 
+    // Auto moved naming to gRPC while this registration lived over HTTP: the gRPC transport it is (being) registered on.
+    private volatile INacosNamingTransport? _movingTo;
+    private volatile bool _beating;
+
+    /// <summary>Whether the HTTP heartbeat loop runs (tests).</summary>
+    internal bool Beating => _beating;
+
     /// <summary>What was (or is being) registered; null before start or when registration is off.</summary>
     internal NacosRegistration? Registration => _registration;
 
@@ -105,6 +112,13 @@ internal sealed class NacosRegistrationService(
         {
             var transport = _transport ?? await transports.GetAsync(cancellationToken).ConfigureAwait(false);
             await transport.DeregisterAsync(registration, cancellationToken).ConfigureAwait(false);
+            if (_movingTo is { } moving && !ReferenceEquals(moving, transport))
+            {
+                // Stopped while moving to gRPC: the gRPC registration may exist already, and would otherwise stay listed
+                // until the connection closes, after Kestrel stopped.
+                await moving.DeregisterAsync(registration, cancellationToken).ConfigureAwait(false);
+            }
+
             Log.Deregistered(logger, registration.ToString(), _options.DrainDelay);
         }
         catch (Exception ex)
@@ -222,16 +236,78 @@ internal sealed class NacosRegistrationService(
 
     private async Task BeatLoopAsync(NacosRegistration registration, CancellationToken cancellationToken)
     {
-        await RegisterWithRetryAsync(registration, cancellationToken).ConfigureAwait(false);
+        await RegisterWithRetryAsync(registration, null, cancellationToken).ConfigureAwait(false);
         var transport = _transport!;
 
         // gRPC: no beats, the instance lives with the connection, whose redo registers it again after a reconnect
-        // (client/.../naming/remote/gprc/redo/NamingGrpcRedoService.java).
+        // (client/.../naming/remote/gprc/redo/NamingGrpcRedoService.java). A persistent instance is owned by its
+        // ip:port on either protocol: nothing to gain by moving it.
         if (!registration.Ephemeral || !transport.UsesHeartbeats)
         {
             return;
         }
 
+        using var beats = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var beating = BeatAsync(registration, beats.Token);
+        var switched = transports.Switched;
+        if (await Task.WhenAny(beating, switched).ConfigureAwait(false) == beating)
+        {
+            await beating.ConfigureAwait(false);
+            return;
+        }
+
+        await MoveToGrpcAsync(registration, transport, await switched.ConfigureAwait(false), beats, beating, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Auto found the gRPC port answering: register over gRPC while the beats still keep the HTTP instance alive, then
+    /// stop the beats, then remove the HTTP instance. The server keeps the two apart (one client per ip:port, one per
+    /// connection; core/InstanceOperatorClientImpl.java removeInstance touches only the ip:port one) and lists an
+    /// identical instance once (naming/core/v2/index/ServiceStorage.java getAllInstancesFromIndex collects a set), so
+    /// callers never miss this instance and see it twice at most between the two calls.
+    /// </summary>
+    private async Task MoveToGrpcAsync(
+        NacosRegistration registration,
+        INacosNamingTransport http,
+        INacosNamingTransport grpc,
+        CancellationTokenSource beats,
+        Task beating,
+        CancellationToken cancellationToken)
+    {
+        _movingTo = grpc;
+        await RegisterWithRetryAsync(registration, grpc, cancellationToken).ConfigureAwait(false);
+        await beats.CancelAsync().ConfigureAwait(false);
+        await beating.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _transport = grpc;
+        _movingTo = null;
+        try
+        {
+            await http.DeregisterAsync(registration, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Log.HttpRegistrationRemovalFailed(logger, ex, registration.ToString());
+            return;
+        }
+
+        Log.RegistrationMovedToGrpc(logger, registration.ToString());
+    }
+
+    private async Task BeatAsync(NacosRegistration registration, CancellationToken cancellationToken)
+    {
+        _beating = true;
+        try
+        {
+            await BeatForeverAsync(registration, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _beating = false;
+        }
+    }
+
+    private async Task BeatForeverAsync(NacosRegistration registration, CancellationToken cancellationToken)
+    {
         var bounds = BeatBounds.For(registration);
         var interval = bounds.Initial;
         var delay = interval;
@@ -280,7 +356,7 @@ internal sealed class NacosRegistrationService(
                     }
 
                     // The full instance, enabled flag included: a beat cannot carry it.
-                    await RegisterWithRetryAsync(registration, cancellationToken).ConfigureAwait(false);
+                    await RegisterWithRetryAsync(registration, null, cancellationToken).ConfigureAwait(false);
                 }
 
                 delay = interval;
@@ -296,7 +372,8 @@ internal sealed class NacosRegistrationService(
         }
     }
 
-    private async Task RegisterWithRetryAsync(NacosRegistration registration, CancellationToken cancellationToken)
+    /// <summary>Registers over <paramref name="via"/>, or over the chosen transport when null, until it succeeds.</summary>
+    private async Task RegisterWithRetryAsync(NacosRegistration registration, INacosNamingTransport? via, CancellationToken cancellationToken)
     {
         var delay = FirstRetryDelay;
         while (true)
@@ -304,7 +381,7 @@ internal sealed class NacosRegistrationService(
             try
             {
                 // Chosen here, inside the retry: with nacos:Transport Auto and Nacos down, the choice waits for it.
-                var transport = _transport ??= await transports.GetAsync(cancellationToken).ConfigureAwait(false);
+                var transport = via ?? (_transport ??= await transports.GetAsync(cancellationToken).ConfigureAwait(false));
                 await transport.RegisterAsync(registration, cancellationToken).ConfigureAwait(false);
                 Log.Registered(logger, registration.ToString());
                 return;
