@@ -79,7 +79,7 @@ public sealed class StatusApiTests : IAsyncLifetime, IDisposable
         using var forged = await _gateway.Client.PostAsync(new Uri("/_gray/api/rollout/pause", UriKind.Relative), null, _timeout.Token);
         Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
         Assert.Equal(RolloutStatus.Progressing, _gateway.State()!.Status);
-        Assert.Contains(_gateway.Logs.GetSnapshot(), r => r.Id.Id == 900);
+        Assert.Contains(_gateway.Logs.GetSnapshot(), r => r.Id.Id == RolloutEventIds.DashboardPostRejected);
 
         // As the page does: fetch the token (the cookie comes with it), send both back.
         using var handler = new HttpClientHandler { UseProxy = false, CookieContainer = new CookieContainer() };

@@ -2,6 +2,7 @@ using Grpc.Core;
 using Grpc.Net.Client.Balancer;
 using GrayRelease.Discovery;
 using GrayRelease.Grpc.Balancing;
+using GrayRelease.Grpc.Diagnostics;
 using GrayRelease.Grpc.Tests.Infrastructure;
 using GrayRelease.Grpc.Tests.Protos;
 using Microsoft.Extensions.Configuration;
@@ -107,7 +108,7 @@ public sealed class GrpcPortMetadataTests
             Assert.Equal(["10.0.0.1:9090", "10.0.0.2:8080"], result.Addresses!.Select(a => $"{a.EndPoint.Host}:{a.EndPoint.Port}").Order());
         }
 
-        var warnings = logger.Collector.GetSnapshot().Where(r => r.Id.Id == 1010).ToList();
+        var warnings = logger.Collector.GetSnapshot().Where(r => r.Id.Id == EventIds.BadPortMetadata).ToList();
         var warning = Assert.Single(warnings);
         Assert.Contains("10.0.0.3", warning.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', warning.Message);
@@ -132,7 +133,7 @@ public sealed class GrpcPortMetadataTests
         provider.Set(Service, broken);
         Assert.Empty((await results.NextAsync()).Addresses!);
 
-        Assert.Equal(2, logger.Collector.GetSnapshot().Count(r => r.Id.Id == 1010));
+        Assert.Equal(2, logger.Collector.GetSnapshot().Count(r => r.Id.Id == EventIds.BadPortMetadata));
     }
 
     [Theory]

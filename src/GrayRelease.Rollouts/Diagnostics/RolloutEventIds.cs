@@ -1,8 +1,9 @@
 namespace GrayRelease.Rollouts;
 
-/// <summary>Event ids of the package's log lines (800–899); stable, so alerts may rely on them.</summary>
+/// <summary>Event ids of the package's log lines, in bands per area; stable, so alerts may rely on them.</summary>
 internal static class RolloutEventIds
 {
+    // 800-899: the rollout engine (Log.cs).
     public const int Transition = 800;
     public const int IntervalJudged = 801;
     public const int LeaseAcquired = 802;
@@ -19,4 +20,7 @@ internal static class RolloutEventIds
     public const int NotInRelease = 813;
     public const int WatchFailed = 814;
     public const int GatewayDisabled = 815;
+
+    // 900-929: the operations page (Log.Dashboard.cs).
+    public const int DashboardPostRejected = 900;
 }

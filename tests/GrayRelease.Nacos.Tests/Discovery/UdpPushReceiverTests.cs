@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using GrayRelease.Nacos.Diagnostics;
 using GrayRelease.Nacos.Discovery;
 using Microsoft.Extensions.Logging.Testing;
 
@@ -62,7 +63,7 @@ public class UdpPushReceiverTests
         var ack = await server.ReceiveAsync(cts.Token);
 
         Assert.Contains("unknown-ack", Encoding.UTF8.GetString(ack.Buffer), StringComparison.Ordinal);
-        Assert.Contains(logs.GetSnapshot(), r => r.Id.Id == 49);
+        Assert.Contains(logs.GetSnapshot(), r => r.Id.Id == EventIds.MalformedPush);
     }
 
     [Fact]
@@ -111,7 +112,7 @@ public class UdpPushReceiverTests
         while (!last.Contains("\"lastRefTime\":7", StringComparison.Ordinal));
 
         Assert.Contains("unknown-ack", last, StringComparison.Ordinal);
-        Assert.Contains(logs.GetSnapshot(), r => r.Id.Id == 49);
+        Assert.Contains(logs.GetSnapshot(), r => r.Id.Id == EventIds.MalformedPush);
         await receiver.DisposeAsync();
     }
 }

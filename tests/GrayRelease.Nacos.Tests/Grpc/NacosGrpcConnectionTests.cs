@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using GrayRelease.Nacos.Configuration;
+using GrayRelease.Nacos.Diagnostics;
 using GrayRelease.Nacos.Grpc;
 using GrayRelease.Nacos.Grpc.Protocol;
 using GrayRelease.Nacos.Http;
@@ -74,7 +75,7 @@ public sealed class NacosGrpcConnectionTests
         connection.Start();
 
         await WaitUntilAsync(() => server.Requests.Count(r => r.Message is ServerCheckRequest) >= 2, "a second ServerCheck after the first timed out");
-        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == 301 && r.Message.Contains("did not answer ServerCheck within 300 ms", StringComparison.Ordinal));
+        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == EventIds.GrpcConnectFailed && r.Message.Contains("did not answer ServerCheck within 300 ms", StringComparison.Ordinal));
         Assert.Empty(server.Streams);
 
         hold.SetResult();
@@ -92,7 +93,7 @@ public sealed class NacosGrpcConnectionTests
 
         await WaitUntilAsync(() => server.Requests.Count(r => r.Message is ServerCheckRequest) >= 2, "a second attempt after the missing SetupAck");
         Assert.NotEqual(NacosGrpcConnectionState.Connected, connection.State);
-        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == 301 && r.Message.Contains("SetupAck", StringComparison.Ordinal));
+        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == EventIds.GrpcConnectFailed && r.Message.Contains("SetupAck", StringComparison.Ordinal));
 
         server.SendSetupAck = true;
         Assert.True(await connection.WaitUntilConnectedAsync(Deadline, CancellationToken.None), "connected once the server acks");
@@ -167,7 +168,7 @@ public sealed class NacosGrpcConnectionTests
         var error = Assert.IsType<ErrorResponse>(failed);
         Assert.Equal(NacosGrpcErrorCodes.ClientError, error.ErrorCode);
         Assert.IsType<ClientDetectionResponse>(again);
-        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == 306);
+        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == EventIds.GrpcPushHandlerFailed);
     }
 
     [Fact]
@@ -195,7 +196,7 @@ public sealed class NacosGrpcConnectionTests
         Assert.Equal(0, handled);
         Assert.Equal(connectionId, connection.ConnectionId);
         Assert.Single(server.Requests, r => r.Message is ServerCheckRequest);
-        Assert.Equal(4, _logger.Collector.GetSnapshot().Count(r => r.Id.Id == 304));
+        Assert.Equal(4, _logger.Collector.GetSnapshot().Count(r => r.Id.Id == EventIds.GrpcBadServerMessage));
         Assert.Equal(NacosGrpcConnectionState.Connected, connection.State);
     }
 
@@ -256,7 +257,7 @@ public sealed class NacosGrpcConnectionTests
         await stream.PushAsync(new ConnectResetRequest { ServerIp = "127.0.0.1", ServerPort = target.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
 
         await WaitUntilAsync(() => connection.State == NacosGrpcConnectionState.Connected && connection.CurrentServer?.GrpcPort == target.GrpcPort, "connected to the named server");
-        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == 303);
+        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == EventIds.GrpcConnectReset);
     }
 
     [Fact]
@@ -413,7 +414,7 @@ public sealed class NacosGrpcConnectionTests
 
         await WaitUntilAsync(() => server.Requests.Count(r => r.Message is ServerCheckRequest) == 2, "a reconnect after the failed health check");
         await WaitUntilAsync(() => server.Requests.Count(r => r.Message is HealthCheckRequest) >= 2, "health checks on the new connection");
-        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == 309);
+        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == EventIds.GrpcHealthCheckFailed);
     }
 
     [Fact]
@@ -430,7 +431,7 @@ public sealed class NacosGrpcConnectionTests
         Assert.Equal("completed", await WithTimeout(stream.Closed.Task, "the stream closed"));
         Assert.Equal(NacosGrpcConnectionState.Closed, connection.State);
         await Assert.ThrowsAsync<ObjectDisposedException>(() => connection.RequestAsync<QueryServiceResponse>(Query, CancellationToken.None));
-        Assert.DoesNotContain(_logger.Collector.GetSnapshot(), r => r.Id.Id == 308);
+        Assert.DoesNotContain(_logger.Collector.GetSnapshot(), r => r.Id.Id == EventIds.GrpcLoopFailed);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using GrayRelease.Nacos.Configuration;
+using GrayRelease.Nacos.Diagnostics;
 using GrayRelease.Nacos.Emulator;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
@@ -63,7 +64,7 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
 
         await ChangeAndWaitAsync(root, "GrayRelease:GrayVersion", "V3", () => nacos.PublishConfig("common.yaml", "DEFAULT_GROUP", "GrayRelease:\n  ProdVersion: V1\n  GrayVersion: V3\n"));
         Assert.Equal("V1", root["GrayRelease:ProdVersion"]);
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 60);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.ConfigChanged);
     }
 
     [Theory]
@@ -108,7 +109,7 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
         await ChangeAndWaitAsync(root, "a", "3", () => nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 3"));
         if (transport == NacosTransport.Grpc)
         {
-            Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 453);
+            Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.ConfigRelistened);
         }
     }
 
@@ -126,7 +127,7 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
         await TestSupport.WaitUntilAsync(() => nacos.GrpcConnections.All.Any(c => c.Listeners.Count > 0), "the config is listened to again after the failed redo");
 
         await ChangeAndWaitAsync(root, "a", "2", () => nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 2"));
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 531);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.GrpcRedoRetried);
     }
 
     [Theory]
@@ -178,7 +179,7 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
         var root = Build(Options(nacos, NacosTransport.Auto, new NacosListenerOptions { DataId = "a.yaml" }));
 
         Assert.Equal(expected, Provider(root).Transport!.Name);
-        var chosen = Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 450);
+        var chosen = Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == EventIds.ConfigTransportChosen);
         Assert.Contains(expected, chosen.Message, StringComparison.Ordinal);
         Assert.Contains("Auto", chosen.Message, StringComparison.Ordinal);
         await ChangeAndWaitAsync(root, "a", "2", () => nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 2"));
@@ -195,7 +196,7 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
 
         Assert.Equal("1", root["a"]);
         Assert.Equal("HTTP (v3 client API, polling)", Provider(root).Transport!.Name);
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 500 && r.Message.Contains("configuration", StringComparison.Ordinal));
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.V3ApiChosen && r.Message.Contains("configuration", StringComparison.Ordinal));
         await ChangeAndWaitAsync(root, "a", "2", () => nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 2"));
     }
 
@@ -216,7 +217,7 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
 
         nacos.Faults.RejectGrpcConnections(TimeSpan.Zero);
         await TestSupport.WaitUntilAsync(() => Provider(root).Transport!.Name == "gRPC", "Auto moves to gRPC once the 3.2 server's ServerCheck answers");
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 450 && r.Message.Contains("now answers ServerCheck", StringComparison.Ordinal));
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.ConfigTransportChosen && r.Message.Contains("now answers ServerCheck", StringComparison.Ordinal));
         await ChangeAndWaitAsync(root, "a", "3", () => nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 3"));
     }
 
@@ -241,7 +242,7 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
         Assert.Equal("HTTP long polling", Provider(root).Transport!.Name);
         await ChangeAndWaitAsync(root, "a", "2", () => nacos.RestartAsync().GetAwaiter().GetResult());
         Assert.Equal("gRPC", Provider(root).Transport!.Name);
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 450 && r.Message.Contains("now answers ServerCheck", StringComparison.Ordinal));
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.ConfigTransportChosen && r.Message.Contains("now answers ServerCheck", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -260,7 +261,7 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
         var root = Build(options);
 
         Assert.Equal("1", root["a"]);
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 64);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.ConfigFromSnapshot);
         await ChangeAndWaitAsync(root, "a", "2", () => nacos.RestartAsync().GetAwaiter().GetResult());
         await ChangeAndWaitAsync(root, "a", "3", () => nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 3"));
     }
@@ -276,7 +277,7 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
         var root = Build(options);
 
         Assert.Equal("gRPC", Provider(root).Transport!.Name);
-        Assert.Contains("ConfigUseRpc", Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 450).Message, StringComparison.Ordinal);
+        Assert.Contains("ConfigUseRpc", Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == EventIds.ConfigTransportChosen).Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -319,7 +320,7 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
         await WaitListeningAsync(root, NacosTransport.Grpc);
 
         nacos.PublishConfig("a.json", "DEFAULT_GROUP", """{"a": """);
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 61), "the malformed update is logged");
+        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.ConfigMalformed), "the malformed update is logged");
         Assert.Equal("1", root["a"]);
 
         await ChangeAndWaitAsync(root, "a", "2", () => nacos.PublishConfig("a.json", "DEFAULT_GROUP", """{"a":"2"}"""));
@@ -350,13 +351,13 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
         Assert.Null(gray);
         Assert.Null(activity);
         Assert.Equal("2", root["a"]);
-        var changedRecord = capture.Records.First(r => r.EventId == 60);
+        var changedRecord = capture.Records.First(r => r.EventId == EventIds.ConfigChanged);
         Assert.Null(changedRecord.Gray);
         Assert.Null(changedRecord.ActivityName);
         if (transport == NacosTransport.Grpc)
         {
-            var notified = capture.Records.FirstOrDefault(r => r.EventId == 451);
-            Assert.True(notified.EventId == 451, "logged: " + string.Join(",", capture.Records.Select(r => r.EventId)));
+            var notified = capture.Records.FirstOrDefault(r => r.EventId == EventIds.ConfigChangeNotified);
+            Assert.True(notified.EventId == EventIds.ConfigChangeNotified, "logged: " + string.Join(",", capture.Records.Select(r => r.EventId)));
             Assert.Null(notified.Gray);
             Assert.Null(notified.ActivityName);
         }

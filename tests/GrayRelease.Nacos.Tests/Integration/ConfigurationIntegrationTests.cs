@@ -1,4 +1,5 @@
 using GrayRelease.Nacos.Configuration;
+using GrayRelease.Nacos.Diagnostics;
 using GrayRelease.Nacos.Emulator;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -83,7 +84,7 @@ public sealed class ConfigurationIntegrationTests : IAsyncLifetime
 
         Assert.Equal("V1", changed.ProdVersion);
         Assert.Equal("V3", configuration["GrayRelease:GrayVersion"]);
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 60);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.ConfigChanged);
     }
 
     [Fact]
@@ -134,10 +135,10 @@ public sealed class ConfigurationIntegrationTests : IAsyncLifetime
         var monitor = Monitor(configuration);
 
         _nacos.PublishConfig("common.yaml", "DEFAULT_GROUP", "GrayRelease:\n  ProdVersion: [V2\n");
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 61), "the malformed update is logged");
+        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.ConfigMalformed), "the malformed update is logged");
 
         Assert.Equal("V1", configuration["GrayRelease:ProdVersion"]);
-        var record = _logs.GetSnapshot().First(r => r.Id.Id == 61);
+        var record = _logs.GetSnapshot().First(r => r.Id.Id == EventIds.ConfigMalformed);
         Assert.Equal(LogLevel.Error, record.Level);
         Assert.Contains("common.yaml", record.Message, StringComparison.Ordinal);
         Assert.Contains("keeping the previous values", record.Message, StringComparison.Ordinal);
@@ -154,7 +155,7 @@ public sealed class ConfigurationIntegrationTests : IAsyncLifetime
         var monitor = Monitor(configuration);
 
         await _nacos.StopAsync();
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 62), "the failing listener is logged");
+        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.ListenFailed), "the failing listener is logged");
         Assert.Equal("V1", configuration["GrayRelease:ProdVersion"]);
 
         var changed = await NextChangeAsync(monitor, o => o.ProdVersion == "V4", () =>
@@ -176,7 +177,7 @@ public sealed class ConfigurationIntegrationTests : IAsyncLifetime
         var configuration = Build(options);
 
         Assert.Equal("V1", configuration["GrayRelease:ProdVersion"]);
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 64);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.ConfigFromSnapshot);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GrayRelease.Discovery;
+using GrayRelease.Nacos.Diagnostics;
 using GrayRelease.Nacos.Discovery;
 using GrayRelease.Nacos.Emulator;
 using GrayRelease.Nacos.Http;
@@ -152,7 +153,7 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : Discov
         nacos.RemoveInstance("user-app", "127.0.0.1", 7201);
 
         await TestSupport.WaitUntilAsync(async () => (await unprotected.GetInstancesAsync("user-app"))!.Count == 0, "the unprotected cache empties");
-        await TestSupport.WaitUntilAsync(() => Logs.GetSnapshot().Any(r => r.Id.Id == 43), "the protected provider ignores the empty answer");
+        await TestSupport.WaitUntilAsync(() => Logs.GetSnapshot().Any(r => r.Id.Id == EventIds.EmptyListIgnored), "the protected provider ignores the empty answer");
         Assert.Single((await protectedProvider.GetInstancesAsync("user-app", cts.Token))!);
     }
 
@@ -172,7 +173,7 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : Discov
 
         var instance = Assert.Single(instances!);
         Assert.Equal(("127.0.0.1", 7201, "V1"), (instance.Host, instance.Port, instance.GetMetadata("version")));
-        Assert.Contains(Logs.GetSnapshot(), r => r.Id.Id == 44);
+        Assert.Contains(Logs.GetSnapshot(), r => r.Id.Id == EventIds.ServedFromSnapshot);
     }
 
     [Fact]
@@ -187,13 +188,13 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : Discov
         var before = await provider.GetInstancesAsync("user-app", cts.Token);
 
         nacos.Faults.MalformedBodies = true;
-        await TestSupport.WaitUntilAsync(() => Logs.GetSnapshot().Any(r => r.Id.Id == 42), "the malformed answer is logged");
+        await TestSupport.WaitUntilAsync(() => Logs.GetSnapshot().Any(r => r.Id.Id == EventIds.MalformedInstanceList), "the malformed answer is logged");
         nacos.Faults.Reset();
         nacos.Faults.ServerErrors = true;
-        await TestSupport.WaitUntilAsync(() => Logs.GetSnapshot().Any(r => r.Id.Id == 41), "the failing answer is logged");
+        await TestSupport.WaitUntilAsync(() => Logs.GetSnapshot().Any(r => r.Id.Id == EventIds.RefreshFailed), "the failing answer is logged");
 
         Assert.Same(before, await provider.GetInstancesAsync("user-app", cts.Token));
-        var malformed = Logs.GetSnapshot().First(r => r.Id.Id == 42);
+        var malformed = Logs.GetSnapshot().First(r => r.Id.Id == EventIds.MalformedInstanceList);
         Assert.Equal(LogLevel.Warning, malformed.Level);
         Assert.Contains("user-app", malformed.Message, StringComparison.Ordinal);
         Assert.Contains("keeping the previous list of 1", malformed.Message, StringComparison.Ordinal);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GrayRelease.Discovery;
+using GrayRelease.Nacos.Diagnostics;
 using GrayRelease.Nacos.Discovery;
 using GrayRelease.Nacos.Emulator;
 using GrayRelease.Nacos.Grpc;
@@ -61,7 +62,7 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
         var registered = nacos.GetInstances("order-app").Single();
         Assert.Equal("V2", registered.Metadata["version"]);
         Assert.True(registered.Ephemeral);
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 400 && r.Message.Contains("uses " + expected, StringComparison.Ordinal));
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.NamingTransportChosen && r.Message.Contains("uses " + expected, StringComparison.Ordinal));
 
         var provider = app.Services.GetRequiredService<NacosServiceInstanceProvider>();
         var changed = new TaskCompletionSource<IReadOnlyList<ServiceInstance>>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -113,10 +114,10 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
         var app = await StartAppAsync(nacos, settings);
         await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered over v3");
         Assert.Equal("V2", nacos.GetInstances("order-app").Single().Metadata["version"]);
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 400 && r.Message.Contains("uses HTTP", StringComparison.Ordinal));
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.NamingTransportChosen && r.Message.Contains("uses HTTP", StringComparison.Ordinal));
         if (transport is null)
         {
-            Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 400 && r.Message.Contains("v3 client API", StringComparison.Ordinal));
+            Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.NamingTransportChosen && r.Message.Contains("v3 client API", StringComparison.Ordinal));
         }
 
         var provider = app.Services.GetRequiredService<NacosServiceInstanceProvider>();
@@ -135,7 +136,7 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
         nacos.RegisterInstance("user-app", "127.0.0.1", 7202, Version("V2"));
         var polled = await TestSupport.WithTimeout(changed.Task, "the new instance to be polled over v3");
         Assert.Contains(polled, i => i.Port == 7202);
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 500);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.V3ApiChosen);
         Assert.Equal(0, nacos.GrpcConnections.Count);
 
         var stopping = app.StopAsync(CancellationToken.None);
@@ -156,7 +157,7 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(nacos.RemoveInstance("order-app", registered.Ip, registered.Port));
         await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered again after a heartbeat answered 21003");
         Assert.False(nacos.GetInstances("order-app").Single().Enabled);
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 22);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.BeatUnknownInstance);
     }
 
     [Fact]
@@ -189,13 +190,13 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var nacos = await StartNacosAsync(NacosServerLine.Nacos32);
         await StartAppAsync(nacos, []);
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 20), "order-app is registered (event 20)");
+        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.Registered), "order-app is registered (event 20)");
         Assert.Single(nacos.GetInstances("order-app"));
-        Assert.DoesNotContain(_logs.GetSnapshot(), r => r.Id.Id == 401);
+        Assert.DoesNotContain(_logs.GetSnapshot(), r => r.Id.Id == EventIds.GrpcInstanceRedone);
 
         await TestSupport.WaitUntilAsync(() => nacos.GrpcConnections.Count == 1, "one connection per application");
         Assert.Equal(1, nacos.Faults.DropGrpcConnections());
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 401), "the reconnect re-registers (event 401)");
+        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.GrpcInstanceRedone), "the reconnect re-registers (event 401)");
         Assert.Single(nacos.GetInstances("order-app"));
     }
 
@@ -214,9 +215,9 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
         nacos.Faults.FailNextGrpcRequests("InstanceRequest", 1);
         Assert.Equal(1, nacos.Faults.DropGrpcConnections());
 
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 530), "the redo failed on the new connection");
+        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.GrpcRedoRetryScheduled), "the redo failed on the new connection");
         await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered again by the redo retry");
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 531), "the retry is logged");
+        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.GrpcRedoRetried), "the retry is logged");
         Assert.Equal(1, nacos.GrpcConnections.Count);
     }
 
@@ -281,7 +282,7 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
         // The next call (a first lookup: SubscribeServiceRequest) meets the 403, logs in again and is sent once more.
         var stock = await provider.GetInstancesAsync("stock-app", cts.Token);
         Assert.Equal(7301, Assert.Single(stock!).Port);
-        Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 520);
+        Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == EventIds.GrpcTokenRejected);
         Assert.DoesNotContain(_logs.GetSnapshot(), r => (r.Message + r.Exception).Contains("s3cret-pw", StringComparison.Ordinal));
     }
 
@@ -385,7 +386,7 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
             "the good push is applied");
         Assert.Equal(7209, (await provider.GetInstancesAsync("user-app", cts.Token))!.Single().Port);
         Assert.NotEmpty(first);
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 403);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.GrpcMalformedList);
     }
 
     [Fact]

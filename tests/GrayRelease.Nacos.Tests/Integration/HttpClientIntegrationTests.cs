@@ -1,3 +1,4 @@
+using GrayRelease.Nacos.Diagnostics;
 using GrayRelease.Nacos.Emulator;
 using GrayRelease.Nacos.Http;
 using GrayRelease.Nacos.Naming;
@@ -32,8 +33,8 @@ public class HttpClientIntegrationTests
         Assert.Single(info!.Hosts);
         Assert.Equal(1, attemptsOnFirst);
         Assert.Equal(attemptsOnFirst, handler.CountTo(first.Port));
-        Assert.Contains(logs.GetSnapshot(), r => r.Id.Id == 1 && r.Message.Contains(first.ServerAddress, StringComparison.Ordinal));
-        Assert.Contains(logs.GetSnapshot(), r => r.Id.Id == 3);
+        Assert.Contains(logs.GetSnapshot(), r => r.Id.Id == EventIds.ServerUnreachable && r.Message.Contains(first.ServerAddress, StringComparison.Ordinal));
+        Assert.Contains(logs.GetSnapshot(), r => r.Id.Id == EventIds.FailedOver);
     }
 
     [Fact]
@@ -107,7 +108,7 @@ public class HttpClientIntegrationTests
         Assert.Contains("nacos:UserName", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("wrong-pw", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("wrong-pw", TestSupport.AllText(logs), StringComparison.Ordinal);
-        Assert.Contains(logs.GetSnapshot(), r => r.Id.Id == 5);
+        Assert.Contains(logs.GetSnapshot(), r => r.Id.Id == EventIds.LoginFailed);
     }
 
     [Fact]
@@ -158,7 +159,7 @@ public class HttpClientIntegrationTests
 
         Assert.True(response.IsSuccess, $"status {response.StatusCode}");
         Assert.Equal(2, handler.Count("/login"));
-        Assert.Contains(logs.GetSnapshot(), r => r.Id.Id == 6);
+        Assert.Contains(logs.GetSnapshot(), r => r.Id.Id == EventIds.TokenRejected);
         AssertNoSecrets(logs, handler, "pw-403");
     }
 

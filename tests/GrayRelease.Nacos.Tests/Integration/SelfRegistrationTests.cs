@@ -1,4 +1,5 @@
 using GrayRelease.Discovery;
+using GrayRelease.Nacos.Diagnostics;
 using GrayRelease.Nacos.Discovery;
 using GrayRelease.Nacos.Emulator;
 using Microsoft.AspNetCore.Builder;
@@ -110,7 +111,7 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
 
         Assert.Equal("pong", duringDrain);
         await Assert.ThrowsAsync<HttpRequestException>(() => client.GetStringAsync(address, cts.Token));
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 24);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.Deregistered);
     }
 
     [Fact]
@@ -193,13 +194,13 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
         await using var app = BuildApp(new() { ["nacos:DrainDelay"] = "00:00:00" });
 
         await app.StartAsync(cts.Token);
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 21), "the failed registration is logged");
+        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.RegisterFailed), "the failed registration is logged");
         await _nacos.RestartAsync(cts.Token);
 
         await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app registers after Nacos came up");
 
         // nacos:Transport Auto: a server down at start-up does not pin HTTP; the choice waits for it (gRPC on 2.x).
-        var chosen = Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 400);
+        var chosen = Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == EventIds.NamingTransportChosen);
         Assert.Contains("uses gRPC", chosen.Message, StringComparison.Ordinal);
         await app.StopAsync(CancellationToken.None);
     }
@@ -239,9 +240,9 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
         await using var app = BuildApp(new() { ["nacos:DrainDelay"] = "00:00:00", ["nacos:Ephemeral"] = "false" });
 
         await app.StartAsync(cts.Token);
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 153), "the refusal is logged");
+        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.RegistrationRefused), "the refusal is logged");
 
-        var refused = _logs.GetSnapshot().First(r => r.Id.Id == 153);
+        var refused = _logs.GetSnapshot().First(r => r.Id.Id == EventIds.RegistrationRefused);
         Assert.Equal(LogLevel.Error, refused.Level);
         Assert.Contains("is ephemeral service, can't register persistent instance", refused.Exception!.Message, StringComparison.Ordinal);
         Assert.Single(_nacos.GetInstances("order-app"));
@@ -258,11 +259,11 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
         await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "order-app is registered");
         await app.StopAsync(cts.Token);
 
-        var chosen = Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 400);
+        var chosen = Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == EventIds.NamingTransportChosen);
         Assert.Contains("gRPC", chosen.Message, StringComparison.Ordinal);
         Assert.Contains("nacos:NamingUseRpc", chosen.Message, StringComparison.Ordinal);
         // Both settings are honoured now (ConfigUseRpc by the configuration source): the old "not supported" warning is gone.
-        Assert.DoesNotContain(_logs.GetSnapshot(), r => r.Id.Id == 7);
+        Assert.DoesNotContain(_logs.GetSnapshot(), r => r.Message.Contains("the setting is ignored", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -284,7 +285,7 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
         _nacos.PublishConfig("order-app.yaml", "DEFAULT_GROUP", "GrayRelease:\n  ProdVersion: V1\n  GrayVersion: V3\n");
 
         Assert.Equal("V3", await TestSupport.WithTimeout(changed.Task, "the live change"));
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 60);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.ConfigChanged);
         await app.StopAsync(cts.Token);
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using GrayRelease.Nacos.Configuration;
+using GrayRelease.Nacos.Diagnostics;
 using GrayRelease.Nacos.Emulator;
 using GrayRelease.Nacos.Http;
 using Microsoft.Extensions.Configuration;
@@ -70,7 +71,7 @@ public sealed class TransportHardeningTests : IAsyncLifetime
         Assert.Equal("a: 1", await config.GetAsync(new NacosConfigKey("a.yaml", "DEFAULT_GROUP", string.Empty), cts.Token));
         Assert.Null(await config.GetAsync(new NacosConfigKey("missing.yaml", "DEFAULT_GROUP", string.Empty), cts.Token));
         Assert.True(config.UsesV3);
-        Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 500);
+        Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == EventIds.V3ApiChosen);
     }
 
     // Item 10: Nacos 3.0/3.1 with nacos.core.api.compatibility.client.enabled=false answer 410 to every v1 call. Where
@@ -123,7 +124,7 @@ public sealed class TransportHardeningTests : IAsyncLifetime
         Assert.Equal("V1", Assert.Single(info!.Hosts).Metadata["version"]);
         // The body is what the snapshot keeps: it must read back as the same list.
         Assert.Equal(7201, Assert.Single(GrayRelease.Nacos.Http.NacosJson.ParseServiceInfo(body)!.Hosts).Port);
-        Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 500);
+        Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == EventIds.V3ApiChosen);
     }
 
     // Item 11: HttpLoginProcessor (client-basic) posts to /v3/auth/user/login first, /v1/auth/users/login on 404 / 501.
@@ -245,8 +246,8 @@ public sealed class TransportHardeningTests : IAsyncLifetime
         Assert.Contains("permission", error.Message, StringComparison.Ordinal);
         Assert.Contains("ConfigQueryRequest", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("nacos:Password", error.Message, StringComparison.Ordinal);
-        Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 520);
-        Assert.Equal(2, _logs.GetSnapshot().Count(r => r.Id.Id == 521));
+        Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == EventIds.GrpcTokenRejected);
+        Assert.Equal(2, _logs.GetSnapshot().Count(r => r.Id.Id == EventIds.GrpcPermissionDenied));
 
         nacos.Faults.PermissionDenied = false;
         Assert.Equal("b: 2", await transport.GetAsync(new NacosConfigKey("open.yaml", "DEFAULT_GROUP", string.Empty), cts.Token));
@@ -271,7 +272,7 @@ public sealed class TransportHardeningTests : IAsyncLifetime
         Assert.Contains("500", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, handler.CountTo(healthy.Port));
         Assert.Equal(0, http.OutageCount);
-        Assert.DoesNotContain(_logs.GetSnapshot(), r => r.Id.Id == 3);
+        Assert.DoesNotContain(_logs.GetSnapshot(), r => r.Id.Id == EventIds.FailedOver);
     }
 
     [Theory]
@@ -289,7 +290,7 @@ public sealed class TransportHardeningTests : IAsyncLifetime
 
         var response = await http.SendAsync(List("user-app"), cts.Token);
         Assert.True(response.IsSuccess);
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 3);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.FailedOver);
         Assert.Equal(0, http.OutageCount);
 
         second.Faults.ServerErrorStatusCode = status;
@@ -366,15 +367,15 @@ public sealed class TransportHardeningTests : IAsyncLifetime
         await binder.StartAsync(cts.Token);
 
         // Written while the configuration was built, before any logger existed: kept and written on attach.
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 1 && r.Message.Contains(down.ServerAddress, StringComparison.Ordinal));
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 3 && r.Category == "GrayRelease.Nacos.Http");
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.ServerUnreachable && r.Message.Contains(down.ServerAddress, StringComparison.Ordinal));
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.FailedOver && r.Category == "GrayRelease.Nacos.Http");
 
         // Written after attach, by the listener loop's own calls.
         up.Faults.PathPrefix = "/nacos/v1/cs/configs/listener";
         up.Faults.ServerErrorStatusCode = 503;
         up.Faults.ServerErrors = true;
         up.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 2");
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 2 && r.Message.Contains(up.ServerAddress, StringComparison.Ordinal)), "the listener's 503 is logged");
+        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.ServerError && r.Message.Contains(up.ServerAddress, StringComparison.Ordinal)), "the listener's 503 is logged");
     }
 
     // Item 4 (config part): the long-poll loop must not keep the first caller's gray tag and Activity forever.
@@ -401,9 +402,9 @@ public sealed class TransportHardeningTests : IAsyncLifetime
 
         nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 2");
         // The change is logged just before the data is swapped in: wait for both, not the log line alone.
-        await TestSupport.WaitUntilAsync(() => capture.Records.Any(r => r.EventId == 60) && root["a"] == "2", "the listener loop logs and applies the change");
+        await TestSupport.WaitUntilAsync(() => capture.Records.Any(r => r.EventId == EventIds.ConfigChanged) && root["a"] == "2", "the listener loop logs and applies the change");
 
-        var changed = capture.Records.First(r => r.EventId == 60);
+        var changed = capture.Records.First(r => r.EventId == EventIds.ConfigChanged);
         Assert.Null(changed.Gray);
         Assert.Null(changed.ActivityName);
     }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using GrayRelease.Nacos.Diagnostics;
 using GrayRelease.Nacos.Http;
 using GrayRelease.Nacos.Naming;
 using GrayRelease.Nacos.Registration;
@@ -86,7 +87,7 @@ public sealed class NacosRegistrationServiceTests : IAsyncDisposable
             "a beat answered 20404 leads to a new registration");
 
         Assert.True(_server.Count(HttpMethod.Put) >= 1);
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 22);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.BeatUnknownInstance);
     }
 
     [Fact]
@@ -113,8 +114,8 @@ public sealed class NacosRegistrationServiceTests : IAsyncDisposable
             Assert.InRange(gap, expected, expected + 0.5);
         }
 
-        Assert.Equal(4, _logs.GetSnapshot().Count(r => r.Id.Id == 21));
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 20);
+        Assert.Equal(4, _logs.GetSnapshot().Count(r => r.Id.Id == EventIds.RegisterFailed));
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.Registered);
     }
 
     [Fact]
@@ -125,7 +126,7 @@ public sealed class NacosRegistrationServiceTests : IAsyncDisposable
 
         var stopping = _service.StoppingAsync(CancellationToken.None);
         await TestSupport.WaitUntilAsync(() => _server.Count(HttpMethod.Delete) == 1, "deregistered");
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 24), "the drain starts");
+        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.Deregistered), "the drain starts");
         var drainStart = _time.GetUtcNow();
         await TestSupport.WaitUntilAsync(
             () =>
@@ -152,7 +153,7 @@ public sealed class NacosRegistrationServiceTests : IAsyncDisposable
             await _service.StartedAsync(CancellationToken.None);
         }
 
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 20), "the instance is registered");
+        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.Registered), "the instance is registered");
         await TestSupport.WaitUntilAsync(
             () =>
             {
@@ -162,7 +163,7 @@ public sealed class NacosRegistrationServiceTests : IAsyncDisposable
             "two heartbeats");
 
         Assert.All(_server.Contexts, c => Assert.Equal((null, null), c));
-        var registered = _logs.GetSnapshot().First(r => r.Id.Id == 20);
+        var registered = _logs.GetSnapshot().First(r => r.Id.Id == EventIds.Registered);
         Assert.Empty(registered.Scopes);
     }
 
@@ -185,7 +186,7 @@ public sealed class NacosRegistrationServiceTests : IAsyncDisposable
         var beats = _server.Requests.Where(r => r.Method == HttpMethod.Put).Select(r => r.At).ToArray();
         var gap = (beats[1] - beats[0]).TotalSeconds;
         Assert.InRange(gap, 1.0, 2.5);
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 23);
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.BeatFailed);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GrayRelease.ReliabilityTests.Infrastructure;
+using NacosEventIds = GrayRelease.Nacos.Diagnostics.EventIds;
 using Microsoft.Extensions.Logging;
 
 namespace GrayRelease.ReliabilityTests.Scenarios;
@@ -104,9 +105,9 @@ public sealed class BadInputTests(ITestOutputHelper output)
             phases.Add($"  {name}: {watch.Elapsed.TotalSeconds:F1} s, {load.Completed - before} requests, failures so far {load.Outcomes.Count(o => !o.Succeeded)}");
         }
 
-        await PhaseAsync("truncated JSON list answers", 42, () => faults.MalformedBodies = true);
-        await PhaseAsync("500 list answers", 41, () => faults.ServerErrors = true);
-        await PhaseAsync("hanging registry (client timeout 3 s)", 41, () => faults.Hang = true);
+        await PhaseAsync("truncated JSON list answers", NacosEventIds.MalformedInstanceList, () => faults.MalformedBodies = true);
+        await PhaseAsync("500 list answers", NacosEventIds.RefreshFailed, () => faults.ServerErrors = true);
+        await PhaseAsync("hanging registry (client timeout 3 s)", NacosEventIds.RefreshFailed, () => faults.Hang = true);
         faults.Reset();
 
         // The lists were kept, not frozen: a registry change after the faults is still followed.
@@ -134,11 +135,11 @@ public sealed class BadInputTests(ITestOutputHelper output)
         var gateway = await system.StartStandardAsync(ct);
         using var client = GraySystem.ClientFor(gateway);
         await Warmup.UntilRoutedAsync(client, ct);
-        var reloads = system.Logs.Where(gateway.Name, 60).Count();
+        var reloads = system.Logs.Where(gateway.Name, NacosEventIds.ConfigChanged).Count();
 
         // A bad CIDR, and a new header value that would show if this change were applied.
         system.Publish(GraySystem.GatewayOnDataId, GraySystem.GatewayConfig(enabled: true, "gray-997", """IpList: [ "10.0.0.0/33" ]"""));
-        await Suite.WaitUntilAsync(() => system.Logs.Where(gateway.Name, 60).Count() > reloads, "the gateway read the new configuration", ct);
+        await Suite.WaitUntilAsync(() => system.Logs.Where(gateway.Name, NacosEventIds.ConfigChanged).Count() > reloads, "the gateway read the new configuration", ct);
 
         var gray = await LoadRunner.RunAsync(client, 50, 5, i => new LoadRequest($"/order/orders/{i}", Expect.Gray, [new("gray", GraySystem.GrayHeaderValue)]), ct);
         var prod = await LoadRunner.RunAsync(client, 50, 5, i => new LoadRequest($"/order/orders/{i}", Expect.Prod, [new("gray", "gray-997")]), ct);
@@ -166,10 +167,10 @@ public sealed class BadInputTests(ITestOutputHelper output)
         using var client = GraySystem.ClientFor(gateway);
         await Warmup.UntilRoutedAsync(client, ct);
         var services = system.Hosts.Where(h => h.Service is "order-app" or "user-app").ToList();
-        var reloads = services.ToDictionary(h => h.Name, h => system.Logs.Where(h.Name, 60).Count());
+        var reloads = services.ToDictionary(h => h.Name, h => system.Logs.Where(h.Name, NacosEventIds.ConfigChanged).Count());
 
         system.Publish(GraySystem.CommonDataId, GraySystem.DefaultCommonConfig + "\n  HeaderName: bad header\n");
-        await Suite.WaitUntilAsync(() => services.All(h => system.Logs.Where(h.Name, 60).Count() > reloads[h.Name]), "every service read the new configuration", ct);
+        await Suite.WaitUntilAsync(() => services.All(h => system.Logs.Where(h.Name, NacosEventIds.ConfigChanged).Count() > reloads[h.Name]), "every service read the new configuration", ct);
 
         var result = await LoadRunner.RunAsync(client, 200, 10, Mixed, ct);
         var errors = system.Logs.Entries.Where(e => e.Level >= LogLevel.Warning && e.AllText.Contains("HeaderName", StringComparison.Ordinal)).ToList();

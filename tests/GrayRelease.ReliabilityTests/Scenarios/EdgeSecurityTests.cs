@@ -1,5 +1,7 @@
 using System.Text.RegularExpressions;
 using GrayRelease.ReliabilityTests.Infrastructure;
+using GatewayEventIds = GrayRelease.Yarp.EventIds;
+using NacosEventIds = GrayRelease.Nacos.Diagnostics.EventIds;
 using Microsoft.Extensions.Logging;
 
 namespace GrayRelease.ReliabilityTests.Scenarios;
@@ -76,9 +78,9 @@ public sealed partial class EdgeSecurityTests(ITestOutputHelper output)
         await Warmup.UntilRoutedAsync(client, ct);
 
         // Exercise every authenticated path: registration and beats (done), discovery and push, configuration reload, traffic.
-        var reloads = system.Logs.Where(gateway.Name, 60).Count();
+        var reloads = system.Logs.Where(gateway.Name, NacosEventIds.ConfigChanged).Count();
         system.Publish(GraySystem.GatewayOnDataId, GraySystem.GatewayConfig(enabled: true, GraySystem.GrayHeaderValue, """UserIdHeader: X-User-Id"""));
-        await Suite.WaitUntilAsync(() => system.Logs.Where(gateway.Name, 60).Count() > reloads, "the gateway reloaded its configuration", ct);
+        await Suite.WaitUntilAsync(() => system.Logs.Where(gateway.Name, NacosEventIds.ConfigChanged).Count() > reloads, "the gateway reloaded its configuration", ct);
         var fresh = await system.StartUserAsync("V1", ct);
         var traffic = await LoadRunner.RunAsync(client, 100, 4, i => new LoadRequest($"/order/orders/{i}", i % 2 == 0 ? Expect.Prod : Expect.Gray, i % 2 == 0 ? null : [new("gray", GraySystem.GrayHeaderValue)]), ct);
         await Suite.WaitUntilAsync(() => system.Emulator.GetInstances("user-app").Any(i => i.Port == fresh.Port), "the new instance registered with credentials", ct);
@@ -94,16 +96,16 @@ public sealed partial class EdgeSecurityTests(ITestOutputHelper output)
 
         Assert.Equal(0, traffic.Failures);
         Assert.True(entries.Any(e => e.Level == LogLevel.Trace), "Trace logging really was on");
-        Assert.Contains(entries, e => e.Category == "GrayRelease.Nacos.Http" && e.EventId == 4); // logged in: auth was exercised
+        Assert.Contains(entries, e => e.Category == "GrayRelease.Nacos.Http" && e.EventId == NacosEventIds.LoggedIn); // logged in: auth was exercised
         Assert.Matches(TokenPattern(), "GET /nacos/v1/ns/instance/list?accessToken=eyJhbGciOiJIUzI1NiJ9.e30.sig"); // the search can find one
         Assert.Empty(leaks);
     }
 
     private static async Task ApplyGatewayRulesAsync(GraySystem system, AppHost gateway, string trustedProxies, CancellationToken ct)
     {
-        var loaded = system.Logs.Where(gateway.Name, 4001).Count();
+        var loaded = system.Logs.Where(gateway.Name, GatewayEventIds.GatewayRulesCompiled).Count();
         system.Publish(GraySystem.GatewayOnDataId, GraySystem.GatewayConfig(enabled: true, GraySystem.GrayHeaderValue, """IpList: [ "203.0.113.7" ]""", trustedProxies));
-        await Suite.WaitUntilAsync(() => system.Logs.Where(gateway.Name, 4001).Count() > loaded, "the gateway compiled the new rules", ct);
+        await Suite.WaitUntilAsync(() => system.Logs.Where(gateway.Name, GatewayEventIds.GatewayRulesCompiled).Count() > loaded, "the gateway compiled the new rules", ct);
     }
 
     // A token in a query string, a JSON body or an Authorization header: anything longer than a placeholder.

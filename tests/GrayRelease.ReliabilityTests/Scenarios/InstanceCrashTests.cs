@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GrayRelease.ReliabilityTests.Infrastructure;
+using CoreEventIds = GrayRelease.Diagnostics.EventIds;
 
 namespace GrayRelease.ReliabilityTests.Scenarios;
 
@@ -58,7 +59,7 @@ public sealed class InstanceCrashTests(ITestOutputHelper output)
 
         await load.WaitForMoreAsync(300, ct);
         var result = await load.StopAsync();
-        var quarantined = system.Logs.Entries.Count(e => e.Category.EndsWith("GrayLoadBalancer", StringComparison.Ordinal) && e.EventId == 4 && e.Message.Contains($":{victim.Port} ", StringComparison.Ordinal));
+        var quarantined = system.Logs.Entries.Count(e => e.Category.EndsWith("GrayLoadBalancer", StringComparison.Ordinal) && e.EventId == CoreEventIds.InstanceQuarantined && e.Message.Contains($":{victim.Port} ", StringComparison.Ordinal));
 
         // Answers the victim gave just before dying may still be on their way back through order-app and the gateway.
         var servedByVictimAfterCrash = result.Outcomes.Count(o => o.UserPort == victim.Port && o.CompletedAt > crashedAt + Stopwatch.Frequency);

@@ -1,3 +1,4 @@
+using GrayRelease.Diagnostics;
 using GrayRelease.Propagation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
@@ -25,7 +26,7 @@ public sealed class MalformedBaggageReporterTests
         time.Advance(TimeSpan.FromSeconds(59));
         reporter.Report(malformed);
         Assert.Equal(1, collector.Count);
-        Assert.Equal(21, collector.LatestRecord.Id.Id);
+        Assert.Equal(EventIds.MalformedBaggage, collector.LatestRecord.Id.Id);
         Assert.DoesNotContain("p@ss", collector.LatestRecord.Message, StringComparison.Ordinal);
 
         time.Advance(TimeSpan.FromSeconds(2));

@@ -107,7 +107,7 @@ public sealed class GatewayDecisionTests(BackendsFixture backends) : IClassFixtu
         // The rule after the failing one is still evaluated.
         Assert.Equal(("v2", "GRAY"), Select(Reply.Parse(await gateway.GetAsync("/orders/1", Token, ("x-canary", "yes")))));
 
-        var warnings = gateway.Services.GetFakeLogCollector().GetSnapshot().Where(r => r.Id.Id == 4013).ToList();
+        var warnings = gateway.Services.GetFakeLogCollector().GetSnapshot().Where(r => r.Id.Id == EventIds.GrayRuleFailed).ToList();
         var warning = Assert.Single(warnings);
         Assert.Equal(LogLevel.Warning, warning.Level);
         Assert.Contains("'broken'", warning.Message, StringComparison.Ordinal);
