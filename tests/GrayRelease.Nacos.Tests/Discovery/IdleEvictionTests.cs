@@ -2,6 +2,7 @@ using System.Globalization;
 using GrayRelease.LoadBalancing;
 using GrayRelease.Nacos.Discovery;
 using GrayRelease.Nacos.Emulator;
+using GrayRelease.Nacos.Http;
 using GrayRelease.Nacos.Naming;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -122,6 +123,40 @@ public sealed class IdleEvictionTests : DiscoveryProviderTestBase
         await TestSupport.WithTimeout(pinnedLoop.ContinueWith(_ => true, TaskScheduler.Default), "the poll loop of gateway-svc to end once unpinned");
     }
 
+    [Fact]
+    public async Task A_lookup_during_an_eviction_waits_for_it_so_the_late_unsubscribe_cannot_cancel_the_new_subscription()
+    {
+        using var cts = TestSupport.Timeout();
+        var transport = new SlowUnsubscribeTransport();
+        var options = new NacosOptions { ServerAddresses = ["http://127.0.0.1:9"], SnapshotPath = TestSupport.NewSnapshotPath(), UdpPushEnabled = false };
+        var logger = new FakeLogger<NacosServiceInstanceProvider>(Logs);
+        using var http = new NacosHttpClient(options, TimeProvider.System, logger, null);
+        var provider = new NacosServiceInstanceProvider(NacosNamingTransportSelector.Fixed(transport), http, options, TimeProvider.System, logger);
+        await using var disposeProvider = provider;
+        Assert.NotNull(await provider.GetInstancesAsync("svc-a", cts.Token));
+
+        var eviction = provider.TryEvictAsync("svc-a", cts.Token).AsTask();
+        await TestSupport.WithTimeout(transport.UnsubscribeStarted.Task.ContinueWith(_ => true, TaskScheduler.Default), "the eviction to send its unsubscribe");
+        var lookup = provider.GetInstancesAsync("svc-a", cts.Token).AsTask();
+
+        // Without the tombstone the lookup subscribes again at once, and the old unsubscribe, answered after it, cancels
+        // the new subscription: give it that chance (2 s, bounded), then let the unsubscribe through.
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(2);
+        while (transport.Subscribes < 2 && DateTime.UtcNow < until)
+        {
+            await Task.Delay(20, cts.Token);
+        }
+
+        Assert.Equal(1, transport.Subscribes);
+        Assert.False(lookup.IsCompleted);
+        transport.ReleaseUnsubscribe();
+        Assert.True(await eviction);
+        Assert.NotNull(await lookup);
+        Assert.Equal(2, transport.Subscribes);
+        Assert.True(transport.IsSubscribed("svc-a"));
+        Assert.Equal(1, provider.KnownServiceCount);
+    }
+
     private static bool IsSubscribed(NacosEmulator nacos, string serviceName)
     {
         foreach (var connection in nacos.GrpcConnections.All)
@@ -163,5 +198,64 @@ public sealed class IdleEvictionTests : DiscoveryProviderTestBase
         Track(app);
         await app.StartAsync();
         return app;
+    }
+    /// <summary>A gRPC-like transport whose server applies an unsubscribe only when the test lets it arrive.</summary>
+    private sealed class SlowUnsubscribeTransport : INacosNamingTransport
+    {
+        private readonly HashSet<string> _server = new(StringComparer.Ordinal);
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _subscribes;
+
+        public TaskCompletionSource UnsubscribeStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Subscribes => Volatile.Read(ref _subscribes);
+
+        public NacosTransport Kind => NacosTransport.Grpc;
+
+        public bool UsesHeartbeats => false;
+
+        public bool PushesLists => true;
+
+        public long OutageCount => 0;
+
+        public bool IsSubscribed(string serviceName)
+        {
+            lock (_server)
+            {
+                return _server.Contains(serviceName);
+            }
+        }
+
+        public void ReleaseUnsubscribe() => _release.TrySetResult();
+
+        public Task RegisterAsync(NacosRegistration registration, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task DeregisterAsync(NacosRegistration registration, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task<(NacosServiceInfo? Info, string Body)> SubscribeAsync(string serviceName, int udpPort, string? clientIp, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _subscribes);
+            lock (_server)
+            {
+                _server.Add(serviceName);
+            }
+
+            var host = new NacosHost(null, "127.0.0.1", 7201, 1, true, true, true, "DEFAULT", serviceName, new Dictionary<string, string>());
+            return Task.FromResult<(NacosServiceInfo?, string)>((new NacosServiceInfo(serviceName, "DEFAULT_GROUP", string.Empty, 10_000, 1, [host]), "{}"));
+        }
+
+        public async Task UnsubscribeAsync(string serviceName, CancellationToken cancellationToken)
+        {
+            UnsubscribeStarted.TrySetResult();
+            await _release.Task.WaitAsync(cancellationToken);
+            lock (_server)
+            {
+                _server.Remove(serviceName);
+            }
+        }
+
+        public void SetListHandler(Action<NacosServiceInfo, string>? handler)
+        {
+        }
     }
 }
