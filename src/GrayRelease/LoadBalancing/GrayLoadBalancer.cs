@@ -10,6 +10,7 @@ namespace GrayRelease.LoadBalancing;
 /// <summary>
 /// Version-filtering round-robin load balancer. Keeps one <see cref="ServiceRoutingTable"/> per service, rebuilt
 /// when the provider reports a change; the per-call path reads the current options and table and allocates nothing.
+/// A table not picked for <see cref="GrayReleaseOptions.IdleServiceTimeout"/> is forgotten (GrayLoadBalancer.Eviction.cs).
 /// </summary>
 internal sealed partial class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
 {
