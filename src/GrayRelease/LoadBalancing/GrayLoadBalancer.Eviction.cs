@@ -178,7 +178,10 @@ internal sealed partial class GrayLoadBalancer
         }
 
         _metrics.ServicesEvicted(evicted.Count);
-        Log.IdleServicesEvicted(_logger, evicted.Count, timeout, string.Join(", ", evicted.Count <= LoggedNames ? evicted : evicted.GetRange(0, LoggedNames)));
+        var names = evicted.Count <= LoggedNames
+            ? string.Join(", ", evicted)
+            : string.Join(", ", evicted.GetRange(0, LoggedNames)) + $" and {evicted.Count - LoggedNames} more";
+        Log.IdleServicesEvicted(_logger, evicted.Count, timeout, names);
         return evicted.Count;
     }
 

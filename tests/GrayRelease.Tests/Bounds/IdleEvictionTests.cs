@@ -66,6 +66,28 @@ public sealed class IdleEvictionTests : IDisposable
     }
 
     [Fact]
+    public async Task One_sweep_that_forgets_many_writes_one_line_with_the_count_and_five_names()
+    {
+        var balancer = Balancer();
+        for (var i = 0; i < 7; i++)
+        {
+            _provider.Set($"svc-{i}", Instance($"svc-{i}", 7201 + i, "V1"));
+            Assert.NotNull(await balancer.PickAsync($"svc-{i}", null));
+        }
+
+        for (var round = 0; round < 6; round++)
+        {
+            _time.Advance(Period);
+            await balancer.SweepIdleAsync(CancellationToken.None);
+        }
+
+        var line = Assert.Single(_logger.Collector.GetSnapshot(), r => r.Id.Id == 70);
+        Assert.StartsWith("Forgot 7 service(s)", line.Message, StringComparison.Ordinal);
+        Assert.EndsWith("and 2 more; the next call to one looks it up again.", line.Message, StringComparison.Ordinal);
+        Assert.Equal(5, line.Message.Split("svc-").Length - 1);
+    }
+
+    [Fact]
     public async Task A_service_is_not_forgotten_before_the_timeout()
     {
         _provider.Set("svc", Instance("svc", 7201, "V1"));
