@@ -38,6 +38,10 @@ internal sealed class GrayResolver : Resolver
     private HashSet<string> _badPorts = new(StringComparer.Ordinal);
     private Action<ResolverResult>? _listener;
 
+    // A channel's address is asked by configuration, not by traffic: the load balancer's idle sweep (which never sees
+    // this channel's picks) must not make the provider stop refreshing it (issue 16). Held until the channel is disposed.
+    private IDisposable? _pin;
+
     // A pushed list is newer than the answer of a lookup that began before it: such an answer is dropped.
     private int _pushes;
     private bool _disposed;
@@ -56,6 +60,10 @@ internal sealed class GrayResolver : Resolver
         lock (_gate)
         {
             _listener = listener;
+            if (!_disposed && _provider is IServiceEvictionTarget target)
+            {
+                _pin ??= target.Pin(_serviceName);
+            }
         }
 
         _provider.InstancesChanged += OnInstancesChanged;
@@ -225,6 +233,8 @@ internal sealed class GrayResolver : Resolver
             {
                 _disposed = true;
                 _listener = null;
+                _pin?.Dispose();
+                _pin = null;
             }
         }
 

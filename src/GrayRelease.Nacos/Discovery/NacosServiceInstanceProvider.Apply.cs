@@ -31,6 +31,11 @@ public sealed partial class NacosServiceInstanceProvider
     /// <summary>Applies an answer; the caller holds the entry's gate.</summary>
     private void ApplyLocked(ServiceCacheEntry entry, NacosServiceInfo info, string body, string source)
     {
+        if (entry.Evicted)
+        {
+            return; // no subscriber may get a list of an entry nothing refreshes any more (Evict.cs)
+        }
+
         var current = entry.List;
         if (info.Hosts.Count == 0 && current.Instances.Count > 0 && _options.PushEmptyProtection)
         {
@@ -71,7 +76,7 @@ public sealed partial class NacosServiceInstanceProvider
     /// <summary>Swaps the list and raises the event, still under the gate: subscribers see changes in state order.</summary>
     private void SetList(ServiceCacheEntry entry, ServiceInstance[] instances, string signature, string body, string source)
     {
-        if (!Admit(entry))
+        if (entry.Evicted || !Admit(entry))
         {
             return;
         }

@@ -99,7 +99,7 @@ public sealed partial class NacosServiceInstanceProvider
         var pushed = _transport is { PushesLists: true } && (entry.PushSubscribed || entry.OutagesOf is not { PushesLists: false });
         if (!pushed && entry.StartPolling())
         {
-            _ = StartBackground(() => PollAsync(entry, _disposed.Token));
+            entry.PollLoop = StartBackground(() => PollAsync(entry, entry.LoopToken(_disposed.Token)));
         }
     }
 
@@ -202,6 +202,11 @@ public sealed partial class NacosServiceInstanceProvider
         await entry.Gate.WaitAsync(token).ConfigureAwait(false);
         try
         {
+            if (entry.Evicted)
+            {
+                return false; // a late poll, push or recovery fetch must not subscribe it again (Evict.cs)
+            }
+
             if (fromPush)
             {
                 // From here on, a new push may have been sent after this fetch started: it needs a fetch of its own.

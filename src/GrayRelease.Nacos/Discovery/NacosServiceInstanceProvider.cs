@@ -41,7 +41,7 @@ public sealed partial class NacosServiceInstanceProvider : IServiceInstanceProvi
     private int _unknownCount;
     private int _capLogged;
 
-    // Services admitted under nacos:MaxServices (never evicted: a service once looked up stays fresh for the process).
+    // Services admitted under nacos:MaxServices; one the load balancer stopped picking gives its slot back (Evict.cs).
     private int _knownCount;
     private long _refusedSinceLog;
     private long _refusedLogAllowedAt;
@@ -77,7 +77,7 @@ public sealed partial class NacosServiceInstanceProvider : IServiceInstanceProvi
             return null;
         }
 
-        var entry = GetEntry(serviceName);
+        var entry = await PastEvictionAsync(GetEntry(serviceName), cancellationToken).ConfigureAwait(false);
         var loaded = entry.Loaded.Value;
         if (!loaded.IsCompleted)
         {

@@ -9,7 +9,7 @@ namespace GrayRelease.Nacos.Discovery;
 /// <c>InstancesChanged</c> is raised before the gate is released: subscribers see the changes in the order the state
 /// took them, so none can be left on an older list than the provider. Disk writes happen after the gate is released.
 /// </remarks>
-internal sealed class ServiceCacheEntry(string name)
+internal sealed partial class ServiceCacheEntry(string name)
 {
     private volatile CachedList _list = CachedList.Unknown;
     private string? _pendingSnapshot;

@@ -24,6 +24,10 @@ internal sealed class ServiceInstanceDestinationResolver : IDestinationResolver,
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _changeSources = new(StringComparer.Ordinal);
 
+    // Services named in the proxy configuration are asked by configuration, not by traffic: the load balancer's idle
+    // sweep must never make the provider stop refreshing them (issue 16). Bounded by the configured names, as above.
+    private readonly ConcurrentDictionary<string, IDisposable> _pins = new(StringComparer.Ordinal);
+
     public ServiceInstanceDestinationResolver(
         IServiceInstanceProvider? provider,
         IDestinationResolver? inner,
@@ -89,7 +93,9 @@ internal sealed class ServiceInstanceDestinationResolver : IDestinationResolver,
 
         foreach (var (name, placeholder, service) in services)
         {
-            // Taken before the lookup, so a change that lands during the lookup still triggers a new resolution.
+            // Taken before the lookup, so a change that lands during the lookup still triggers a new resolution; pinned
+            // before it too, so the lookup never meets a service being evicted.
+            Pin(service);
             tokens.Add(GetChangeToken(service));
             var instances = await LookupAsync(service, tokens, cancellationToken).ConfigureAwait(false);
             var count = 0;
@@ -112,6 +118,25 @@ internal sealed class ServiceInstanceDestinationResolver : IDestinationResolver,
         if (_provider is not null)
         {
             _provider.InstancesChanged -= OnInstancesChanged;
+        }
+
+        foreach (var (_, pin) in _pins)
+        {
+            pin.Dispose();
+        }
+
+        _pins.Clear();
+    }
+
+    private void Pin(string service)
+    {
+        if (_provider is IServiceEvictionTarget target && !_pins.ContainsKey(service))
+        {
+            var pin = target.Pin(service);
+            if (!_pins.TryAdd(service, pin))
+            {
+                pin.Dispose();
+            }
         }
     }
 

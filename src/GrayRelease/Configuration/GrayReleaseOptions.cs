@@ -79,6 +79,17 @@ public sealed class GrayReleaseOptions
     /// </summary>
     public int MaxMetricTagValues { get; set; } = DefaultMaxMetricTagValues;
 
+    /// <summary>The default of <see cref="IdleServiceTimeout"/>.</summary>
+    internal static readonly TimeSpan DefaultIdleServiceTimeout = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// A service the load balancer has not picked for this long is forgotten: its routing table is dropped and the
+    /// registry provider stops keeping it fresh (poll loop, subscription); the next call looks it up again. Services a
+    /// gateway or gRPC channel resolves are never forgotten. <see cref="TimeSpan.Zero"/> or
+    /// <see cref="Timeout.InfiniteTimeSpan"/>: never.
+    /// </summary>
+    public TimeSpan IdleServiceTimeout { get; set; } = DefaultIdleServiceTimeout;
+
     /// <summary>Instances per service for runs without a registry (<c>GrayRelease:Instances:&lt;service&gt;</c>).</summary>
     public Dictionary<string, List<ConfiguredInstanceOptions>> Instances { get; } = new(StringComparer.OrdinalIgnoreCase);
 

@@ -90,6 +90,12 @@ internal sealed class GrayReleaseOptionsValidator : IValidateOptions<GrayRelease
             failures.Add($"{Section}:MaxMetricTagValues must be between 1 and 100000 (distinct values of the service and version metric tags); got '{options.MaxMetricTagValues}'.");
         }
 
+        if (options.IdleServiceTimeout != TimeSpan.Zero && options.IdleServiceTimeout != Timeout.InfiniteTimeSpan
+            && (options.IdleServiceTimeout < TimeSpan.FromSeconds(1) || options.IdleServiceTimeout > TimeSpan.FromDays(365)))
+        {
+            failures.Add($"{Section}:IdleServiceTimeout must be between 00:00:01 and 365.00:00:00, or 0 / -00:00:00.001 to never forget a service the load balancer stopped picking; got '{options.IdleServiceTimeout}'.");
+        }
+
         foreach (var (serviceName, instances) in options.Instances)
         {
             for (var i = 0; i < instances.Count; i++)

@@ -17,6 +17,7 @@ internal sealed class GrayReleaseMetrics
     private readonly Counter<long> _picks;
     private readonly Counter<long> _noInstance;
     private readonly Counter<long> _inbound;
+    private readonly Counter<long> _evictions;
 
     // Service names and versions come from callers' host names and from the registry: each tag keeps at most
     // GrayRelease:MaxMetricTagValues values (read once, at start-up), the rest are counted as "(other)".
@@ -29,6 +30,7 @@ internal sealed class GrayReleaseMetrics
         _picks = meter.CreateCounter<long>("grayrelease.loadbalancer.picks", "{pick}", "Instances picked by the gray load balancer.");
         _noInstance = meter.CreateCounter<long>("grayrelease.loadbalancer.no_instance", "{failure}", "Calls that found no instance of the wanted version.");
         _inbound = meter.CreateCounter<long>("grayrelease.requests", "{request}", "Inbound requests by gray status.");
+        _evictions = meter.CreateCounter<long>("grayrelease.loadbalancer.evictions", "{service}", "Services forgotten by the load balancer after GrayRelease:IdleServiceTimeout without a pick.");
         var capacity = options?.Value.MaxMetricTagValues ?? GrayReleaseOptions.DefaultMaxMetricTagValues;
         ILogger log = logger ?? NullLogger<GrayReleaseMetrics>.Instance;
         _services = new MetricTagLimiter("service", capacity, log);
@@ -57,6 +59,9 @@ internal sealed class GrayReleaseMetrics
             _inbound.Add(1, new KeyValuePair<string, object?>("status", StatusTag(status)));
         }
     }
+
+    // Tag-free: the names are in the sweep's log line; a service tag would add series for services that are gone.
+    public void ServicesEvicted(int count) => _evictions.Add(count);
 
     internal static string StatusTag(GrayStatus? status) => status?.ToWireValue() ?? "NONE";
 

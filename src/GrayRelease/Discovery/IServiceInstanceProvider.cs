@@ -5,7 +5,9 @@ namespace GrayRelease.Discovery;
 /// </summary>
 /// <remarks>
 /// The load balancer calls <see cref="GetInstancesAsync"/> once per service and afterwards relies on
-/// <see cref="InstancesChanged"/>: a provider must raise it for every later change of a service it has answered for.
+/// <see cref="InstancesChanged"/>: a provider must raise it for every later change of a service it has answered for. A
+/// service not picked for <see cref="GrayReleaseOptions.IdleServiceTimeout"/> is forgotten, and looked up again by its
+/// next call.
 /// </remarks>
 public interface IServiceInstanceProvider
 {

@@ -10,8 +10,9 @@ namespace GrayRelease.LoadBalancing;
 /// <summary>
 /// Version-filtering round-robin load balancer. Keeps one <see cref="ServiceRoutingTable"/> per service, rebuilt
 /// when the provider reports a change; the per-call path reads the current options and table and allocates nothing.
+/// A table not picked for <see cref="GrayReleaseOptions.IdleServiceTimeout"/> is forgotten (GrayLoadBalancer.Eviction.cs).
 /// </summary>
-internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
+internal sealed partial class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
 {
     // A host the provider did not know is asked about again after this long (it may register later).
     private static readonly TimeSpan UnknownServiceRecheck = TimeSpan.FromSeconds(5);
@@ -57,6 +58,7 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
         _currentOptions = options.CurrentValue;
         _optionsSubscription = options.OnChange(OnOptionsChanged);
         _provider.InstancesChanged += OnInstancesChanged;
+        StartIdleSweep();
     }
 
     public ValueTask<ServiceInstance?> PickAsync(string serviceName, GrayStatus? status, CancellationToken cancellationToken = default) =>
@@ -77,6 +79,7 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
         {
             if (entry.Table is { } table)
             {
+                entry.Use.MarkPicked();
                 return new ValueTask<ServiceInstance?>(Pick(table, status, laneKey, lane));
             }
 
@@ -149,6 +152,7 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
     {
         _provider.InstancesChanged -= OnInstancesChanged;
         _optionsSubscription?.Dispose();
+        StopIdleSweep();
     }
 
     private void OnOptionsChanged(GrayReleaseOptions options, string? name)
@@ -156,6 +160,7 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
         if (string.IsNullOrEmpty(name))
         {
             Volatile.Write(ref _currentOptions, options);
+            OnIdleServiceTimeoutChanged(options);
         }
     }
 
@@ -392,19 +397,22 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
     }
 
     /// <summary>Stores a table, releasing whatever entry it replaces.</summary>
-    private void Store(string serviceName, Entry entry)
+    private void Store(string serviceName, ServiceRoutingTable table)
     {
         while (true)
         {
             if (_entries.TryGetValue(serviceName, out var existing))
             {
+                // A new list does not make the service used: it keeps its pick record, or a service whose instances
+                // keep changing would never be idle.
+                var entry = new Entry(table, 0, use: existing.Table is null ? null : existing.Use);
                 if (_entries.TryUpdate(serviceName, entry, existing))
                 {
                     Release(existing);
                     return;
                 }
             }
-            else if (_entries.TryAdd(serviceName, entry))
+            else if (_entries.TryAdd(serviceName, new Entry(table, 0)))
             {
                 return;
             }
@@ -417,7 +425,7 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
         {
             var previous = GetTable(change.ServiceName);
             var table = BuildTable(change.ServiceName, change.Instances, previous);
-            Store(change.ServiceName, new Entry(table, 0));
+            Store(change.ServiceName, table);
         }
         catch (Exception exception)
         {
@@ -443,7 +451,7 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
             // Replace only the entry that was regrouped: a change event may have stored a newer list meanwhile, and
             // then that list is the one to regroup.
             var rebuilt = Regroup(serviceName, current, options);
-            if (_entries.TryUpdate(serviceName, new Entry(rebuilt, 0), entry))
+            if (_entries.TryUpdate(serviceName, new Entry(rebuilt, 0, use: entry.Use), entry))
             {
                 return rebuilt;
             }
@@ -474,11 +482,14 @@ internal sealed class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
     }
 
     // A class, not a record: TryUpdate must compare entries by identity, never by value.
-    private sealed class Entry(ServiceRoutingTable? table, long recheckAt, bool counted = false)
+    private sealed class Entry(ServiceRoutingTable? table, long recheckAt, bool counted = false, ServiceUse? use = null)
     {
         private int _counted = counted ? 1 : 0;
 
         public ServiceRoutingTable? Table { get; } = table;
+
+        /// <summary>Whether the service was picked lately; shared by the entries that replace one another (idle sweep).</summary>
+        public ServiceUse Use { get; } = use ?? (table is null ? ServiceUse.None : new ServiceUse());
 
         public long RecheckAt { get; } = recheckAt;
 
