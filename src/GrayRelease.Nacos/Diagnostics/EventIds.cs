@@ -120,7 +120,15 @@ internal static class EventIds
     // 600-609: Caps on what grows with input (Log.Bounds.cs).
     public const int KnownServiceCapReached = 600;
 
-    // 610-629: Reserved for naming transport switch (Log.TransportSwitch.cs).
+    // 610-629: Naming moving from HTTP to gRPC under Auto (Log.TransportSwitch.cs).
+    public const int NamingTransportSwitched = 610;
+    public const int RegistrationMovedToGrpc = 611;
+    public const int DiscoveryMovedToGrpc = 612;
+    public const int NamingReprobeMissed = 613;
+    public const int NamingReprobeFailed = 614;
+    public const int HttpRegistrationRemovalFailed = 615;
+    public const int DiscoveryMoveFailed = 616;
 
-    // 630-639: Reserved for instance eviction (Log.Eviction.cs).
+    // 630-639: Idle services no longer kept fresh (Log.Eviction.cs).
+    public const int ServiceEvicted = 630;
 }

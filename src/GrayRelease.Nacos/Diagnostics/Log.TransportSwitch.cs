@@ -5,24 +5,24 @@ namespace GrayRelease.Nacos.Diagnostics;
 // 610-629: naming under nacos:Transport = Auto moving from HTTP to gRPC once the gRPC port answers (issue 16).
 internal static partial class Log
 {
-    [LoggerMessage(610, LogLevel.Information, "Nacos naming moves from HTTP to gRPC: {Reason}")]
+    [LoggerMessage(EventIds.NamingTransportSwitched, LogLevel.Information, "Nacos naming moves from HTTP to gRPC: {Reason}")]
     public static partial void NamingTransportSwitched(ILogger logger, string reason);
 
-    [LoggerMessage(611, LogLevel.Information, "Moved the registration {Registration} to gRPC: registered over gRPC, heartbeats stopped, HTTP registration removed")]
+    [LoggerMessage(EventIds.RegistrationMovedToGrpc, LogLevel.Information, "Moved the registration {Registration} to gRPC: registered over gRPC, heartbeats stopped, HTTP registration removed")]
     public static partial void RegistrationMovedToGrpc(ILogger logger, string registration);
 
-    [LoggerMessage(612, LogLevel.Information, "Moved discovery to gRPC: {Count} cached service(s) subscribed over gRPC; their poll loops end")]
+    [LoggerMessage(EventIds.DiscoveryMovedToGrpc, LogLevel.Information, "Moved discovery to gRPC: {Count} cached service(s) subscribed over gRPC; their poll loops end")]
     public static partial void DiscoveryMovedToGrpc(ILogger logger, int count);
 
-    [LoggerMessage(613, LogLevel.Debug, "The Nacos gRPC port still does not answer ServerCheck (naming stays on HTTP); probing again in {Delay}")]
+    [LoggerMessage(EventIds.NamingReprobeMissed, LogLevel.Debug, "The Nacos gRPC port still does not answer ServerCheck (naming stays on HTTP); probing again in {Delay}")]
     public static partial void NamingReprobeMissed(ILogger logger, TimeSpan delay);
 
-    [LoggerMessage(614, LogLevel.Warning, "Probing the Nacos gRPC port again failed; probing again in {Delay}")]
+    [LoggerMessage(EventIds.NamingReprobeFailed, LogLevel.Warning, "Probing the Nacos gRPC port again failed; probing again in {Delay}")]
     public static partial void NamingReprobeFailed(ILogger logger, Exception exception, TimeSpan delay);
 
-    [LoggerMessage(615, LogLevel.Warning, "Removing the HTTP registration of {Registration} after its move to gRPC failed; it expires once its heartbeats are missed")]
+    [LoggerMessage(EventIds.HttpRegistrationRemovalFailed, LogLevel.Warning, "Removing the HTTP registration of {Registration} after its move to gRPC failed; it expires once its heartbeats are missed")]
     public static partial void HttpRegistrationRemovalFailed(ILogger logger, Exception exception, string registration);
 
-    [LoggerMessage(616, LogLevel.Warning, "Moving discovery to gRPC failed; the poll loops go on and subscribe over gRPC at their next turn")]
+    [LoggerMessage(EventIds.DiscoveryMoveFailed, LogLevel.Warning, "Moving discovery to gRPC failed; the poll loops go on and subscribe over gRPC at their next turn")]
     public static partial void DiscoveryMoveFailed(ILogger logger, Exception exception);
 }

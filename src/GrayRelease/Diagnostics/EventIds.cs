@@ -25,5 +25,7 @@ internal static class EventIds
     public const int MetricTagCapReached = 61;
     public const int ConfiguredSpellingCapReached = 62;
 
-    // 70-79: Reserved for instance eviction (Log.Eviction.cs).
+    // 70-79: Idle services forgotten by the load balancer (Log.Eviction.cs).
+    public const int IdleServicesEvicted = 70;
+    public const int IdleSweepFailed = 71;
 }

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
+using GrayRelease.Nacos.Diagnostics;
 
 namespace GrayRelease.Nacos.Tests.Discovery;
 
@@ -53,7 +54,7 @@ public sealed class IdleEvictionTests : DiscoveryProviderTestBase
         // The first pick after an eviction is a cold lookup, and works.
         Assert.Equal(7201, (await balancer.PickAsync("svc-a", null, cts.Token))!.Port);
         Assert.NotSame(loop, provider.GetPollLoop("svc-a"));
-        Assert.Contains(Logs.GetSnapshot(), r => r.Id.Id == 630 && r.Message.Contains("svc-a", StringComparison.Ordinal));
+        Assert.Contains(Logs.GetSnapshot(), r => r.Id.Id == EventIds.ServiceEvicted && r.Message.Contains("svc-a", StringComparison.Ordinal));
     }
 
     [Fact]

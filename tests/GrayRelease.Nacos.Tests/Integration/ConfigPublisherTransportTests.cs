@@ -4,6 +4,7 @@ using GrayRelease.Nacos.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
+using GrayRelease.Nacos.Diagnostics;
 
 namespace GrayRelease.Nacos.Tests.Integration;
 
@@ -66,7 +67,7 @@ public sealed class ConfigPublisherTransportTests : IAsyncLifetime
         var publisher = Publisher(options, clock);
         var held = await publisher.GetAsync("state.json", "GRAY", timeout.Token);
 
-        var switched = Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 500);
+        var switched = Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == EventIds.V3ApiChosen);
         Assert.Contains("00:00:45", switched.Message, StringComparison.Ordinal);
 
         var watch = publisher.WaitForChangeAsync("state.json", "GRAY", held!.Md5, timeout.Token);

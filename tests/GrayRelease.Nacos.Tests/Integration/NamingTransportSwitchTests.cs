@@ -48,7 +48,7 @@ public sealed class NamingTransportSwitchTests : IAsyncLifetime
 
         // Over HTTP first: the v3 client API, heartbeats, polling.
         await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1 && registration.Beating, "order-app is registered over v3 HTTP and beats");
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 400 && r.Message.Contains("HTTP (v3 client API)", StringComparison.Ordinal));
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.NamingTransportChosen && r.Message.Contains("HTTP (v3 client API)", StringComparison.Ordinal));
         Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
         Assert.True(provider.IsPolled("user-app"));
         Assert.Equal(0, nacos.GrpcConnections.Count);
@@ -58,10 +58,10 @@ public sealed class NamingTransportSwitchTests : IAsyncLifetime
         // The instance moves to a gRPC connection (the emulator's view), the beats and the poll loop end.
         await TestSupport.WaitUntilAsync(
             () => PublishedOverGrpc(nacos, "order-app") && !registration.Beating && !provider.IsPolled("user-app")
-                && _logs.GetSnapshot().Any(r => r.Id.Id == 611),
+                && _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.RegistrationMovedToGrpc),
             "registration and discovery move to gRPC",
             TimeSpan.FromSeconds(30));
-        var switched = _logs.GetSnapshot().Where(r => r.Id.Id == 610).ToList();
+        var switched = _logs.GetSnapshot().Where(r => r.Id.Id == EventIds.NamingTransportSwitched).ToList();
         Assert.Single(switched);
         Assert.Contains("now answers ServerCheck", switched[0].Message, StringComparison.Ordinal);
 
@@ -160,7 +160,7 @@ public sealed class NamingTransportSwitchTests : IAsyncLifetime
         });
 
         nacos.Faults.RejectGrpcConnections(TimeSpan.Zero);
-        await TestSupport.WaitUntilAsync(() => !provider.IsPolled("user-app") && _logs.GetSnapshot().Any(r => r.Id.Id == 612), "discovery moves to gRPC", TimeSpan.FromSeconds(30));
+        await TestSupport.WaitUntilAsync(() => !provider.IsPolled("user-app") && _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.DiscoveryMovedToGrpc), "discovery moves to gRPC", TimeSpan.FromSeconds(30));
         await TestSupport.WaitUntilAsync(() => Volatile.Read(ref reads) > 100, "a few more reads after the move");
         await stop.CancelAsync();
         await reader;

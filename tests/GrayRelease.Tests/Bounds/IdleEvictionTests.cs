@@ -60,7 +60,7 @@ public sealed class IdleEvictionTests : IDisposable
         Assert.NotNull(balancer.GetTable("called-always"));
         Assert.Equal(["called-once"], _provider.Evicted);
         Assert.Equal(1, evictions.GetMeasurementSnapshot().Sum(m => m.Value));
-        var line = Assert.Single(_logger.Collector.GetSnapshot(), r => r.Id.Id == 70);
+        var line = Assert.Single(_logger.Collector.GetSnapshot(), r => r.Id.Id == EventIds.IdleServicesEvicted);
         Assert.Equal(LogLevel.Information, line.Level);
         Assert.Contains("called-once", line.Message, StringComparison.Ordinal);
     }
@@ -81,7 +81,7 @@ public sealed class IdleEvictionTests : IDisposable
             await balancer.SweepIdleAsync(CancellationToken.None);
         }
 
-        var line = Assert.Single(_logger.Collector.GetSnapshot(), r => r.Id.Id == 70);
+        var line = Assert.Single(_logger.Collector.GetSnapshot(), r => r.Id.Id == EventIds.IdleServicesEvicted);
         Assert.StartsWith("Forgot 7 service(s)", line.Message, StringComparison.Ordinal);
         Assert.EndsWith("and 2 more; the next call to one looks it up again.", line.Message, StringComparison.Ordinal);
         Assert.Equal(5, line.Message.Split("svc-").Length - 1);
@@ -210,7 +210,7 @@ public sealed class IdleEvictionTests : IDisposable
             await balancer.LastSweep;
         }
 
-        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == 71);
+        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == EventIds.IdleSweepFailed);
         _provider.Throw = false;
         for (var second = 0; second < 6; second++)
         {
