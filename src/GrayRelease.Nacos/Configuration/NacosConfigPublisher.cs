@@ -25,6 +25,7 @@ internal sealed class NacosConfigPublisher : INacosConfigPublisher, IAsyncDispos
     // The re-probe schedule while _chooser.MayProbeAgain: the timestamp from which a call probes, and the wait after it.
     private long _probeDue;
     private TimeSpan _probeDelay;
+    private int _publishProbed;
 
     public NacosConfigPublisher(NacosOptions options, NacosHttpClient http, TimeProvider time, ILoggerFactory loggers)
     {
@@ -76,9 +77,9 @@ internal sealed class NacosConfigPublisher : INacosConfigPublisher, IAsyncDispos
         }
         catch (NacosException ex) when (transport is HttpConfigTransport && _client.UsesV3 && _chooser.MayProbeAgain)
         {
-            // Nothing was written (no publish without v1). The first publish may be what found v1 gone: if the probe
-            // it makes due finds the gRPC port answering, publish there at once.
-            var now = await TransportAsync(cancellationToken).ConfigureAwait(false);
+            // Nothing was written (no publish without v1). The first such failure probes at once (a ServerCheck that was
+            // only slow at the choice may answer now), later ones when the back-off says; gRPC answering → publish there.
+            var now = await TransportAsync(cancellationToken, force: Interlocked.Exchange(ref _publishProbed, 1) == 0).ConfigureAwait(false);
             if (now is not HttpConfigTransport)
             {
                 return await now.PublishAsync(key, content, casMd5, type, cancellationToken).ConfigureAwait(false);
@@ -134,9 +135,9 @@ internal sealed class NacosConfigPublisher : INacosConfigPublisher, IAsyncDispos
     }
 
     /// <summary>The transport: chosen at the first call; while Auto may probe again and a probe is due, probed first.</summary>
-    private async ValueTask<INacosConfigTransport> TransportAsync(CancellationToken cancellationToken)
+    private async ValueTask<INacosConfigTransport> TransportAsync(CancellationToken cancellationToken, bool force = false)
     {
-        if (Volatile.Read(ref _transport) is { } transport && !ProbeDue())
+        if (Volatile.Read(ref _transport) is { } transport && !ProbeDue(force))
         {
             return transport;
         }
@@ -154,7 +155,7 @@ internal sealed class NacosConfigPublisher : INacosConfigPublisher, IAsyncDispos
                 return chosen;
             }
 
-            if (ProbeDue())
+            if (ProbeDue(force))
             {
                 await ProbeAgainAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -213,12 +214,13 @@ internal sealed class NacosConfigPublisher : INacosConfigPublisher, IAsyncDispos
         }
     }
 
-    private bool ProbeDue() => _chooser.MayProbeAgain && _time.GetTimestamp() >= Volatile.Read(ref _probeDue);
+    private bool ProbeDue(bool force = false) => _chooser.MayProbeAgain && (force || _time.GetTimestamp() >= Volatile.Read(ref _probeDue));
 
     private TimeSpan ProbeIn()
     {
+        // Whole seconds: it is read by people.
         var left = _time.GetElapsedTime(_time.GetTimestamp(), Volatile.Read(ref _probeDue));
-        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        return left > TimeSpan.Zero ? TimeSpan.FromSeconds(Math.Ceiling(left.TotalSeconds)) : TimeSpan.Zero;
     }
 
     private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);

@@ -159,6 +159,25 @@ public sealed class ConfigPublisherTransportTests : IAsyncLifetime
         Assert.Equal("gRPC", publisher.Transport!.Name);
     }
 
+    // The flaky ConfigPublisherTests case itself: ServerCheck only slow at the first call (a read chose HTTP), the port
+    // answering by the first publish. That publish probes at once, whatever the back-off, and is sent over gRPC.
+    [Fact]
+    public async Task Auto_on_3_2_the_first_publish_finding_no_v1_probes_the_grpc_port_at_once_and_publishes_there()
+    {
+        using var timeout = TestSupport.Timeout();
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos32 });
+        nacos.Faults.RejectGrpcConnections(TimeSpan.FromMinutes(10));
+        var publisher = Publisher(Options(nacos, NacosTransport.Auto), TimeProvider.System);
+        publisher.FirstReprobeDelay = TimeSpan.FromHours(1);
+        Assert.Null(await publisher.GetAsync("lease.json", "GRAY", timeout.Token));
+        Assert.Equal("HTTP (v3 client API, polling)", publisher.Transport!.Name);
+
+        nacos.Faults.RejectGrpcConnections(TimeSpan.Zero);
+        Assert.True(await publisher.PublishAsync("lease.json", "GRAY", "{\"term\":1}", casMd5: NacosConfigKey.Md5(string.Empty), type: "json", cancellationToken: timeout.Token));
+        Assert.Equal("gRPC", publisher.Transport!.Name);
+        Assert.Equal("{\"term\":1}", nacos.GetConfig("lease.json", "GRAY"));
+    }
+
     // nacos:Transport = Http on 3.2: the same, with the advice for that setting.
     [Fact]
     public async Task Http_on_3_2_a_publish_fails_saying_the_v3_client_api_has_none()
