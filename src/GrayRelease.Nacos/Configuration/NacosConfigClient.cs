@@ -79,6 +79,11 @@ internal sealed partial class NacosConfigClient(NacosHttpClient http, ILogger? l
     /// <returns>False when <paramref name="casMd5"/> was given and the server refused the write.</returns>
     public async Task<bool> PublishAsync(NacosConfigKey key, string content, string? casMd5, string? type, CancellationToken cancellationToken)
     {
+        if (UsesV3)
+        {
+            throw NoPublishOverHttp(key, string.Join(", ", http.Servers));
+        }
+
         var request = new NacosRequest(HttpMethod.Post, "v1/cs/configs")
             .WithForm("dataId", key.DataId)
             .WithForm("group", key.Group)
@@ -90,7 +95,30 @@ internal sealed partial class NacosConfigClient(NacosHttpClient http, ILogger? l
             request.Headers.Add(new("casMd5", casMd5));
         }
 
-        var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        NacosResponse response;
+        try
+        {
+            response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NacosProtocolException ex) when (ex.StatusCode == 410)
+        {
+            // Nothing was written; the v3 read tells a server without v1 from a wrong address (then ex stands).
+            await FirstV3GetAsync(key, request, ex, cancellationToken).ConfigureAwait(false);
+            throw NoPublishOverHttp(key, string.Join(", ", http.Servers));
+        }
+
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            var gone = new NacosProtocolException(
+                $"Nacos server {response.Server} answered 404 to POST v1/cs/configs for {key}: the address does not serve the Nacos v1 config API (a Nacos 3.2+ server, or a wrong context path or proxy: check nacos:ServerAddresses). "
+                + $"Body: {Naming.NacosNamingClient.Truncate(response.Body)}")
+            {
+                StatusCode = 404,
+            };
+            await FirstV3GetAsync(key, request, gone, cancellationToken).ConfigureAwait(false);
+            throw NoPublishOverHttp(key, response.Server.ToString());
+        }
+
         if (response.IsSuccess && response.Body.Trim().Equals("true", StringComparison.OrdinalIgnoreCase))
         {
             return true;
@@ -107,6 +135,20 @@ internal sealed partial class NacosConfigClient(NacosHttpClient http, ILogger? l
             StatusCode = (int)response.StatusCode,
         };
     }
+
+    /// <summary>
+    /// Why no publish can go over HTTP once v1 is gone: config/.../controller/v3/ConfigOpenApiController.java, the v3
+    /// client API, only reads (one @GetMapping); writes are on the gRPC ConfigPublishRequest (or the admin API).
+    /// </summary>
+    internal const string NoPublishWithoutV1 = "the v3 client API has no publish, so publishing a configuration needs gRPC";
+
+    /// <summary>
+    /// A publish over HTTP where v1 is gone; <see cref="NacosConfigPublisher"/> words it for Auto, still waiting for the
+    /// gRPC port. Nothing was written.
+    /// </summary>
+    internal static NacosProtocolException NoPublishOverHttp(NacosConfigKey key, string server) => new(
+        $"Cannot publish the configuration {key} over HTTP to Nacos {server}: {NacosV3Api.V1GoneReason}, and {NoPublishWithoutV1}. "
+        + "Set nacos:Transport = Grpc (or Auto) and make the server's gRPC port reachable (nacos:GrpcPort; by default the HTTP port + 1000).");
 
     /// <summary>Holds until one of <paramref name="configs"/> changes or the long-poll timeout passes; returns the changed keys.</summary>
     public async Task<List<NacosConfigKey>> ListenAsync(IReadOnlyList<(NacosConfigKey Key, string Md5)> configs, TimeSpan callTimeout, CancellationToken cancellationToken)

@@ -31,9 +31,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
     private Task? _listenLoop;
     private volatile INacosConfigTransport? _transport;
 
-    // Auto fell back to HTTP because no server answered ServerCheck, and no HTTP call has succeeded since: maybe no
-    // 1.x server but every server down at start-up (a 3.2+ server would then never be reached over HTTP).
-    private volatile bool _mayProbeAgain;
+    // While _chooser.MayProbeAgain (Auto on HTTP without a ServerCheck answer, no v1 answer since): the re-probe schedule.
     private int _pollsSinceProbe;
     private int _pollsBetweenProbes = 1;
 
@@ -146,21 +144,19 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
     }
 
     /// <summary>
-    /// After an HTTP failure while <see cref="_mayProbeAgain"/>: if a server answers ServerCheck now, the start-up probe
+    /// While <see cref="ConfigTransportChooser.MayProbeAgain"/>: if a server answers ServerCheck now, the start-up probe
     /// only met an outage, so switch to gRPC for good (the next listen re-reads what changed, by md5).
     /// </summary>
     private async Task ProbeAgainAsync(CancellationToken cancellationToken)
     {
-        var server = await _chooser.ProbeAsync(cancellationToken).ConfigureAwait(false);
-        if (server is null)
+        var grpc = await _chooser.ProbeAgainAsync(null, cancellationToken).ConfigureAwait(false);
+        if (grpc is null)
         {
             return;
         }
 
-        _mayProbeAgain = false;
         var old = _transport;
-        _transport = _chooser.Grpc();
-        Log.ConfigTransportChosen(_logger, "gRPC", $"nacos:Transport = Auto, HTTP failed and {server} now answers ServerCheck (no server answered it at start-up)");
+        _transport = grpc;
         if (old is not null)
         {
             await old.DisposeAsync().ConfigureAwait(false);
@@ -171,7 +167,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
     {
         if (_transport is null && _entries.Length > 0)
         {
-            (_transport, _mayProbeAgain) = await _chooser.ChooseAsync(null, cancellationToken).ConfigureAwait(false);
+            _transport = await _chooser.ChooseAsync(null, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var entry in _entries)
@@ -182,7 +178,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
                 content = await _transport!.GetAsync(entry.Key, cancellationToken).ConfigureAwait(false);
 
                 // A v1 answer means a server that may have no gRPC (1.x); a v3 server serves gRPC, so keep looking.
-                _mayProbeAgain &= _client.UsesV3;
+                _chooser.HttpAnswered();
                 if (content is not null)
                 {
                     SaveSnapshot(entry.Key, content);
@@ -246,7 +242,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
             try
             {
                 var changed = await _transport!.WaitForChangesAsync(Array.ConvertAll(_entries, e => (e.Key, e.Md5)), cancellationToken).ConfigureAwait(false);
-                if (_mayProbeAgain && _client.UsesV3 && ++_pollsSinceProbe >= _pollsBetweenProbes)
+                if (_chooser.MayProbeAgain && _client.UsesV3 && ++_pollsSinceProbe >= _pollsBetweenProbes)
                 {
                     // HTTP was chosen while no server answered ServerCheck, and the server that answers now has no v1
                     // API: a 3.x server, which serves gRPC unless its port is closed. Look again at polls 1, 2, 4, ...
@@ -286,7 +282,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
                 }
 
                 retryDelay = initialDelay;
-                _mayProbeAgain &= _client.UsesV3;
+                _chooser.HttpAnswered();
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -299,7 +295,7 @@ internal sealed class NacosConfigurationProvider : ConfigurationProvider, IDispo
                 Log.ListenFailed(_logger, ex, retryDelay);
                 try
                 {
-                    if (_mayProbeAgain && ex is NacosException)
+                    if (_chooser.MayProbeAgain && ex is NacosException)
                     {
                         await ProbeAgainAsync(cancellationToken).ConfigureAwait(false);
                     }

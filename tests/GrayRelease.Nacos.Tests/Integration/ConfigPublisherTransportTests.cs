@@ -86,6 +86,130 @@ public sealed class ConfigPublisherTransportTests : IAsyncLifetime
         await watch;
     }
 
+    // Nacos 3.2 serves no v1 API, and its v3 client API reads configs only (config/.../controller/v3/
+    // ConfigOpenApiController.java has one @GetMapping): over HTTP a publish cannot work. Under Auto that happens when the
+    // gRPC port did not answer ServerCheck at the first call; the error must say so, not pass on the server's bare 404.
+    [Fact]
+    public async Task Auto_on_3_2_without_a_grpc_answer_a_publish_over_http_fails_saying_why()
+    {
+        using var timeout = TestSupport.Timeout();
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos32 });
+        nacos.Faults.RejectGrpcConnections(TimeSpan.FromMinutes(10));
+        nacos.PublishConfig("state.json", "GRAY", "{\"step\":0}", type: "json");
+        var publisher = Publisher(Options(nacos, NacosTransport.Auto), TimeProvider.System);
+
+        // The first call a publish: the client does not know yet that v1 is gone.
+        var first = await Assert.ThrowsAnyAsync<NacosException>(() => publisher.PublishAsync("state.json", "GRAY", "{\"step\":1}", cancellationToken: timeout.Token));
+        Assert.StartsWith("HTTP", publisher.Transport!.Name, StringComparison.Ordinal);
+        AssertSaysWhy(first);
+
+        var held = await publisher.GetAsync("state.json", "GRAY", timeout.Token);
+        Assert.Equal("HTTP (v3 client API, polling)", publisher.Transport!.Name);
+        var second = await Assert.ThrowsAnyAsync<NacosException>(() => publisher.PublishAsync("state.json", "GRAY", "{\"step\":1}", held!.Md5, "json", timeout.Token));
+        AssertSaysWhy(second);
+        Assert.Equal("{\"step\":0}", nacos.GetConfig("state.json", "GRAY"));
+
+        static void AssertSaysWhy(NacosException error)
+        {
+            Assert.Contains("v3 client API has no publish", error.Message, StringComparison.Ordinal);
+            Assert.Contains("gRPC port", error.Message, StringComparison.Ordinal);
+            Assert.Contains("nacos:Transport", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    // Seen once under load (ConfigPublisherTests, Nacos32 + Auto): the gRPC port did not answer ServerCheck at the first
+    // call, the publisher chose HTTP for its life, and on 3.2 every publish failed. It probes again, backing off, and
+    // moves to gRPC once the port answers: publish, compare-and-set and watch then work over gRPC.
+    [Fact]
+    public async Task Auto_on_3_2_whose_grpc_did_not_answer_at_first_use_moves_to_grpc_once_it_answers()
+    {
+        using var timeout = TestSupport.Timeout();
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos32 });
+        nacos.Faults.RejectGrpcConnections(TimeSpan.FromMinutes(10));
+        nacos.PublishConfig("state.json", "GRAY", "{\"step\":0}", type: "json");
+        var publisher = Publisher(Options(nacos, NacosTransport.Auto), TimeProvider.System);
+        var held = await publisher.GetAsync("state.json", "GRAY", timeout.Token);
+        Assert.Equal("HTTP (v3 client API, polling)", publisher.Transport!.Name);
+
+        nacos.Faults.RejectGrpcConnections(TimeSpan.Zero);
+        await TestSupport.WaitUntilAsync(
+            async () =>
+            {
+                try
+                {
+                    return await publisher.PublishAsync("state.json", "GRAY", "{\"step\":1}", held!.Md5, "json", timeout.Token);
+                }
+                catch (NacosException)
+                {
+                    return false;
+                }
+            },
+            "a compare-and-set publish succeeds once the 3.2 server's gRPC port answers");
+        Assert.Equal("gRPC", publisher.Transport!.Name);
+        Assert.Equal("{\"step\":1}", nacos.GetConfig("state.json", "GRAY"));
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 450 && r.Message.Contains("config publisher", StringComparison.Ordinal) && r.Message.Contains("now answers ServerCheck", StringComparison.Ordinal));
+
+        Assert.False(await publisher.PublishAsync("state.json", "GRAY", "{\"step\":2}", held!.Md5, "json", timeout.Token));
+        Assert.True(await publisher.PublishAsync("lease.json", "GRAY", "{\"term\":1}", cancellationToken: timeout.Token));
+        Assert.Equal("{\"term\":1}", nacos.GetConfig("lease.json", "GRAY"));
+
+        var current = await publisher.GetAsync("state.json", "GRAY", timeout.Token);
+        var watch = publisher.WaitForChangeAsync("state.json", "GRAY", current!.Md5, timeout.Token);
+        nacos.PublishConfig("state.json", "GRAY", "{\"step\":3}", type: "json");
+        await watch;
+        Assert.Equal("gRPC", publisher.Transport!.Name);
+    }
+
+    // The flaky ConfigPublisherTests case itself: ServerCheck only slow at the first call (a read chose HTTP), the port
+    // answering by the first publish. That publish probes at once, whatever the back-off, and is sent over gRPC.
+    [Fact]
+    public async Task Auto_on_3_2_the_first_publish_finding_no_v1_probes_the_grpc_port_at_once_and_publishes_there()
+    {
+        using var timeout = TestSupport.Timeout();
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos32 });
+        nacos.Faults.RejectGrpcConnections(TimeSpan.FromMinutes(10));
+        var publisher = Publisher(Options(nacos, NacosTransport.Auto), TimeProvider.System);
+        publisher.FirstReprobeDelay = TimeSpan.FromHours(1);
+        Assert.Null(await publisher.GetAsync("lease.json", "GRAY", timeout.Token));
+        Assert.Equal("HTTP (v3 client API, polling)", publisher.Transport!.Name);
+
+        nacos.Faults.RejectGrpcConnections(TimeSpan.Zero);
+        Assert.True(await publisher.PublishAsync("lease.json", "GRAY", "{\"term\":1}", casMd5: NacosConfigKey.Md5(string.Empty), type: "json", cancellationToken: timeout.Token));
+        Assert.Equal("gRPC", publisher.Transport!.Name);
+        Assert.Equal("{\"term\":1}", nacos.GetConfig("lease.json", "GRAY"));
+    }
+
+    // nacos:Transport = Http on 3.2: the same, with the advice for that setting.
+    [Fact]
+    public async Task Http_on_3_2_a_publish_fails_saying_the_v3_client_api_has_none()
+    {
+        using var timeout = TestSupport.Timeout();
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos32 });
+        var publisher = Publisher(Options(nacos, NacosTransport.Http), TimeProvider.System);
+
+        var error = await Assert.ThrowsAnyAsync<NacosException>(() => publisher.PublishAsync("state.json", "GRAY", "{}", cancellationToken: timeout.Token));
+        Assert.Contains("v3 client API has no publish", error.Message, StringComparison.Ordinal);
+        Assert.Contains("nacos:Transport = Grpc", error.Message, StringComparison.Ordinal);
+        Assert.Null(nacos.GetConfig("state.json", "GRAY"));
+    }
+
+    // A v1 answer may come from a 1.x server, which has no gRPC: the publisher stops probing (as the provider does).
+    [Fact]
+    public async Task Auto_on_1_4_stays_on_http_and_stops_probing_once_the_v1_api_answers()
+    {
+        using var timeout = TestSupport.Timeout();
+        var nacos = await StartNacosAsync(new NacosEmulatorOptions { ServerLine = NacosServerLine.Nacos14 });
+        var publisher = Publisher(Options(nacos, NacosTransport.Auto), TimeProvider.System);
+        publisher.FirstReprobeDelay = TimeSpan.Zero;
+
+        Assert.Null(await publisher.GetAsync("lease.json", "GRAY", timeout.Token));
+        Assert.True(await publisher.PublishAsync("lease.json", "GRAY", "{\"term\":1}", casMd5: NacosConfigKey.Md5(string.Empty), type: "json", cancellationToken: timeout.Token));
+        Assert.Equal("{\"term\":1}", (await publisher.GetAsync("lease.json", "GRAY", timeout.Token))!.Content);
+
+        Assert.Equal("HTTP long polling", publisher.Transport!.Name);
+        Assert.DoesNotContain(_logs.GetSnapshot(), r => r.Id.Id is 640 or 641);
+    }
+
     private async Task<NacosEmulator> StartNacosAsync(NacosEmulatorOptions emulatorOptions)
     {
         var nacos = await NacosEmulator.StartAsync(emulatorOptions);
