@@ -131,4 +131,8 @@ internal static class EventIds
 
     // 630-639: Idle services no longer kept fresh (Log.Eviction.cs).
     public const int ServiceEvicted = 630;
+
+    // 640-649: The config publisher moving from HTTP to gRPC under Auto (Log.PublisherTransport.cs).
+    public const int PublisherReprobeMissed = 640;
+    public const int PublisherReprobeFailed = 641;
 }

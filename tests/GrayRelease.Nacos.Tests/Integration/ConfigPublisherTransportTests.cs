@@ -147,7 +147,7 @@ public sealed class ConfigPublisherTransportTests : IAsyncLifetime
             "a compare-and-set publish succeeds once the 3.2 server's gRPC port answers");
         Assert.Equal("gRPC", publisher.Transport!.Name);
         Assert.Equal("{\"step\":1}", nacos.GetConfig("state.json", "GRAY"));
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 450 && r.Message.Contains("config publisher", StringComparison.Ordinal) && r.Message.Contains("now answers ServerCheck", StringComparison.Ordinal));
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.ConfigTransportChosen && r.Message.Contains("config publisher", StringComparison.Ordinal) && r.Message.Contains("now answers ServerCheck", StringComparison.Ordinal));
 
         Assert.False(await publisher.PublishAsync("state.json", "GRAY", "{\"step\":2}", held!.Md5, "json", timeout.Token));
         Assert.True(await publisher.PublishAsync("lease.json", "GRAY", "{\"term\":1}", cancellationToken: timeout.Token));
@@ -207,7 +207,7 @@ public sealed class ConfigPublisherTransportTests : IAsyncLifetime
         Assert.Equal("{\"term\":1}", (await publisher.GetAsync("lease.json", "GRAY", timeout.Token))!.Content);
 
         Assert.Equal("HTTP long polling", publisher.Transport!.Name);
-        Assert.DoesNotContain(_logs.GetSnapshot(), r => r.Id.Id is 640 or 641);
+        Assert.DoesNotContain(_logs.GetSnapshot(), r => r.Id.Id is EventIds.PublisherReprobeMissed or EventIds.PublisherReprobeFailed);
     }
 
     private async Task<NacosEmulator> StartNacosAsync(NacosEmulatorOptions emulatorOptions)
