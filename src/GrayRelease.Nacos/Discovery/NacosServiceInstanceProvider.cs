@@ -43,8 +43,7 @@ public sealed partial class NacosServiceInstanceProvider : IServiceInstanceProvi
 
     // Services admitted under nacos:MaxServices; one the load balancer stopped picking gives its slot back (Evict.cs).
     private int _knownCount;
-    private long _refusedSinceLog;
-    private long _refusedLogAllowedAt;
+    private readonly LogThrottle _refusedLog;
 
     internal NacosServiceInstanceProvider(NacosNamingClient naming, NacosHttpClient http, NacosOptions options, TimeProvider timeProvider, ILogger<NacosServiceInstanceProvider> logger)
         : this(NacosNamingTransportSelector.Fixed(new HttpNamingTransport(naming, http, options.GroupName)), http, options, timeProvider, logger)
@@ -56,6 +55,7 @@ public sealed partial class NacosServiceInstanceProvider : IServiceInstanceProvi
         _transports = transports;
         _options = options;
         _time = timeProvider;
+        _refusedLog = new LogThrottle(TimeSpan.FromMinutes(10), timeProvider);
         _logger = logger;
         var root = options.GetSnapshotPath();
         _snapshots = new InstanceSnapshotStore(root, Path.Combine(root, "naming", InstanceSnapshotStore.Sanitize(options.NamingNamespace)), logger);
@@ -120,7 +120,7 @@ public sealed partial class NacosServiceInstanceProvider : IServiceInstanceProvi
 
         Interlocked.Decrement(ref _knownCount);
         entry.SetAdmission(false);
-        if (LogThrottle.TryEnter(ref _refusedLogAllowedAt, ref _refusedSinceLog, _time, TimeSpan.FromMinutes(10), out var unlogged))
+        if (_refusedLog.TryEnter(out var unlogged))
         {
             Log.KnownServiceCapReached(_logger, _options.MaxServices, unlogged + 1, entry.Name);
         }

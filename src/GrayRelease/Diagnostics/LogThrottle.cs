@@ -24,26 +24,20 @@ internal sealed class LogThrottle
     /// <see langword="true"/> when a line may be written now; <paramref name="suppressed"/> is then how many calls were
     /// held back since the last line written (0 when refused).
     /// </summary>
-    public bool TryEnter(out long suppressed) => TryEnter(ref _allowedAt, ref _suppressed, _time, _interval, out suppressed);
-
-    /// <summary>
-    /// The same over two fields of the caller's (the next timestamp a line is allowed at, starting at 0 or below, and the
-    /// count held back), for a type that keeps its throttle state as plain fields.
-    /// </summary>
-    public static bool TryEnter(ref long allowedAt, ref long suppressed, TimeProvider time, TimeSpan interval, out long unlogged)
+    public bool TryEnter(out long suppressed)
     {
-        var now = time.GetTimestamp();
-        var at = Interlocked.Read(ref allowedAt);
+        var now = _time.GetTimestamp();
+        var at = Interlocked.Read(ref _allowedAt);
 
         // Only the caller that moves the window on writes the line; a racing one counts as held back.
-        if (now >= at && Interlocked.CompareExchange(ref allowedAt, now + (long)(interval.TotalSeconds * time.TimestampFrequency), at) == at)
+        if (now >= at && Interlocked.CompareExchange(ref _allowedAt, now + (long)(_interval.TotalSeconds * _time.TimestampFrequency), at) == at)
         {
-            unlogged = Interlocked.Exchange(ref suppressed, 0);
+            suppressed = Interlocked.Exchange(ref _suppressed, 0);
             return true;
         }
 
-        Interlocked.Increment(ref suppressed);
-        unlogged = 0;
+        Interlocked.Increment(ref _suppressed);
+        suppressed = 0;
         return false;
     }
 }

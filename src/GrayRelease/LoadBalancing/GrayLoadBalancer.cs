@@ -36,10 +36,8 @@ internal sealed partial class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
     // one, so they are counted and capped by GrayRelease:MaxUnknownServices.
     private int _unknownCount;
     private long _nextSweep;
-    private long _capSkipped;
-    private long _capLogAllowedAt;
-    private long _failuresUnlogged;
-    private long _failureLogAllowedAt;
+    private readonly LogThrottle _capLog;
+    private readonly LogThrottle _failureLog;
 
     // Read on every pick: a field is cheaper than IOptionsMonitor.CurrentValue (a cache lookup per call).
     private GrayReleaseOptions _currentOptions;
@@ -53,6 +51,8 @@ internal sealed partial class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
     {
         _provider = provider;
         _timeProvider = timeProvider;
+        _capLog = new LogThrottle(UnknownCapLogInterval, timeProvider);
+        _failureLog = new LogThrottle(ProviderFailureLogInterval, timeProvider);
         _metrics = metrics;
         _logger = logger;
         _currentOptions = options.CurrentValue;
@@ -373,7 +373,7 @@ internal sealed partial class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
             return; // remembering none was asked for
         }
 
-        if (LogThrottle.TryEnter(ref _capLogAllowedAt, ref _capSkipped, _timeProvider, UnknownCapLogInterval, out var skipped))
+        if (_capLog.TryEnter(out var skipped))
         {
             Log.UnknownServiceCapReached(_logger, max, skipped + 1, serviceName);
         }
@@ -381,7 +381,7 @@ internal sealed partial class GrayLoadBalancer : IGrayLoadBalancer, IDisposable
 
     private void ProviderFailed(string serviceName, Exception exception)
     {
-        if (LogThrottle.TryEnter(ref _failureLogAllowedAt, ref _failuresUnlogged, _timeProvider, ProviderFailureLogInterval, out var unlogged))
+        if (_failureLog.TryEnter(out var unlogged))
         {
             Log.ProviderFailed(_logger, serviceName, unlogged, exception);
         }

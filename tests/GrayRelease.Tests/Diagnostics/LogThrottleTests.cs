@@ -81,24 +81,6 @@ public sealed class LogThrottleTests
     }
 
     [Fact]
-    public void The_static_form_works_on_the_callers_fields_from_zero()
-    {
-        var time = new FakeTimeProvider();
-        long allowedAt = 0;
-        long suppressed = 0;
-
-        Assert.True(LogThrottle.TryEnter(ref allowedAt, ref suppressed, time, Interval, out var first));
-        Assert.Equal(0, first);
-        Assert.False(LogThrottle.TryEnter(ref allowedAt, ref suppressed, time, Interval, out _));
-        Assert.Equal(1, suppressed);
-
-        time.Advance(Interval);
-        Assert.True(LogThrottle.TryEnter(ref allowedAt, ref suppressed, time, Interval, out var held));
-        Assert.Equal(1, held);
-        Assert.Equal(0, suppressed);
-    }
-
-    [Fact]
     public void A_negative_interval_is_refused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new LogThrottle(TimeSpan.FromSeconds(-1), TimeProvider.System));
