@@ -114,6 +114,10 @@ internal sealed class NacosNamingTransportSelector : IDisposable
                 await Task.Delay(delay, _time, token).ConfigureAwait(false);
                 delay = NextReprobeDelay(delay, MaxReprobeDelay);
                 _reprobeTimes.Enqueue(_time.GetTimestamp());
+                while (_reprobeTimes.Count > MaxReprobeTimesKept && _reprobeTimes.TryDequeue(out _))
+                {
+                    // On a 1.x server the loop runs for the life of the process: keep only the latest few.
+                }
 
                 // No logger: ProbeAsync warns for each server that does not answer, which on a 1.x server would be a
                 // warning every 5 minutes for the life of the process.
@@ -218,7 +222,9 @@ internal sealed class NacosNamingTransportSelector : IDisposable
 
     internal TimeSpan MaxReprobeDelay { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>When each re-probe started (<see cref="TimeProvider.GetTimestamp"/>; tests).</summary>
+    private const int MaxReprobeTimesKept = 16;
+
+    /// <summary>When the latest re-probes started (<see cref="TimeProvider.GetTimestamp"/>; at most 16 kept; tests).</summary>
     internal IReadOnlyCollection<long> ReprobeTimes => _reprobeTimes;
 
     public void Dispose()
