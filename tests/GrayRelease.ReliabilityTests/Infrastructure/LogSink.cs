@@ -21,8 +21,13 @@ internal sealed class LogSink
 
     public ILoggerProvider For(string host) => new Provider(this, host);
 
-    public IEnumerable<CapturedLog> Where(string host, int eventId) =>
-        _entries.Where(e => e.Host == host && e.EventId == eventId);
+    /// <summary>
+    /// The lines of <paramref name="host"/> with <paramref name="eventId"/> from the package whose logger categories
+    /// start with <paramref name="categoryPrefix"/>: event ids are unique within a package only (core, Nacos and the
+    /// emulator all use 1-8 and 60-62), so an id alone could match another package's line.
+    /// </summary>
+    public IEnumerable<CapturedLog> Where(string host, string categoryPrefix, int eventId) =>
+        _entries.Where(e => e.Host == host && e.EventId == eventId && e.Category.StartsWith(categoryPrefix, StringComparison.Ordinal));
 
     public bool Any(Func<CapturedLog, bool> predicate) => _entries.Any(predicate);
 

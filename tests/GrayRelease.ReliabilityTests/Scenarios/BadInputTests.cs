@@ -135,11 +135,11 @@ public sealed class BadInputTests(ITestOutputHelper output)
         var gateway = await system.StartStandardAsync(ct);
         using var client = GraySystem.ClientFor(gateway);
         await Warmup.UntilRoutedAsync(client, ct);
-        var reloads = system.Logs.Where(gateway.Name, NacosEventIds.ConfigChanged).Count();
+        var reloads = system.Logs.Where(gateway.Name, "GrayRelease.Nacos.", NacosEventIds.ConfigChanged).Count();
 
         // A bad CIDR, and a new header value that would show if this change were applied.
         system.Publish(GraySystem.GatewayOnDataId, GraySystem.GatewayConfig(enabled: true, "gray-997", """IpList: [ "10.0.0.0/33" ]"""));
-        await Suite.WaitUntilAsync(() => system.Logs.Where(gateway.Name, NacosEventIds.ConfigChanged).Count() > reloads, "the gateway read the new configuration", ct);
+        await Suite.WaitUntilAsync(() => system.Logs.Where(gateway.Name, "GrayRelease.Nacos.", NacosEventIds.ConfigChanged).Count() > reloads, "the gateway read the new configuration", ct);
 
         var gray = await LoadRunner.RunAsync(client, 50, 5, i => new LoadRequest($"/order/orders/{i}", Expect.Gray, [new("gray", GraySystem.GrayHeaderValue)]), ct);
         var prod = await LoadRunner.RunAsync(client, 50, 5, i => new LoadRequest($"/order/orders/{i}", Expect.Prod, [new("gray", "gray-997")]), ct);
@@ -167,10 +167,10 @@ public sealed class BadInputTests(ITestOutputHelper output)
         using var client = GraySystem.ClientFor(gateway);
         await Warmup.UntilRoutedAsync(client, ct);
         var services = system.Hosts.Where(h => h.Service is "order-app" or "user-app").ToList();
-        var reloads = services.ToDictionary(h => h.Name, h => system.Logs.Where(h.Name, NacosEventIds.ConfigChanged).Count());
+        var reloads = services.ToDictionary(h => h.Name, h => system.Logs.Where(h.Name, "GrayRelease.Nacos.", NacosEventIds.ConfigChanged).Count());
 
         system.Publish(GraySystem.CommonDataId, GraySystem.DefaultCommonConfig + "\n  HeaderName: bad header\n");
-        await Suite.WaitUntilAsync(() => services.All(h => system.Logs.Where(h.Name, NacosEventIds.ConfigChanged).Count() > reloads[h.Name]), "every service read the new configuration", ct);
+        await Suite.WaitUntilAsync(() => services.All(h => system.Logs.Where(h.Name, "GrayRelease.Nacos.", NacosEventIds.ConfigChanged).Count() > reloads[h.Name]), "every service read the new configuration", ct);
 
         var result = await LoadRunner.RunAsync(client, 200, 10, Mixed, ct);
         var errors = system.Logs.Entries.Where(e => e.Level >= LogLevel.Warning && e.AllText.Contains("HeaderName", StringComparison.Ordinal)).ToList();

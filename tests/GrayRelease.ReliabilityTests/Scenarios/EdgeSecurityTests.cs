@@ -78,9 +78,9 @@ public sealed partial class EdgeSecurityTests(ITestOutputHelper output)
         await Warmup.UntilRoutedAsync(client, ct);
 
         // Exercise every authenticated path: registration and beats (done), discovery and push, configuration reload, traffic.
-        var reloads = system.Logs.Where(gateway.Name, NacosEventIds.ConfigChanged).Count();
+        var reloads = system.Logs.Where(gateway.Name, "GrayRelease.Nacos.", NacosEventIds.ConfigChanged).Count();
         system.Publish(GraySystem.GatewayOnDataId, GraySystem.GatewayConfig(enabled: true, GraySystem.GrayHeaderValue, """UserIdHeader: X-User-Id"""));
-        await Suite.WaitUntilAsync(() => system.Logs.Where(gateway.Name, NacosEventIds.ConfigChanged).Count() > reloads, "the gateway reloaded its configuration", ct);
+        await Suite.WaitUntilAsync(() => system.Logs.Where(gateway.Name, "GrayRelease.Nacos.", NacosEventIds.ConfigChanged).Count() > reloads, "the gateway reloaded its configuration", ct);
         var fresh = await system.StartUserAsync("V1", ct);
         var traffic = await LoadRunner.RunAsync(client, 100, 4, i => new LoadRequest($"/order/orders/{i}", i % 2 == 0 ? Expect.Prod : Expect.Gray, i % 2 == 0 ? null : [new("gray", GraySystem.GrayHeaderValue)]), ct);
         await Suite.WaitUntilAsync(() => system.Emulator.GetInstances("user-app").Any(i => i.Port == fresh.Port), "the new instance registered with credentials", ct);
@@ -103,9 +103,9 @@ public sealed partial class EdgeSecurityTests(ITestOutputHelper output)
 
     private static async Task ApplyGatewayRulesAsync(GraySystem system, AppHost gateway, string trustedProxies, CancellationToken ct)
     {
-        var loaded = system.Logs.Where(gateway.Name, GatewayEventIds.GatewayRulesCompiled).Count();
+        var loaded = system.Logs.Where(gateway.Name, "GrayRelease.Yarp.", GatewayEventIds.GatewayRulesCompiled).Count();
         system.Publish(GraySystem.GatewayOnDataId, GraySystem.GatewayConfig(enabled: true, GraySystem.GrayHeaderValue, """IpList: [ "203.0.113.7" ]""", trustedProxies));
-        await Suite.WaitUntilAsync(() => system.Logs.Where(gateway.Name, GatewayEventIds.GatewayRulesCompiled).Count() > loaded, "the gateway compiled the new rules", ct);
+        await Suite.WaitUntilAsync(() => system.Logs.Where(gateway.Name, "GrayRelease.Yarp.", GatewayEventIds.GatewayRulesCompiled).Count() > loaded, "the gateway compiled the new rules", ct);
     }
 
     // A token in a query string, a JSON body or an Authorization header: anything longer than a placeholder.
