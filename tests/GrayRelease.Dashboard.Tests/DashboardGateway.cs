@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using GrayRelease.Nacos.Emulator;
+using GrayRelease.Testing;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -62,11 +63,13 @@ internal sealed class DashboardGateway : IAsyncDisposable
     public async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
     {
         var proxy = _gateway.Services.GetRequiredService<global::Yarp.ReverseProxy.IProxyStateLookup>();
-        while (!(Engine.GetSnapshot().Status == RolloutStatus.Progressing
-            && proxy.TryGetCluster(Service, out var cluster) && cluster.Destinations.Count == 2))
-        {
-            await Task.Delay(20, cancellationToken);
-        }
+        // The callers' token bounds the wait (60-120 s); the deadline only has to be no shorter.
+        await Eventually.WaitUntilAsync(
+            () => Engine.GetSnapshot().Status == RolloutStatus.Progressing
+                && proxy.TryGetCluster(Service, out var cluster) && cluster.Destinations.Count == 2,
+            "the gateway routes to both registry instances and its rollout runs",
+            TimeSpan.FromSeconds(120),
+            cancellationToken);
     }
 
     /// <summary>Proxied traffic: <paramref name="prod"/> plain requests and <paramref name="gray"/> with the gray header (the default gray rule).</summary>

@@ -3,6 +3,7 @@ using Grpc.Net.Client.Configuration;
 using GrayRelease.Discovery;
 using GrayRelease.Grpc.Tests.Infrastructure;
 using GrayRelease.Grpc.Tests.Protos;
+using GrayRelease.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -93,7 +94,7 @@ public sealed class GrpcClientRoutingTests
         using (GrayContext.Begin(GrayStatus.Gray))
         {
             // Both v2 instances serve once both are connected.
-            await Eventually(async () =>
+            await Eventually.WaitUntilAsync(async () =>
             {
                 var ports = new HashSet<int>();
                 for (var i = 0; i < 10; i++)
@@ -102,13 +103,13 @@ public sealed class GrpcClientRoutingTests
                 }
 
                 return ports.SetEquals([first.Port, second.Port]);
-            });
+            }, "both v2 instances serve");
 
             provider.Set(Service, v1.Instance(), first.Instance());
 
             // The push is applied asynchronously by the channel; once applied, the removed instance gets nothing more.
-            await Eventually(async () => (await client.WhoAsync(new WhoRequest(), deadline: Deadline())).Port == first.Port
-                && (await client.WhoAsync(new WhoRequest(), deadline: Deadline())).Port == first.Port);
+            await Eventually.WaitUntilAsync(async () => (await client.WhoAsync(new WhoRequest(), deadline: Deadline())).Port == first.Port
+                && (await client.WhoAsync(new WhoRequest(), deadline: Deadline())).Port == first.Port, "only the instance left in the list is called");
             var before = second.Calls;
             for (var i = 0; i < 30; i++)
             {
@@ -151,7 +152,7 @@ public sealed class GrpcClientRoutingTests
         provider.Set(Service, v1.Instance(weight: 2), v2.Instance(), another.Instance());
         using (GrayContext.Begin(GrayStatus.Prod))
         {
-            await Eventually(async () => (await client.WhoAsync(new WhoRequest(), deadline: Deadline())).Port == another.Port);
+            await Eventually.WaitUntilAsync(async () => (await client.WhoAsync(new WhoRequest(), deadline: Deadline())).Port == another.Port, "prod calls reach the added instance");
         }
 
         using (GrayContext.Begin(GrayStatus.Gray))
@@ -260,17 +261,6 @@ public sealed class GrpcClientRoutingTests
     }
 
     private static DateTime Deadline() => DateTime.UtcNow.AddSeconds(30);
-
-    private static async Task Eventually(Func<Task<bool>> condition)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!await condition())
-        {
-            // Polling with a bound, not sleeping for a guessed time: each round is itself a few real calls.
-            Assert.False(timeout.IsCancellationRequested, "condition not met within 30 s");
-            await Task.Yield();
-        }
-    }
 
     private static ServiceProvider BuildClient(IServiceInstanceProvider provider, bool retry = false)
     {

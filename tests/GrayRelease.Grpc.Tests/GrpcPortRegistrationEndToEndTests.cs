@@ -2,6 +2,7 @@ using System.Net;
 using GrayRelease.Grpc.Tests.Infrastructure;
 using GrayRelease.Grpc.Tests.Protos;
 using GrayRelease.Nacos.Emulator;
+using GrayRelease.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -37,7 +38,7 @@ public sealed class GrpcPortRegistrationEndToEndTests : IAsyncLifetime
         await using (userApp)
         {
             await userApp.StartAsync(timeout.Token);
-            await Eventually(() => _nacos.GetInstances("user-app").Count == 1, "user-app is registered", timeout.Token);
+            await Eventually.WaitUntilAsync(() => _nacos.GetInstances("user-app").Count == 1, "user-app is registered", TimeSpan.FromSeconds(60), timeout.Token);
 
             // Which bound port is which is proven by use below: the HTTP/2-only endpoint answers no HTTP/1.1 request, the
             // HTTP/1.1 one no gRPC call (prior-knowledge HTTP/2).
@@ -122,13 +123,4 @@ public sealed class GrpcPortRegistrationEndToEndTests : IAsyncLifetime
 
     private static List<int> BoundPorts(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Select(a => new Uri(a).Port).ToList();
-
-    private static async Task Eventually(Func<bool> condition, string what, CancellationToken cancellationToken)
-    {
-        while (!condition())
-        {
-            Assert.False(cancellationToken.IsCancellationRequested, "timed out waiting until " + what);
-            await Task.Delay(20, CancellationToken.None); // polling with a deadline, not synchronising on a guessed time
-        }
-    }
 }

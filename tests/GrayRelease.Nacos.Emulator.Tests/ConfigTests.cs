@@ -3,6 +3,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using GrayRelease.Nacos.Emulator.Tests.Support;
+using GrayRelease.Testing;
 
 namespace GrayRelease.Nacos.Emulator.Tests;
 
@@ -86,7 +87,7 @@ public sealed class ConfigTests : EmulatorTestBase
     {
         Emulator.PublishConfig("a.yaml", "DEFAULT_GROUP", "v1", tenant: "dev");
         var listening = ListenAsync($"a.yaml\u0002DEFAULT_GROUP\u0002{Md5("v1")}\u0002dev\u0001", timeoutMillis: 20000);
-        await EventuallyAsync(() => Emulator.HeldConfigListeners == 1, "the listener call to be held");
+        await Eventually.WaitUntilAsync(() => Emulator.HeldConfigListeners == 1, "the listener call to be held", cancellationToken: Timeout);
 
         Emulator.PublishConfig("a.yaml", "DEFAULT_GROUP", "v2", tenant: "dev");
         var answer = await listening.WaitAsync(TimeSpan.FromSeconds(15), Timeout);
@@ -112,7 +113,7 @@ public sealed class ConfigTests : EmulatorTestBase
     public async Task Listener_treats_an_empty_md5_of_a_missing_config_as_unchanged_and_reports_its_creation()
     {
         var listening = ListenAsync("new.yaml\u0002DEFAULT_GROUP\u0002\u0001", timeoutMillis: 20000);
-        await EventuallyAsync(() => Emulator.HeldConfigListeners == 1, "the listener call to be held");
+        await Eventually.WaitUntilAsync(() => Emulator.HeldConfigListeners == 1, "the listener call to be held", cancellationToken: Timeout);
 
         Emulator.PublishConfig("new.yaml", "DEFAULT_GROUP", "x");
 
@@ -124,7 +125,7 @@ public sealed class ConfigTests : EmulatorTestBase
     {
         Emulator.PublishConfig("a.yaml", "DEFAULT_GROUP", "v1");
         var listening = ListenAsync($"a.yaml\u0002DEFAULT_GROUP\u0002{Md5("v1")}\u0001", timeoutMillis: 20000);
-        await EventuallyAsync(() => Emulator.HeldConfigListeners == 1, "the listener call to be held");
+        await Eventually.WaitUntilAsync(() => Emulator.HeldConfigListeners == 1, "the listener call to be held", cancellationToken: Timeout);
 
         Emulator.RemoveConfig("a.yaml", "DEFAULT_GROUP");
 

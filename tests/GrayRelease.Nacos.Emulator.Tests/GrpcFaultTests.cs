@@ -1,5 +1,6 @@
 using Grpc.Core;
 using GrayRelease.Nacos.Emulator.Tests.Support;
+using GrayRelease.Testing;
 
 namespace GrayRelease.Nacos.Emulator.Tests;
 
@@ -21,7 +22,7 @@ public sealed class GrpcFaultTests : EmulatorTestBase
         Assert.Equal(1, Emulator.Faults.DropGrpcConnections());
 
         Assert.Empty(Emulator.GetInstances("user-app"));
-        await EventuallyAsync(() => Emulator.GrpcConnections.Count == 0, "the dropped socket is gone");
+        await Eventually.WaitUntilAsync(() => Emulator.GrpcConnections.Count == 0, "the dropped socket is gone", cancellationToken: Timeout);
     }
 
     [Fact]
@@ -60,6 +61,6 @@ public sealed class GrpcFaultTests : EmulatorTestBase
         Clock.Advance(TimeSpan.FromSeconds(21));
 
         await client.WaitForAsync("ClientDetectionRequest", Timeout);
-        await EventuallyAsync(() => Emulator.GetInstances("user-app").Count == 0, "no detection answer within 5 s unregisters the connection");
+        await Eventually.WaitUntilAsync(() => Emulator.GetInstances("user-app").Count == 0, "no detection answer within 5 s unregisters the connection", cancellationToken: Timeout);
     }
 }

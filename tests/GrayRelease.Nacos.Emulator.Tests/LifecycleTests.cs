@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using GrayRelease.Nacos.Emulator.Tests.Support;
+using GrayRelease.Testing;
 
 namespace GrayRelease.Nacos.Emulator.Tests;
 
@@ -68,7 +69,7 @@ public sealed class LifecycleTests : EmulatorTestBase
             "v1/cs/configs/listener",
             Form(("Listening-Configs", "a.yaml\u0002DEFAULT_GROUP\u0002\u0001")),
             r => r.Headers.TryAddWithoutValidation("Long-Pulling-Timeout", "25000"));
-        await EventuallyAsync(() => Emulator.HeldConfigListeners == 1, "the listener call to be held");
+        await Eventually.WaitUntilAsync(() => Emulator.HeldConfigListeners == 1, "the listener call to be held", cancellationToken: Timeout);
 
         await Emulator.StopAsync(Timeout).WaitAsync(TimeSpan.FromSeconds(10), Timeout);
 

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using GrayRelease.Nacos.Emulator.Tests.Support;
+using GrayRelease.Testing;
 
 namespace GrayRelease.Nacos.Emulator.Tests;
 
@@ -198,11 +199,11 @@ public sealed class PushTests : EmulatorTestBase
         var push = await ReceivePushAsync(subscriber);
         var ack = Encoding.UTF8.GetBytes($$"""{"type":"push-ack","lastRefTime":{{push.Push.GetProperty("lastRefTime").GetInt64()}},"data":""}""");
         await other.SendAsync(ack, push.Sender, Timeout);
-        await EventuallyAsync(() => Emulator.Push.AcksReceived + Emulator.Push.UnmatchedPackets == 1, "the foreign ack to be handled");
+        await Eventually.WaitUntilAsync(() => Emulator.Push.AcksReceived + Emulator.Push.UnmatchedPackets == 1, "the foreign ack to be handled", cancellationToken: Timeout);
         Assert.Equal(0, Emulator.Push.AcksReceived);
 
         await subscriber.SendAsync(ack, push.Sender, Timeout);
-        await EventuallyAsync(() => Emulator.Push.AcksReceived == 1, "the subscriber's own ack to be accepted");
+        await Eventually.WaitUntilAsync(() => Emulator.Push.AcksReceived == 1, "the subscriber's own ack to be accepted", cancellationToken: Timeout);
     }
 
     [Fact]
@@ -217,7 +218,7 @@ public sealed class PushTests : EmulatorTestBase
         var ack = Encoding.UTF8.GetBytes($$"""{"type":"push-ack","lastRefTime":"{{push.Push.GetProperty("lastRefTime").GetInt64()}}","data":""}""");
         await udp.SendAsync(ack, push.Sender, Timeout);
 
-        await EventuallyAsync(() => Emulator.Push.AcksReceived == 1, "the ack to be accepted");
+        await Eventually.WaitUntilAsync(() => Emulator.Push.AcksReceived == 1, "the ack to be accepted", cancellationToken: Timeout);
     }
 
     [Fact]
@@ -242,7 +243,7 @@ public sealed class PushTests : EmulatorTestBase
 
         var ack = Encoding.UTF8.GetBytes($$"""{"type":"push-ack","lastRefTime":{{first.Push.GetProperty("lastRefTime").GetInt64()}},"data":""}""");
         await udp.SendAsync(ack, first.Sender, Timeout);
-        await EventuallyAsync(() => Emulator.Push.AcksReceived == 1, "the ack to be received");
+        await Eventually.WaitUntilAsync(() => Emulator.Push.AcksReceived == 1, "the ack to be received", cancellationToken: Timeout);
         Clock.Advance(TimeSpan.FromSeconds(11));
         Emulator.SetInstanceWeight("order-app", "127.0.0.1", 7001, 7);
         var next = await ReceivePushAsync(udp);

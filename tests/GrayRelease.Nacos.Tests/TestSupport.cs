@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging.Testing;
 
 namespace GrayRelease.Nacos.Tests;
 
-/// <summary>Shared plumbing: options pointing at emulators, a recording handler, waiting with a deadline.</summary>
+/// <summary>Shared plumbing: options pointing at emulators, a recording handler, a bounded wait for one task (polling waits: <see cref="GrayRelease.Testing.Eventually"/>).</summary>
 internal static class TestSupport
 {
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
@@ -22,36 +22,6 @@ internal static class TestSupport
     public static string NewSnapshotPath() => Path.Combine(Path.GetTempPath(), "grayrelease-nacos-tests", Guid.NewGuid().ToString("N"));
 
     public static CancellationTokenSource Timeout() => new(TimeSpan.FromSeconds(30));
-
-    /// <summary>Polls <paramref name="condition"/> until it holds or the deadline passes (then fails with <paramref name="what"/>).</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? deadline = null)
-    {
-        var until = DateTime.UtcNow + (deadline ?? Deadline);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > until)
-            {
-                Assert.Fail("Timed out waiting until " + what);
-            }
-
-            await Task.Yield();
-            await Task.Delay(20);
-        }
-    }
-
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan? deadline = null)
-    {
-        var until = DateTime.UtcNow + (deadline ?? Deadline);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > until)
-            {
-                Assert.Fail("Timed out waiting until " + what);
-            }
-
-            await Task.Delay(20);
-        }
-    }
 
     public static async Task<T> WithTimeout<T>(Task<T> task, string what)
     {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using GrayRelease.Nacos.Emulator;
+using GrayRelease.Testing;
 
 namespace GrayRelease.Rollouts.Tests;
 
@@ -33,7 +34,7 @@ public sealed class EndpointTests : IAsyncLifetime, IDisposable
     {
         await using var gateway = await GatewayReplica.StartAsync(_nacos, _v1.Address, _v2.Address, new() { ["Interval"] = "00:10:00" }, _timeout.Token);
         // The gateway's own view, not only Nacos: it publishes its snapshot at the end of the tick that wrote the state.
-        await WaitUntilAsync(() => gateway.Engine.GetSnapshot().Status == RolloutStatus.Progressing);
+        await Eventually.WaitUntilAsync(() => gateway.Engine.GetSnapshot().Status == RolloutStatus.Progressing, "the gateway's own snapshot says Progressing", TimeSpan.FromSeconds(60), _timeout.Token);
 
         using var status = JsonDocument.Parse(await gateway.Client.GetStringAsync(new Uri("/_gray/rollout", UriKind.Relative), _timeout.Token));
         Assert.Equal("Progressing", status.RootElement.GetProperty("status").GetString());
@@ -67,13 +68,5 @@ public sealed class EndpointTests : IAsyncLifetime, IDisposable
     {
         using var response = await gateway.Client.PostAsync(new Uri("/_gray/rollout/" + command, UriKind.Relative), null, _timeout.Token);
         return response.StatusCode;
-    }
-
-    private async Task WaitUntilAsync(Func<bool> condition)
-    {
-        while (!condition())
-        {
-            await Task.Delay(10, _timeout.Token);
-        }
     }
 }

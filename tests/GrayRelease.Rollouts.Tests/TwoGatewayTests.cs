@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using GrayRelease.Nacos.Emulator;
+using GrayRelease.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Xunit.Abstractions;
@@ -72,7 +73,7 @@ public sealed class TwoGatewayTests(ITestOutputHelper output) : IAsyncLifetime, 
             ["Progressing 0 -> Progressing 0", "Progressing 0 -> Progressing 1", "Progressing 1 -> Promoted 2"],
             state.History.Select(h => $"{h.From} {h.FromStep} -> {h.To} {h.ToStep}"));
         Assert.Single(state.History.Select(h => h.By).Distinct());
-        await WaitUntilAsync(() => a.Engine.GetSnapshot().Percentage == 100 && b.Engine.GetSnapshot().Percentage == 100, "both replicas at 100 %");
+        await Eventually.WaitUntilAsync(() => a.Engine.GetSnapshot().Percentage == 100 && b.Engine.GetSnapshot().Percentage == 100, "both replicas at 100 %", Deadline);
         Assert.Contains(duration.GetMeasurementSnapshot(), m => (string?)m.Tags["grayrelease.version"] == "V2" && (string?)m.Tags["grayrelease.outcome"] == "success");
 
         using var status = JsonDocument.Parse(await b.Client.GetStringAsync(new Uri("/_gray/rollout", UriKind.Relative)));
@@ -97,7 +98,7 @@ public sealed class TwoGatewayTests(ITestOutputHelper output) : IAsyncLifetime, 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"From the rollout's start (with errors from the first request) to rollback: {(rolledBack.At - started).TotalSeconds:0.00} s (interval 0.5 s x threshold 2 = 1 s, plus inconclusive intervals while fewer than 40 gray requests arrived)."));
         Assert.True(state.History.Max(h => h.ToStep) < 2, "the failing canary reached 100 % before its rollback");
         Assert.Contains("error rate", rolledBack.Reason, StringComparison.Ordinal);
-        await WaitUntilAsync(() => a.Engine.GetSnapshot().Percentage == 0 && b.Engine.GetSnapshot().Percentage == 0, "both replicas at 0 %");
+        await Eventually.WaitUntilAsync(() => a.Engine.GetSnapshot().Percentage == 0 && b.Engine.GetSnapshot().Percentage == 0, "both replicas at 0 %", Deadline);
 
         await StopLoadAsync();
         for (var i = 0; i < 20; i++)
@@ -123,7 +124,7 @@ public sealed class TwoGatewayTests(ITestOutputHelper output) : IAsyncLifetime, 
 
         var killed = Stopwatch.GetTimestamp();
         await leader.CrashAsync();
-        await WaitUntilAsync(() => survivor.Engine.GetSnapshot().IsLeader, "the survivor to take the lease");
+        await Eventually.WaitUntilAsync(() => survivor.Engine.GetSnapshot().IsLeader, "the survivor to take the lease", Deadline);
         var takeover = Stopwatch.GetElapsedTime(killed);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Leader killed -> survivor leads after {takeover.TotalSeconds:0.00} s (lease 2 s, renewed every 0.67 s; the survivor waits for it unchanged for 2 s on its own clock)."));
 
@@ -200,25 +201,16 @@ public sealed class TwoGatewayTests(ITestOutputHelper output) : IAsyncLifetime, 
     private async Task<RolloutStateDocument> WaitForStateAsync(Func<RolloutStateDocument, bool> condition, string what, Action? onPoll = null)
     {
         RolloutStateDocument? state = null;
-        await WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             () =>
             {
                 onPoll?.Invoke();
                 state = RolloutRig.State(_nacos);
                 return state is not null && condition(state);
             },
-            what);
+            what,
+            Deadline);
         return state!;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var until = Stopwatch.GetTimestamp() + (long)(Deadline.TotalSeconds * Stopwatch.Frequency);
-        while (!condition())
-        {
-            Assert.True(Stopwatch.GetTimestamp() < until, "Timed out waiting for " + what);
-            await Task.Delay(10);
-        }
     }
 
     private void Report(RolloutStateDocument state)

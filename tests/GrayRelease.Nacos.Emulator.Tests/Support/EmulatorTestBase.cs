@@ -85,19 +85,4 @@ public abstract class EmulatorTestBase : IAsyncLifetime, IDisposable
         {
             Headers = { ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType) },
         };
-
-    /// <summary>Polls until <paramref name="condition"/> holds or the test's deadline passes.</summary>
-    protected async Task EventuallyAsync(Func<bool> condition, string because)
-    {
-        while (!condition())
-        {
-            if (Timeout.IsCancellationRequested)
-            {
-                Assert.Fail("Timed out waiting: " + because);
-            }
-
-            await Task.Yield();
-            await Task.Delay(10, Timeout).ContinueWith(_ => { }, TaskScheduler.Default);
-        }
-    }
 }

@@ -6,6 +6,7 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Grpc.Net.Client;
 using GrayRelease.Nacos.Emulator.Grpc.Protocol;
+using GrayRelease.Testing;
 
 namespace GrayRelease.Nacos.Emulator.Tests.Support;
 
@@ -59,10 +60,10 @@ internal sealed class NacosGrpcTestClient : IAsyncDisposable
         else
         {
             // Without SetupAck there is nothing to wait on: health checks until the server says the connection is registered.
-            while ((await client.CallAsync("HealthCheckRequest", "{\"headers\":{},\"module\":\"internal\"}", cancellationToken: cancellationToken)).Type != "HealthCheckResponse")
-            {
-                await Task.Yield();
-            }
+            await Eventually.WaitUntilAsync(
+                async () => (await client.CallAsync("HealthCheckRequest", "{\"headers\":{},\"module\":\"internal\"}", cancellationToken: cancellationToken)).Type == "HealthCheckResponse",
+                "the server answers a health check on the registered connection",
+                cancellationToken: cancellationToken);
         }
 
         return client;

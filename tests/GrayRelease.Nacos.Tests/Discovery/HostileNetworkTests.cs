@@ -8,6 +8,7 @@ using GrayRelease.Nacos.Discovery;
 using GrayRelease.Nacos.Emulator;
 using GrayRelease.Nacos.Http;
 using GrayRelease.Nacos.Naming;
+using GrayRelease.Testing;
 using Microsoft.Extensions.Logging.Testing;
 using Xunit.Abstractions;
 
@@ -54,9 +55,9 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : DiscoveryPro
         Assert.Contains("push-ack", Encoding.UTF8.GetString(ack.Buffer), StringComparison.Ordinal);
         Assert.DoesNotContain(ForgedHost, (await provider.GetInstancesAsync("user-app", cts.Token))!.Select(i => i.Host));
 
-        await TestSupport.WaitUntilAsync(() => handler.Count("/instance/list") > lists, "the push makes the provider fetch the list over HTTP");
+        await Eventually.WaitUntilAsync(() => handler.Count("/instance/list") > lists, "the push makes the provider fetch the list over HTTP");
         nacos.RegisterInstance("user-app", "127.0.0.1", 7202, Version("V2"));
-        await TestSupport.WaitUntilAsync(async () => (await provider.GetInstancesAsync("user-app"))!.Count == 2, "a real change still arrives");
+        await Eventually.WaitUntilAsync(async () => (await provider.GetInstancesAsync("user-app"))!.Count == 2, "a real change still arrives");
 
         Assert.Equal([7201, 7202], (await provider.GetInstancesAsync("user-app", cts.Token))!.Select(i => i.Port));
         Assert.Equal(TimeSpan.FromMinutes(1), provider.GetPollInterval("user-app"));
@@ -253,7 +254,7 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : DiscoveryPro
         Assert.Contains("clientIP=127.0.0.1", list, StringComparison.Ordinal);
         var latency = Stopwatch.StartNew();
         nacos.RegisterInstance("user-app", "127.0.0.1", 7202, Version("V2"));
-        await TestSupport.WaitUntilAsync(async () => (await provider.GetInstancesAsync("user-app"))!.Count == 2, "the push on the configured port is received");
+        await Eventually.WaitUntilAsync(async () => (await provider.GetInstancesAsync("user-app"))!.Count == 2, "the push on the configured port is received");
         output.WriteLine($"push to the configured {options.UdpHost}:{port} seen in {latency.ElapsedMilliseconds} ms");
     }
 
@@ -274,7 +275,7 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : DiscoveryPro
         // 127.0.0.1 inside a container is the container itself: a server there can only answer a host address.
         Assert.Equal((lan ?? IPAddress.Loopback).ToString(), provider.PushReceiver.ClientIp);
         nacos.RegisterInstance("user-app", "127.0.0.1", 7202, Version("V2"));
-        await TestSupport.WaitUntilAsync(async () => (await provider.GetInstancesAsync("user-app"))!.Count == 2, "the push to that address is received");
+        await Eventually.WaitUntilAsync(async () => (await provider.GetInstancesAsync("user-app"))!.Count == 2, "the push to that address is received");
     }
 
     [Fact]
@@ -295,7 +296,7 @@ public sealed class HostileNetworkTests(ITestOutputHelper output) : DiscoveryPro
         }
 
         Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
-        await TestSupport.WaitUntilAsync(() => handler.Requests.Count(r => r.Uri.Query.Contains("user-app", StringComparison.Ordinal)) >= 5, "the known service is polled");
+        await Eventually.WaitUntilAsync(() => handler.Requests.Count(r => r.Uri.Query.Contains("user-app", StringComparison.Ordinal)) >= 5, "the known service is polled");
 
         var unknownAsks = handler.Requests.Count(r => r.Uri.Query.Contains(".example.com", StringComparison.Ordinal));
         output.WriteLine($"list calls for 5 unknown names while the known one was polled 5 times: {unknownAsks}");

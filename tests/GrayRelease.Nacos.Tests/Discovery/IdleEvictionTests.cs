@@ -4,6 +4,7 @@ using GrayRelease.Nacos.Discovery;
 using GrayRelease.Nacos.Emulator;
 using GrayRelease.Nacos.Http;
 using GrayRelease.Nacos.Naming;
+using GrayRelease.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -42,14 +43,14 @@ public sealed class IdleEvictionTests : DiscoveryProviderTestBase
 
         // Without eviction the loop polls for the life of the process.
         await TestSupport.WithTimeout(loop.ContinueWith(_ => true, TaskScheduler.Default), "the poll loop of the idle service to end");
-        await TestSupport.WaitUntilAsync(() => balancer.GetTable("svc-a") is null && provider.KnownServiceCount == 0, "the table and the MaxServices slot of svc-a to be released");
+        await Eventually.WaitUntilAsync(() => balancer.GetTable("svc-a") is null && provider.KnownServiceCount == 0, "the table and the MaxServices slot of svc-a to be released");
 
         // nacos:MaxServices is 1: only a slot given back lets another service in.
         Assert.Equal(7202, (await balancer.PickAsync("svc-b", null, cts.Token))!.Port);
         var loopB = provider.GetPollLoop("svc-b");
         Assert.NotNull(loopB);
         await TestSupport.WithTimeout(loopB.ContinueWith(_ => true, TaskScheduler.Default), "the poll loop of svc-b to end");
-        await TestSupport.WaitUntilAsync(() => provider.KnownServiceCount == 0, "the slot of svc-b to be released");
+        await Eventually.WaitUntilAsync(() => provider.KnownServiceCount == 0, "the slot of svc-b to be released");
 
         // The first pick after an eviction is a cold lookup, and works.
         Assert.Equal(7201, (await balancer.PickAsync("svc-a", null, cts.Token))!.Port);
@@ -72,19 +73,19 @@ public sealed class IdleEvictionTests : DiscoveryProviderTestBase
         Assert.Equal(7201, (await balancer.PickAsync("svc-a", null, cts.Token))!.Port);
         Assert.True(IsSubscribed(nacos, "svc-a"));
 
-        await TestSupport.WaitUntilAsync(() => !IsSubscribed(nacos, "svc-a"), "the emulator to see svc-a unsubscribed");
+        await Eventually.WaitUntilAsync(() => !IsSubscribed(nacos, "svc-a"), "the emulator to see svc-a unsubscribed");
         Assert.DoesNotContain("svc-a", transport.Subscriptions);
-        await TestSupport.WaitUntilAsync(() => balancer.GetTable("svc-a") is null && provider.KnownServiceCount == 0, "the table and the MaxServices slot of svc-a to be released");
+        await Eventually.WaitUntilAsync(() => balancer.GetTable("svc-a") is null && provider.KnownServiceCount == 0, "the table and the MaxServices slot of svc-a to be released");
 
         Assert.Equal(7202, (await balancer.PickAsync("svc-b", null, cts.Token))!.Port);
         Assert.True(IsSubscribed(nacos, "svc-b"));
-        await TestSupport.WaitUntilAsync(() => !IsSubscribed(nacos, "svc-b") && provider.KnownServiceCount == 0, "svc-b to be unsubscribed and its slot released");
+        await Eventually.WaitUntilAsync(() => !IsSubscribed(nacos, "svc-b") && provider.KnownServiceCount == 0, "svc-b to be unsubscribed and its slot released");
 
         // Back again: looked up, subscribed, and kept fresh by pushes as before.
         Assert.Equal(7201, (await balancer.PickAsync("svc-a", null, cts.Token))!.Port);
         Assert.True(IsSubscribed(nacos, "svc-a"));
         nacos.RegisterInstance("svc-a", "127.0.0.1", 7203, Version("V1"));
-        await TestSupport.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             async () =>
             {
                 // Picked meanwhile, so that a slow push does not meet an evicted service.
@@ -142,11 +143,7 @@ public sealed class IdleEvictionTests : DiscoveryProviderTestBase
 
         // Without the tombstone the lookup subscribes again at once, and the old unsubscribe, answered after it, cancels
         // the new subscription: give it that chance (2 s, bounded), then let the unsubscribe through.
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(2);
-        while (transport.Subscribes < 2 && DateTime.UtcNow < until)
-        {
-            await Task.Delay(20, cts.Token);
-        }
+        await Eventually.TryWaitUntilAsync(() => transport.Subscribes >= 2, TimeSpan.FromSeconds(2), cts.Token);
 
         Assert.Equal(1, transport.Subscribes);
         Assert.False(lookup.IsCompleted);

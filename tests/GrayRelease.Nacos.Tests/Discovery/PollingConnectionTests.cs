@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using GrayRelease.Nacos.Discovery;
 using GrayRelease.Nacos.Emulator;
+using GrayRelease.Testing;
 using Microsoft.Extensions.Logging.Testing;
 
 namespace GrayRelease.Nacos.Tests.Discovery;
@@ -42,7 +43,7 @@ public sealed class PollingConnectionTests
             }
 
             // Seen only by polls (UDP push off): every service's poll has run at least once.
-            await TestSupport.WaitUntilAsync(
+            await Eventually.WaitUntilAsync(
                 async () => (await Task.WhenAll(Enumerable.Range(0, 60).Select(i => provider.GetInstancesAsync("poll-app-" + i, cts.Token).AsTask()))).All(l => l!.Count == 2),
                 "the second instance of every service, by polling",
                 TimeSpan.FromSeconds(30));

@@ -2,6 +2,7 @@ using GrayRelease.Nacos.Configuration;
 using GrayRelease.Nacos.Discovery;
 using GrayRelease.Nacos.Emulator;
 using GrayRelease.Nacos.Naming;
+using GrayRelease.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -107,7 +108,7 @@ public sealed class ServiceCapTests : DiscoveryProviderTestBase
         Assert.InRange(answered, 1, Cap);
         Assert.True(refused >= Registered - Cap - failed, $"answered {answered}, refused {refused}, failed {failed}");
         Assert.InRange(provider.KnownServiceCount, answered, Cap);
-        await TestSupport.WaitUntilAsync(() => transport.Subscriptions.Count <= Cap + failed, $"at most {Cap} services (+ {failed} failed lookups) stay subscribed (now {transport.Subscriptions.Count})");
+        await Eventually.WaitUntilAsync(() => transport.Subscriptions.Count <= Cap + failed, $"at most {Cap} services (+ {failed} failed lookups) stay subscribed (now {transport.Subscriptions.Count})");
     }
 
     private async Task<WebApplication> StartAppAsync(NacosEmulator nacos)

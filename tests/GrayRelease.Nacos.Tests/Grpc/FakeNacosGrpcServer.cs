@@ -4,6 +4,7 @@ using Grpc.AspNetCore.Server;
 using Grpc.Core;
 using GrayRelease.Nacos.Grpc;
 using GrayRelease.Nacos.Grpc.Protocol;
+using GrayRelease.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -88,7 +89,7 @@ internal sealed class FakeNacosGrpcServer : IAsyncDisposable
     public async Task<FakeStream> WaitForStreamAsync(Func<FakeStream, bool>? predicate = null)
     {
         FakeStream? found = null;
-        await TestSupport.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             () => (found = _streams.Values.FirstOrDefault(s => s.SetupDone && !s.Closed.Task.IsCompleted && (predicate is null || predicate(s)))) is not null,
             "a client set up a stream");
         return found!;

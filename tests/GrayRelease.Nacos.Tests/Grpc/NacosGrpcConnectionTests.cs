@@ -4,6 +4,7 @@ using GrayRelease.Nacos.Diagnostics;
 using GrayRelease.Nacos.Grpc;
 using GrayRelease.Nacos.Grpc.Protocol;
 using GrayRelease.Nacos.Http;
+using GrayRelease.Testing;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.AspNetCore.Hosting;
 using static GrayRelease.Nacos.Tests.TestSupport;
@@ -74,7 +75,7 @@ public sealed class NacosGrpcConnectionTests
         await using var connection = new NacosGrpcConnection(options, _logger, settings: Settings(options) with { ServerCheckTimeout = TimeSpan.FromMilliseconds(300) });
         connection.Start();
 
-        await WaitUntilAsync(() => server.Requests.Count(r => r.Message is ServerCheckRequest) >= 2, "a second ServerCheck after the first timed out");
+        await Eventually.WaitUntilAsync(() => server.Requests.Count(r => r.Message is ServerCheckRequest) >= 2, "a second ServerCheck after the first timed out");
         Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == EventIds.GrpcConnectFailed && r.Message.Contains("did not answer ServerCheck within 300 ms", StringComparison.Ordinal));
         Assert.Empty(server.Streams);
 
@@ -91,7 +92,7 @@ public sealed class NacosGrpcConnectionTests
         await using var connection = new NacosGrpcConnection(options, _logger, settings: Settings(options) with { SetupAckTimeout = TimeSpan.FromMilliseconds(200) });
         connection.Start();
 
-        await WaitUntilAsync(() => server.Requests.Count(r => r.Message is ServerCheckRequest) >= 2, "a second attempt after the missing SetupAck");
+        await Eventually.WaitUntilAsync(() => server.Requests.Count(r => r.Message is ServerCheckRequest) >= 2, "a second attempt after the missing SetupAck");
         Assert.NotEqual(NacosGrpcConnectionState.Connected, connection.State);
         Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == EventIds.GrpcConnectFailed && r.Message.Contains("SetupAck", StringComparison.Ordinal));
 
@@ -222,7 +223,7 @@ public sealed class NacosGrpcConnectionTests
 
         var resetAnswer = await first.PushAsync((ConnectResetRequest)NacosGrpcCodec.Decode(FakeNacosGrpcServer.Fixture("ConnectResetRequest.noTarget")));
         Assert.IsType<ConnectResetResponse>(resetAnswer);
-        await WaitUntilAsync(() => Volatile.Read(ref redoRuns) == 2, "the redo runs on the new connection");
+        await Eventually.WaitUntilAsync(() => Volatile.Read(ref redoRuns) == 2, "the redo runs on the new connection");
         var second = await server.WaitForStreamAsync(s => s != first);
         var query = connection.RequestAsync<QueryServiceResponse>(Query, CancellationToken.None);
 
@@ -256,7 +257,7 @@ public sealed class NacosGrpcConnectionTests
         var stream = await servers.Single(s => s.GrpcPort == order[current].GrpcPort).WaitForStreamAsync();
         await stream.PushAsync(new ConnectResetRequest { ServerIp = "127.0.0.1", ServerPort = target.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
 
-        await WaitUntilAsync(() => connection.State == NacosGrpcConnectionState.Connected && connection.CurrentServer?.GrpcPort == target.GrpcPort, "connected to the named server");
+        await Eventually.WaitUntilAsync(() => connection.State == NacosGrpcConnectionState.Connected && connection.CurrentServer?.GrpcPort == target.GrpcPort, "connected to the named server");
         Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == EventIds.GrpcConnectReset);
     }
 
@@ -274,7 +275,7 @@ public sealed class NacosGrpcConnectionTests
 
         await down.StopAsync();
 
-        await WaitUntilAsync(() => connection.State == NacosGrpcConnectionState.Connected && connection.CurrentServer?.GrpcPort == up.GrpcPort, "failed over to the other server");
+        await Eventually.WaitUntilAsync(() => connection.State == NacosGrpcConnectionState.Connected && connection.CurrentServer?.GrpcPort == up.GrpcPort, "failed over to the other server");
         Assert.Single(up.Requests, r => r.Message is InstanceRequest);
         var response = await connection.RequestAsync<QueryServiceResponse>(Query, CancellationToken.None);
         Assert.True(response.Success);
@@ -315,7 +316,7 @@ public sealed class NacosGrpcConnectionTests
         first.Drop();
 
         await server.WaitForStreamAsync(s => s != first);
-        await WaitUntilAsync(() => Volatile.Read(ref redoRuns) == 2 && connection.State == NacosGrpcConnectionState.Connected, "reconnected and redone");
+        await Eventually.WaitUntilAsync(() => Volatile.Read(ref redoRuns) == 2 && connection.State == NacosGrpcConnectionState.Connected, "reconnected and redone");
         Assert.True((await connection.RequestAsync<QueryServiceResponse>(Query, CancellationToken.None)).Success);
     }
 
@@ -412,8 +413,8 @@ public sealed class NacosGrpcConnectionTests
         await using var connection = new NacosGrpcConnection(options, _logger, settings: Settings(options) with { HealthCheckIdle = TimeSpan.FromMilliseconds(200) });
         await connection.WaitUntilConnectedAsync(Deadline, CancellationToken.None);
 
-        await WaitUntilAsync(() => server.Requests.Count(r => r.Message is ServerCheckRequest) == 2, "a reconnect after the failed health check");
-        await WaitUntilAsync(() => server.Requests.Count(r => r.Message is HealthCheckRequest) >= 2, "health checks on the new connection");
+        await Eventually.WaitUntilAsync(() => server.Requests.Count(r => r.Message is ServerCheckRequest) == 2, "a reconnect after the failed health check");
+        await Eventually.WaitUntilAsync(() => server.Requests.Count(r => r.Message is HealthCheckRequest) >= 2, "health checks on the new connection");
         Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == EventIds.GrpcHealthCheckFailed);
     }
 

@@ -1,6 +1,7 @@
 using GrayRelease.Nacos.Configuration;
 using GrayRelease.Nacos.Emulator;
 using GrayRelease.Nacos.Http;
+using GrayRelease.Testing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
@@ -76,7 +77,7 @@ public sealed class ConfigPublisherTransportTests : IAsyncLifetime
         // Advancing less than the interval polls nothing; the interval itself (on the fake clock) lets the poll run.
         clock.Advance(TimeSpan.FromSeconds(40));
         Assert.False(watch.IsCompleted);
-        await TestSupport.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             () =>
             {
                 clock.Advance(TimeSpan.FromSeconds(5));
@@ -132,7 +133,7 @@ public sealed class ConfigPublisherTransportTests : IAsyncLifetime
         Assert.Equal("HTTP (v3 client API, polling)", publisher.Transport!.Name);
 
         nacos.Faults.RejectGrpcConnections(TimeSpan.Zero);
-        await TestSupport.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             async () =>
             {
                 try

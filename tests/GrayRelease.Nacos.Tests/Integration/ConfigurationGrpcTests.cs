@@ -3,6 +3,7 @@ using System.Diagnostics;
 using GrayRelease.Nacos.Configuration;
 using GrayRelease.Nacos.Diagnostics;
 using GrayRelease.Nacos.Emulator;
+using GrayRelease.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
@@ -79,7 +80,7 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
         if (transport == NacosTransport.Grpc)
         {
             // Nobody disposes a provider whose build threw: its connection must not live on.
-            await TestSupport.WaitUntilAsync(() => nacos.GrpcConnections.Count == 0, "the failed source's gRPC connection is closed");
+            await Eventually.WaitUntilAsync(() => nacos.GrpcConnections.Count == 0, "the failed source's gRPC connection is closed");
         }
 
         var root = Build(Options(nacos, transport, new NacosListenerOptions { DataId = "later.yaml", Optional = true }));
@@ -124,7 +125,7 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
 
         nacos.Faults.FailNextGrpcRequests("ConfigBatchListenRequest", 1);
         Assert.Equal(1, nacos.Faults.DropGrpcConnections());
-        await TestSupport.WaitUntilAsync(() => nacos.GrpcConnections.All.Any(c => c.Listeners.Count > 0), "the config is listened to again after the failed redo");
+        await Eventually.WaitUntilAsync(() => nacos.GrpcConnections.All.Any(c => c.Listeners.Count > 0), "the config is listened to again after the failed redo");
 
         await ChangeAndWaitAsync(root, "a", "2", () => nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 2"));
         Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.GrpcRedoRetried);
@@ -162,7 +163,7 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
         var before = transport.Connection.ConnectionId;
 
         Assert.True(await nacos.Faults.ResetGrpcConnectionsAsync() >= 1);
-        await TestSupport.WaitUntilAsync(() => transport.Connection.ConnectionId is { } id && id != before, "a new connection after ConnectResetRequest");
+        await Eventually.WaitUntilAsync(() => transport.Connection.ConnectionId is { } id && id != before, "a new connection after ConnectResetRequest");
 
         await ChangeAndWaitAsync(root, "a", "2", () => nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 2"));
     }
@@ -216,7 +217,7 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
         await ChangeAndWaitAsync(root, "a", "2", () => nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 2"));
 
         nacos.Faults.RejectGrpcConnections(TimeSpan.Zero);
-        await TestSupport.WaitUntilAsync(() => Provider(root).Transport!.Name == "gRPC", "Auto moves to gRPC once the 3.2 server's ServerCheck answers");
+        await Eventually.WaitUntilAsync(() => Provider(root).Transport!.Name == "gRPC", "Auto moves to gRPC once the 3.2 server's ServerCheck answers");
         Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.ConfigTransportChosen && r.Message.Contains("now answers ServerCheck", StringComparison.Ordinal));
         await ChangeAndWaitAsync(root, "a", "3", () => nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 3"));
     }
@@ -320,7 +321,7 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
         await WaitListeningAsync(root, NacosTransport.Grpc);
 
         nacos.PublishConfig("a.json", "DEFAULT_GROUP", """{"a": """);
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.ConfigMalformed), "the malformed update is logged");
+        await Eventually.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.ConfigMalformed), "the malformed update is logged");
         Assert.Equal("1", root["a"]);
 
         await ChangeAndWaitAsync(root, "a", "2", () => nacos.PublishConfig("a.json", "DEFAULT_GROUP", """{"a":"2"}"""));
@@ -410,11 +411,11 @@ public sealed class ConfigurationGrpcTests(ITestOutputHelper output) : IAsyncLif
     private async Task WaitListeningAsync(IConfigurationRoot root, NacosTransport transport)
     {
         var provider = Provider(root);
-        await TestSupport.WaitUntilAsync(() => provider.ListenLoop is not null, "the listen loop started");
+        await Eventually.WaitUntilAsync(() => provider.ListenLoop is not null, "the listen loop started");
         if (transport == NacosTransport.Grpc)
         {
             var nacos = _emulators[^1];
-            await TestSupport.WaitUntilAsync(() => nacos.GrpcConnections.All.Any(c => c.Listeners.Count > 0), "the config is listened to over gRPC");
+            await Eventually.WaitUntilAsync(() => nacos.GrpcConnections.All.Any(c => c.Listeners.Count > 0), "the config is listened to over gRPC");
         }
     }
 

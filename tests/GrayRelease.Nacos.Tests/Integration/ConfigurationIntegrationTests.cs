@@ -1,6 +1,7 @@
 using GrayRelease.Nacos.Configuration;
 using GrayRelease.Nacos.Diagnostics;
 using GrayRelease.Nacos.Emulator;
+using GrayRelease.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -135,7 +136,7 @@ public sealed class ConfigurationIntegrationTests : IAsyncLifetime
         var monitor = Monitor(configuration);
 
         _nacos.PublishConfig("common.yaml", "DEFAULT_GROUP", "GrayRelease:\n  ProdVersion: [V2\n");
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.ConfigMalformed), "the malformed update is logged");
+        await Eventually.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.ConfigMalformed), "the malformed update is logged");
 
         Assert.Equal("V1", configuration["GrayRelease:ProdVersion"]);
         var record = _logs.GetSnapshot().First(r => r.Id.Id == EventIds.ConfigMalformed);
@@ -155,7 +156,7 @@ public sealed class ConfigurationIntegrationTests : IAsyncLifetime
         var monitor = Monitor(configuration);
 
         await _nacos.StopAsync();
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.ListenFailed), "the failing listener is logged");
+        await Eventually.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.ListenFailed), "the failing listener is logged");
         Assert.Equal("V1", configuration["GrayRelease:ProdVersion"]);
 
         var changed = await NextChangeAsync(monitor, o => o.ProdVersion == "V4", () =>

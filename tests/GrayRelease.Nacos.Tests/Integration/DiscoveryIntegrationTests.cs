@@ -5,6 +5,7 @@ using GrayRelease.Nacos.Discovery;
 using GrayRelease.Nacos.Emulator;
 using GrayRelease.Nacos.Http;
 using GrayRelease.Nacos.Naming;
+using GrayRelease.Testing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Testing;
@@ -126,13 +127,13 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : Discov
         await provider.GetInstancesAsync("user-app", cts.Token);
         var afterFirst = Volatile.Read(ref changes);
 
-        await TestSupport.WaitUntilAsync(() => handler.Count("/instance/list") >= 4, "three polls happened");
+        await Eventually.WaitUntilAsync(() => handler.Count("/instance/list") >= 4, "three polls happened");
         Assert.Equal(afterFirst, Volatile.Read(ref changes));
 
         nacos.SetInstanceWeight("user-app", "127.0.0.1", 7201, 4);
-        await TestSupport.WaitUntilAsync(() => Volatile.Read(ref changes) > afterFirst, "the change is seen");
+        await Eventually.WaitUntilAsync(() => Volatile.Read(ref changes) > afterFirst, "the change is seen");
         var polls = handler.Count("/instance/list");
-        await TestSupport.WaitUntilAsync(() => handler.Count("/instance/list") >= polls + 3, "three more polls happened");
+        await Eventually.WaitUntilAsync(() => handler.Count("/instance/list") >= polls + 3, "three more polls happened");
         Assert.Equal(afterFirst + 1, Volatile.Read(ref changes));
     }
 
@@ -152,8 +153,8 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : Discov
 
         nacos.RemoveInstance("user-app", "127.0.0.1", 7201);
 
-        await TestSupport.WaitUntilAsync(async () => (await unprotected.GetInstancesAsync("user-app"))!.Count == 0, "the unprotected cache empties");
-        await TestSupport.WaitUntilAsync(() => Logs.GetSnapshot().Any(r => r.Id.Id == EventIds.EmptyListIgnored), "the protected provider ignores the empty answer");
+        await Eventually.WaitUntilAsync(async () => (await unprotected.GetInstancesAsync("user-app"))!.Count == 0, "the unprotected cache empties");
+        await Eventually.WaitUntilAsync(() => Logs.GetSnapshot().Any(r => r.Id.Id == EventIds.EmptyListIgnored), "the protected provider ignores the empty answer");
         Assert.Single((await protectedProvider.GetInstancesAsync("user-app", cts.Token))!);
     }
 
@@ -188,10 +189,10 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : Discov
         var before = await provider.GetInstancesAsync("user-app", cts.Token);
 
         nacos.Faults.MalformedBodies = true;
-        await TestSupport.WaitUntilAsync(() => Logs.GetSnapshot().Any(r => r.Id.Id == EventIds.MalformedInstanceList), "the malformed answer is logged");
+        await Eventually.WaitUntilAsync(() => Logs.GetSnapshot().Any(r => r.Id.Id == EventIds.MalformedInstanceList), "the malformed answer is logged");
         nacos.Faults.Reset();
         nacos.Faults.ServerErrors = true;
-        await TestSupport.WaitUntilAsync(() => Logs.GetSnapshot().Any(r => r.Id.Id == EventIds.RefreshFailed), "the failing answer is logged");
+        await Eventually.WaitUntilAsync(() => Logs.GetSnapshot().Any(r => r.Id.Id == EventIds.RefreshFailed), "the failing answer is logged");
 
         Assert.Same(before, await provider.GetInstancesAsync("user-app", cts.Token));
         var malformed = Logs.GetSnapshot().First(r => r.Id.Id == EventIds.MalformedInstanceList);
@@ -201,7 +202,7 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : Discov
 
         nacos.Faults.Reset();
         nacos.SetInstanceWeight("user-app", "127.0.0.1", 7201, 3);
-        await TestSupport.WaitUntilAsync(async () => (await provider.GetInstancesAsync("user-app"))![0].Weight == 3, "it recovers once Nacos answers well again");
+        await Eventually.WaitUntilAsync(async () => (await provider.GetInstancesAsync("user-app"))![0].Weight == 3, "it recovers once Nacos answers well again");
     }
 
     [Fact]
@@ -218,15 +219,15 @@ public sealed class DiscoveryIntegrationTests(ITestOutputHelper output) : Discov
         Assert.Equal(2, (await provider.GetInstancesAsync("user-app", cts.Token))!.Count);
 
         await nacos.StopAsync(cts.Token);
-        await TestSupport.WaitUntilAsync(() => Logs.GetSnapshot().Any(r => r.Id.Name == "RefreshFailed"), "a poll notices the outage");
+        await Eventually.WaitUntilAsync(() => Logs.GetSnapshot().Any(r => r.Id.Name == "RefreshFailed"), "a poll notices the outage");
         await nacos.RestartAsync(cts.Token);
         nacos.RegisterInstance("user-app", "127.0.0.1", 7202, Version("V2"), ephemeral: true); // only V2 is back so far
 
-        await TestSupport.WaitUntilAsync(() => Logs.GetSnapshot().Any(r => r.Id.Name == "KeptDuringRecovery"), "the partial answer is merged");
+        await Eventually.WaitUntilAsync(() => Logs.GetSnapshot().Any(r => r.Id.Name == "KeptDuringRecovery"), "the partial answer is merged");
         Assert.Equal([7201, 7202], (await provider.GetInstancesAsync("user-app", cts.Token))!.Select(i => i.Port));
 
         // V1 never comes back: once the grace is over, the registry's list is taken as it is.
-        await TestSupport.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             () => provider.GetInstancesAsync("user-app", cts.Token).AsTask().GetAwaiter().GetResult()!.Count == 1,
             "the list follows the registry again after the grace");
         Assert.Equal([7202], (await provider.GetInstancesAsync("user-app", cts.Token))!.Select(i => i.Port));

@@ -8,6 +8,7 @@ using GrayRelease.Nacos.Grpc.Protocol;
 using GrayRelease.Nacos.Http;
 using GrayRelease.Nacos.Tests.Grpc;
 using GrayRelease.Nacos.Naming;
+using GrayRelease.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -58,7 +59,7 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
         }
 
         var app = await StartAppAsync(nacos, settings);
-        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered");
+        await Eventually.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered");
         var registered = nacos.GetInstances("order-app").Single();
         Assert.Equal("V2", registered.Metadata["version"]);
         Assert.True(registered.Ephemeral);
@@ -87,7 +88,7 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
 
         // Deregistered while the web server still drains (before Kestrel stops), on both transports.
         var stopping = app.StopAsync(CancellationToken.None);
-        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 0, "order-app is deregistered on stop");
+        await Eventually.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 0, "order-app is deregistered on stop");
         Assert.False(stopping.IsCompleted, "deregistered before the drain delay ended");
         await stopping;
     }
@@ -112,7 +113,7 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
         }
 
         var app = await StartAppAsync(nacos, settings);
-        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered over v3");
+        await Eventually.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered over v3");
         Assert.Equal("V2", nacos.GetInstances("order-app").Single().Metadata["version"]);
         Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.NamingTransportChosen && r.Message.Contains("uses HTTP", StringComparison.Ordinal));
         if (transport is null)
@@ -140,7 +141,7 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(0, nacos.GrpcConnections.Count);
 
         var stopping = app.StopAsync(CancellationToken.None);
-        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 0, "order-app is deregistered over v3 on stop");
+        await Eventually.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 0, "order-app is deregistered over v3 on stop");
         Assert.False(stopping.IsCompleted, "deregistered before the drain delay ended");
         await stopping;
     }
@@ -151,11 +152,11 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var nacos = await StartNacosAsync(NacosServerLine.Nacos32);
         await StartAppAsync(nacos, new() { ["nacos:Transport"] = "Http", ["nacos:InstanceEnabled"] = "false", ["nacos:Metadata:preserved.heart.beat.interval"] = "1000" });
-        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered over v3");
+        await Eventually.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered over v3");
         var registered = nacos.GetInstances("order-app").Single();
 
         Assert.True(nacos.RemoveInstance("order-app", registered.Ip, registered.Port));
-        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered again after a heartbeat answered 21003");
+        await Eventually.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered again after a heartbeat answered 21003");
         Assert.False(nacos.GetInstances("order-app").Single().Enabled);
         Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.BeatUnknownInstance);
     }
@@ -167,13 +168,13 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
         var nacos = await StartNacosAsync(NacosServerLine.Nacos2);
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"), ephemeral: false);
         var app = await StartAppAsync(nacos, new() { ["nacos:Transport"] = "Grpc", ["nacos:InstanceEnabled"] = "false" });
-        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered");
+        await Eventually.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered");
         var provider = app.Services.GetRequiredService<NacosServiceInstanceProvider>();
         Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
 
         await nacos.RestartAsync(cts.Token);
         var back = Stopwatch.StartNew();
-        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered again");
+        await Eventually.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered again");
         output.WriteLine($"re-registered {back.ElapsedMilliseconds} ms after the server was back");
         Assert.False(nacos.GetInstances("order-app").Single().Enabled);
 
@@ -190,13 +191,13 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var nacos = await StartNacosAsync(NacosServerLine.Nacos32);
         await StartAppAsync(nacos, []);
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.Registered), "order-app is registered (event 20)");
+        await Eventually.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.Registered), "order-app is registered (event 20)");
         Assert.Single(nacos.GetInstances("order-app"));
         Assert.DoesNotContain(_logs.GetSnapshot(), r => r.Id.Id == EventIds.GrpcInstanceRedone);
 
-        await TestSupport.WaitUntilAsync(() => nacos.GrpcConnections.Count == 1, "one connection per application");
+        await Eventually.WaitUntilAsync(() => nacos.GrpcConnections.Count == 1, "one connection per application");
         Assert.Equal(1, nacos.Faults.DropGrpcConnections());
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.GrpcInstanceRedone), "the reconnect re-registers (event 401)");
+        await Eventually.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.GrpcInstanceRedone), "the reconnect re-registers (event 401)");
         Assert.Single(nacos.GetInstances("order-app"));
     }
 
@@ -209,15 +210,15 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var nacos = await StartNacosAsync(NacosServerLine.Nacos32);
         await StartAppAsync(nacos, []);
-        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered");
+        await Eventually.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered");
 
-        await TestSupport.WaitUntilAsync(() => nacos.GrpcConnections.Count == 1, "one connection per application");
+        await Eventually.WaitUntilAsync(() => nacos.GrpcConnections.Count == 1, "one connection per application");
         nacos.Faults.FailNextGrpcRequests("InstanceRequest", 1);
         Assert.Equal(1, nacos.Faults.DropGrpcConnections());
 
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.GrpcRedoRetryScheduled), "the redo failed on the new connection");
-        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered again by the redo retry");
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.GrpcRedoRetried), "the retry is logged");
+        await Eventually.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.GrpcRedoRetryScheduled), "the redo failed on the new connection");
+        await Eventually.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered again by the redo retry");
+        await Eventually.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.GrpcRedoRetried), "the retry is logged");
         Assert.Equal(1, nacos.GrpcConnections.Count);
     }
 
@@ -228,19 +229,19 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
         var nacos = await StartNacosAsync(NacosServerLine.Nacos32);
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"), ephemeral: false);
         var app = await StartAppAsync(nacos, new() { ["nacos:InstanceEnabled"] = "false" });
-        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered");
+        await Eventually.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered");
         var provider = app.Services.GetRequiredService<NacosServiceInstanceProvider>();
         Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
 
         // The Auto probe's ServerCheck channel may still be closing on a loaded machine: only the app's connection stays.
-        await TestSupport.WaitUntilAsync(() => nacos.GrpcConnections.Count == 1, "one connection per application");
+        await Eventually.WaitUntilAsync(() => nacos.GrpcConnections.Count == 1, "one connection per application");
         Assert.Equal(1, nacos.Faults.DropGrpcConnections());
-        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1 && nacos.GrpcConnections.Count == 1, "order-app is registered again after the cut");
+        await Eventually.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1 && nacos.GrpcConnections.Count == 1, "order-app is registered again after the cut");
         Assert.False(nacos.GetInstances("order-app").Single().Enabled);
         await ExpectPushedAsync(nacos, provider, 7202);
 
         Assert.Equal(1, await nacos.Faults.ResetGrpcConnectionsAsync(cts.Token));
-        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1 && nacos.GrpcConnections.Count == 1, "order-app is registered after the reset");
+        await Eventually.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1 && nacos.GrpcConnections.Count == 1, "order-app is registered after the reset");
         await ExpectPushedAsync(nacos, provider, 7203);
         Assert.Equal(1, nacos.GrpcConnections.Count);
     }
@@ -254,7 +255,7 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         var app = await StartAppAsync(nacos, new() { ["nacos:UserName"] = "nacos", ["nacos:Password"] = "s3cret-pw" });
 
-        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered with a token");
+        await Eventually.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered with a token");
         var provider = app.Services.GetRequiredService<NacosServiceInstanceProvider>();
         Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
         Assert.DoesNotContain(_logs.GetSnapshot(), r => (r.Message + r.Exception).Contains("s3cret-pw", StringComparison.Ordinal));
@@ -273,7 +274,7 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
         nacos.RegisterInstance("user-app", "127.0.0.1", 7201, Version("V1"));
         nacos.RegisterInstance("stock-app", "127.0.0.1", 7301, Version("V1"));
         var app = await StartAppAsync(nacos, new() { ["nacos:UserName"] = "nacos", ["nacos:Password"] = "s3cret-pw" });
-        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered with a token");
+        await Eventually.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered with a token");
         var provider = app.Services.GetRequiredService<NacosServiceInstanceProvider>();
         Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
 
@@ -353,7 +354,7 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
         var transport = (GrpcNamingTransport)await app.Services.GetRequiredService<NacosNamingTransportSelector>().GetAsync(cts.Token);
 
         Assert.Null(await provider.GetInstancesAsync("api.example.com", cts.Token));
-        await TestSupport.WaitUntilAsync(() => transport.Subscriptions.Count == 0, "the unknown name is unsubscribed");
+        await Eventually.WaitUntilAsync(() => transport.Subscriptions.Count == 0, "the unknown name is unsubscribed");
     }
 
     [Fact]
@@ -381,7 +382,7 @@ public sealed class GrpcNamingTests(ITestOutputHelper output) : IAsyncLifetime
 
         Assert.True(bad.Success, "a list we cannot read is still answered (else the server re-pushes it every second)");
         Assert.True(good.Success);
-        await TestSupport.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             async () => (await provider.GetInstancesAsync("user-app", cts.Token))!.Count == 1,
             "the good push is applied");
         Assert.Equal(7209, (await provider.GetInstancesAsync("user-app", cts.Token))!.Single().Port);

@@ -2,6 +2,7 @@ using System.Net;
 using GrayRelease.Nacos.Configuration;
 using GrayRelease.Nacos.Emulator;
 using GrayRelease.Nacos.Registration;
+using GrayRelease.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -39,7 +40,7 @@ public sealed class GrpcPortRegistrationTests : IAsyncLifetime
         });
 
         await app.StartAsync(cts.Token);
-        await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("user-app").Count == 1, "the app is registered");
+        await Eventually.WaitUntilAsync(() => _nacos.GetInstances("user-app").Count == 1, "the app is registered");
 
         var bound = app.Urls.Select(u => new Uri(u).Port).ToList();
         var instance = _nacos.GetInstances("user-app").Single();
@@ -56,7 +57,7 @@ public sealed class GrpcPortRegistrationTests : IAsyncLifetime
         await using var app = BuildApp(new() { ["nacos:InstanceGrpcPort"] = "9090", ["nacos:GrpcPortMetadataKey"] = "grpc.port" }, kestrel => kestrel.Listen(IPAddress.Loopback, 0));
 
         await app.StartAsync(cts.Token);
-        await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("user-app").Count == 1, "the app is registered");
+        await Eventually.WaitUntilAsync(() => _nacos.GetInstances("user-app").Count == 1, "the app is registered");
 
         var instance = _nacos.GetInstances("user-app").Single();
         Assert.Equal(new Uri(app.Urls.Single()).Port, instance.Port);
@@ -72,7 +73,7 @@ public sealed class GrpcPortRegistrationTests : IAsyncLifetime
         await using var app = BuildApp([], kestrel => kestrel.Listen(IPAddress.Loopback, 0));
 
         await app.StartAsync(cts.Token);
-        await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("user-app").Count == 1, "the app is registered");
+        await Eventually.WaitUntilAsync(() => _nacos.GetInstances("user-app").Count == 1, "the app is registered");
 
         Assert.False(_nacos.GetInstances("user-app").Single().Metadata.ContainsKey("gRPC_port"));
         await app.StopAsync(CancellationToken.None);

@@ -1,4 +1,5 @@
 using GrayRelease.Nacos.Emulator;
+using GrayRelease.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -30,7 +31,7 @@ public sealed class LaneRegistrationTests : IAsyncLifetime
         });
 
         await app.StartAsync(cts.Token);
-        await TestSupport.WaitUntilAsync(() => server.GetInstances("user-app").Count == 1, "the app is registered");
+        await Eventually.WaitUntilAsync(() => server.GetInstances("user-app").Count == 1, "the app is registered");
 
         var metadata = server.GetInstances("user-app").Single().Metadata;
         Assert.Equal("V2", metadata["version"]);
@@ -49,7 +50,7 @@ public sealed class LaneRegistrationTests : IAsyncLifetime
         });
 
         await app.StartAsync(cts.Token);
-        await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("user-app").Count == 1, "the app is registered");
+        await Eventually.WaitUntilAsync(() => _nacos.GetInstances("user-app").Count == 1, "the app is registered");
 
         var metadata = _nacos.GetInstances("user-app").Single().Metadata;
         Assert.Equal("feature-b", metadata["sandbox"]);
@@ -64,7 +65,7 @@ public sealed class LaneRegistrationTests : IAsyncLifetime
         await using var app = BuildApp(_nacos, "Grpc", []);
 
         await app.StartAsync(cts.Token);
-        await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("user-app").Count == 1, "the app is registered");
+        await Eventually.WaitUntilAsync(() => _nacos.GetInstances("user-app").Count == 1, "the app is registered");
 
         Assert.False(_nacos.GetInstances("user-app").Single().Metadata.ContainsKey("lane"));
         await app.StopAsync(CancellationToken.None);

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using GrayRelease.Nacos.Emulator;
 using GrayRelease.Nacos.Naming;
+using GrayRelease.Testing;
 
 namespace GrayRelease.Nacos.Tests.Integration;
 
@@ -63,10 +64,10 @@ public class NamingIntegrationTests
         Assert.True(Assert.Single(nacos.GetInstances("order-app")).Healthy);
 
         clock.Advance(TimeSpan.FromSeconds(16));
-        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app") is [{ Healthy: false }], "the instance without beats turns unhealthy");
+        await Eventually.WaitUntilAsync(() => nacos.GetInstances("order-app") is [{ Healthy: false }], "the instance without beats turns unhealthy");
 
         clock.Advance(TimeSpan.FromSeconds(15));
-        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 0, "the instance without beats is deleted");
+        await Eventually.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 0, "the instance without beats is deleted");
     }
 
     [Fact]

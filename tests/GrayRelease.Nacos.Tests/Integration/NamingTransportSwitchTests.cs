@@ -5,6 +5,7 @@ using GrayRelease.Nacos.Discovery;
 using GrayRelease.Nacos.Emulator;
 using GrayRelease.Nacos.Naming;
 using GrayRelease.Nacos.Registration;
+using GrayRelease.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -47,7 +48,7 @@ public sealed class NamingTransportSwitchTests : IAsyncLifetime
         var provider = app.Services.GetRequiredService<NacosServiceInstanceProvider>();
 
         // Over HTTP first: the v3 client API, heartbeats, polling.
-        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1 && registration.Beating, "order-app is registered over v3 HTTP and beats");
+        await Eventually.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1 && registration.Beating, "order-app is registered over v3 HTTP and beats");
         Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == EventIds.NamingTransportChosen && r.Message.Contains("HTTP (v3 client API)", StringComparison.Ordinal));
         Assert.Single((await provider.GetInstancesAsync("user-app", cts.Token))!);
         Assert.True(provider.IsPolled("user-app"));
@@ -56,7 +57,7 @@ public sealed class NamingTransportSwitchTests : IAsyncLifetime
         nacos.Faults.RejectGrpcConnections(TimeSpan.Zero);
 
         // The instance moves to a gRPC connection (the emulator's view), the beats and the poll loop end.
-        await TestSupport.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             () => PublishedOverGrpc(nacos, "order-app") && !registration.Beating && !provider.IsPolled("user-app")
                 && _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.RegistrationMovedToGrpc),
             "registration and discovery move to gRPC",
@@ -94,8 +95,8 @@ public sealed class NamingTransportSwitchTests : IAsyncLifetime
         var nacos = await StartNacosAsync(NacosServerLine.Nacos14);
         var app = await StartAppAsync(nacos);
         var selector = app.Services.GetRequiredService<NacosNamingTransportSelector>();
-        await TestSupport.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered over v1 HTTP");
-        await TestSupport.WaitUntilAsync(() => selector.ReprobeTimes.Count >= 5, "five probes of the gRPC port", TimeSpan.FromSeconds(30));
+        await Eventually.WaitUntilAsync(() => nacos.GetInstances("order-app").Count == 1, "order-app is registered over v1 HTTP");
+        await Eventually.WaitUntilAsync(() => selector.ReprobeTimes.Count >= 5, "five probes of the gRPC port", TimeSpan.FromSeconds(30));
 
         // Each wait at least the planned one (100, 200, 400, 800 ms, then capped at 800): lower bounds only, so a
         // loaded machine cannot fail it, and the probes cannot come more often than the schedule.
@@ -160,8 +161,8 @@ public sealed class NamingTransportSwitchTests : IAsyncLifetime
         });
 
         nacos.Faults.RejectGrpcConnections(TimeSpan.Zero);
-        await TestSupport.WaitUntilAsync(() => !provider.IsPolled("user-app") && _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.DiscoveryMovedToGrpc), "discovery moves to gRPC", TimeSpan.FromSeconds(30));
-        await TestSupport.WaitUntilAsync(() => Volatile.Read(ref reads) > 100, "a few more reads after the move");
+        await Eventually.WaitUntilAsync(() => !provider.IsPolled("user-app") && _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.DiscoveryMovedToGrpc), "discovery moves to gRPC", TimeSpan.FromSeconds(30));
+        await Eventually.WaitUntilAsync(() => Volatile.Read(ref reads) > 100, "a few more reads after the move");
         await stop.CancelAsync();
         await reader;
 
@@ -207,8 +208,8 @@ public sealed class NamingTransportSwitchTests : IAsyncLifetime
         nacos.RegisterInstance("user-app", "127.0.0.1", 7202, Version("V2"), ephemeral: false);
 
         // The poll loop's first turn comes within two poll periods (10 s, plus a random stagger of up to one).
-        await TestSupport.WaitUntilAsync(() => changed.Task.IsCompleted, "user-app is subscribed over gRPC and its change pushed", TimeSpan.FromSeconds(45));
-        await TestSupport.WaitUntilAsync(() => !provider.IsPolled("user-app"), "the poll loop ends once subscribed", TimeSpan.FromSeconds(30));
+        await Eventually.WaitUntilAsync(() => changed.Task.IsCompleted, "user-app is subscribed over gRPC and its change pushed", TimeSpan.FromSeconds(45));
+        await Eventually.WaitUntilAsync(() => !provider.IsPolled("user-app"), "the poll loop ends once subscribed", TimeSpan.FromSeconds(30));
     }
 
     private static bool PublishedOverGrpc(NacosEmulator nacos, string service) =>

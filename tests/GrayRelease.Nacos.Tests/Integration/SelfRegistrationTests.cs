@@ -2,6 +2,7 @@ using GrayRelease.Discovery;
 using GrayRelease.Nacos.Diagnostics;
 using GrayRelease.Nacos.Discovery;
 using GrayRelease.Nacos.Emulator;
+using GrayRelease.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -66,7 +67,7 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
 
         await app.StartAsync(cts.Token);
         var port = BoundPort(app);
-        await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app is registered");
+        await Eventually.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app is registered");
 
         var instance = _nacos.GetInstances("order-app").Single();
         Assert.NotEqual(0, port);
@@ -85,7 +86,7 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
         await using var app = BuildApp(new() { ["GrayRelease:Lane"] = "feature-a", ["GrayRelease:LaneMetadataKey"] = "sandbox" });
 
         await app.StartAsync(cts.Token);
-        await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app is registered");
+        await Eventually.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app is registered");
 
         var metadata = _nacos.GetInstances("order-app").Single().Metadata;
         Assert.Equal(("V2", "feature-a"), (metadata["version"], metadata["sandbox"]));
@@ -100,11 +101,11 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
         await using var app = BuildApp();
         await app.StartAsync(cts.Token);
         var address = $"http://127.0.0.1:{BoundPort(app)}/ping";
-        await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app is registered");
+        await Eventually.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app is registered");
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
 
         var stopping = app.StopAsync(cts.Token);
-        await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 0, "the app is deregistered");
+        await Eventually.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 0, "the app is deregistered");
         var duringDrain = await client.GetStringAsync(address, cts.Token);
         Assert.False(stopping.IsCompleted, "the host waits for the drain delay");
         await stopping.WaitAsync(cts.Token);
@@ -127,18 +128,18 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
             ["nacos:Metadata:preserved.heart.beat.interval"] = "200",
         });
         await app.StartAsync(cts.Token);
-        await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app is registered");
+        await Eventually.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app is registered");
         var firstBeat = _nacos.GetInstances("order-app").Single().LastBeat;
 
         // Beats every 200 ms (the interval the server answers) keep it alive well past the 2 s heartbeat timeout.
-        await TestSupport.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             () => _nacos.GetInstances("order-app") is [{ } i] && i.LastBeat > firstBeat + TimeSpan.FromSeconds(2.5),
             "beats continue past the heartbeat timeout");
         Assert.True(_nacos.GetInstances("order-app").Single().Healthy);
 
         await _nacos.RestartAsync(cts.Token);
         Assert.Empty(_nacos.GetInstances("order-app"));
-        await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app is registered again");
+        await Eventually.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app is registered again");
 
         Assert.Equal("V2", _nacos.GetInstances("order-app").Single().Metadata["version"]);
         await app.StopAsync(CancellationToken.None);
@@ -151,16 +152,16 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
         // Heartbeats are the HTTP path's; over gRPC: GrpcNamingTests.A_server_restart_re_registers_...
         await using var app = BuildApp(new() { ["nacos:DrainDelay"] = "00:00:00", ["nacos:InstanceEnabled"] = "false", ["nacos:Transport"] = "Http" });
         await app.StartAsync(cts.Token);
-        await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app is registered");
+        await Eventually.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app is registered");
         Assert.False(_nacos.GetInstances("order-app").Single().Enabled);
         var beatsBefore = _nacos.GetInstances("order-app").Single().LastBeat;
-        await TestSupport.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             () => _nacos.GetInstances("order-app") is [{ } i] && i.LastBeat > beatsBefore,
             "a heartbeat was answered (light beats allowed from now on)");
 
         // A restarted server has forgotten every ephemeral instance; a full beat would re-create it enabled.
         await _nacos.RestartAsync(cts.Token);
-        await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app is back");
+        await Eventually.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app is back");
 
         var back = _nacos.GetInstances("order-app").Single();
         Assert.False(back.Enabled, "the instance came back enabled");
@@ -174,7 +175,7 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
         using var cts = TestSupport.Timeout();
         await using var app = BuildApp(new() { ["nacos:DrainDelay"] = "00:00:00", ["nacos:Transport"] = "Http" });
         await app.StartAsync(cts.Token);
-        await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app is registered");
+        await Eventually.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app is registered");
         var port = BoundPort(app);
 
         // As a real server answers a beat for a service it lost ("service not found", 500): a fixed per-request error.
@@ -182,7 +183,7 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
         _nacos.Faults.ServerErrors = true;
         _nacos.RemoveInstance("order-app", "127.0.0.1", port);
 
-        await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app registers again");
+        await Eventually.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app registers again");
         await app.StopAsync(CancellationToken.None);
     }
 
@@ -194,10 +195,10 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
         await using var app = BuildApp(new() { ["nacos:DrainDelay"] = "00:00:00" });
 
         await app.StartAsync(cts.Token);
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.RegisterFailed), "the failed registration is logged");
+        await Eventually.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.RegisterFailed), "the failed registration is logged");
         await _nacos.RestartAsync(cts.Token);
 
-        await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app registers after Nacos came up");
+        await Eventually.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "the app registers after Nacos came up");
 
         // nacos:Transport Auto: a server down at start-up does not pin HTTP; the choice waits for it (gRPC on 2.x).
         var chosen = Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == EventIds.NamingTransportChosen);
@@ -240,7 +241,7 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
         await using var app = BuildApp(new() { ["nacos:DrainDelay"] = "00:00:00", ["nacos:Ephemeral"] = "false" });
 
         await app.StartAsync(cts.Token);
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.RegistrationRefused), "the refusal is logged");
+        await Eventually.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.RegistrationRefused), "the refusal is logged");
 
         var refused = _logs.GetSnapshot().First(r => r.Id.Id == EventIds.RegistrationRefused);
         Assert.Equal(LogLevel.Error, refused.Level);
@@ -256,7 +257,7 @@ public sealed class SelfRegistrationTests : IAsyncLifetime
         await using var app = BuildApp(new() { ["nacos:NamingUseRpc"] = "true", ["nacos:ConfigUseRpc"] = "true", ["nacos:Transport"] = "Auto" });
 
         await app.StartAsync(cts.Token);
-        await TestSupport.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "order-app is registered");
+        await Eventually.WaitUntilAsync(() => _nacos.GetInstances("order-app").Count == 1, "order-app is registered");
         await app.StopAsync(cts.Token);
 
         var chosen = Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == EventIds.NamingTransportChosen);

@@ -5,6 +5,7 @@ using GrayRelease.Nacos.Configuration;
 using GrayRelease.Nacos.Diagnostics;
 using GrayRelease.Nacos.Emulator;
 using GrayRelease.Nacos.Http;
+using GrayRelease.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
@@ -375,7 +376,7 @@ public sealed class TransportHardeningTests : IAsyncLifetime
         up.Faults.ServerErrorStatusCode = 503;
         up.Faults.ServerErrors = true;
         up.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 2");
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.ServerError && r.Message.Contains(up.ServerAddress, StringComparison.Ordinal)), "the listener's 503 is logged");
+        await Eventually.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.ServerError && r.Message.Contains(up.ServerAddress, StringComparison.Ordinal)), "the listener's 503 is logged");
     }
 
     // Item 4 (config part): the long-poll loop must not keep the first caller's gray tag and Activity forever.
@@ -402,7 +403,7 @@ public sealed class TransportHardeningTests : IAsyncLifetime
 
         nacos.PublishConfig("a.yaml", "DEFAULT_GROUP", "a: 2");
         // The change is logged just before the data is swapped in: wait for both, not the log line alone.
-        await TestSupport.WaitUntilAsync(() => capture.Records.Any(r => r.EventId == EventIds.ConfigChanged) && root["a"] == "2", "the listener loop logs and applies the change");
+        await Eventually.WaitUntilAsync(() => capture.Records.Any(r => r.EventId == EventIds.ConfigChanged) && root["a"] == "2", "the listener loop logs and applies the change");
 
         var changed = capture.Records.First(r => r.EventId == EventIds.ConfigChanged);
         Assert.Null(changed.Gray);

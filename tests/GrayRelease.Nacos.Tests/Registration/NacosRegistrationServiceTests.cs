@@ -5,6 +5,7 @@ using GrayRelease.Nacos.Diagnostics;
 using GrayRelease.Nacos.Http;
 using GrayRelease.Nacos.Naming;
 using GrayRelease.Nacos.Registration;
+using GrayRelease.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Testing;
@@ -63,7 +64,7 @@ public sealed class NacosRegistrationServiceTests : IAsyncDisposable
     {
         await _service.StartedAsync(CancellationToken.None);
 
-        await TestSupport.WaitUntilAsync(() => _server.Count(HttpMethod.Post) == 1, "the instance is registered");
+        await Eventually.WaitUntilAsync(() => _server.Count(HttpMethod.Post) == 1, "the instance is registered");
         var query = _server.Requests.First(r => r.Method == HttpMethod.Post).Query;
         Assert.Contains("ip=10.0.0.9", query, StringComparison.Ordinal);
         Assert.Contains("port=9000", query, StringComparison.Ordinal);
@@ -76,9 +77,9 @@ public sealed class NacosRegistrationServiceTests : IAsyncDisposable
     {
         _server.BeatCode = 20404;
         await _service.StartedAsync(CancellationToken.None);
-        await TestSupport.WaitUntilAsync(() => _server.Count(HttpMethod.Post) == 1, "the first registration");
+        await Eventually.WaitUntilAsync(() => _server.Count(HttpMethod.Post) == 1, "the first registration");
 
-        await TestSupport.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             () =>
             {
                 _time.Advance(TimeSpan.FromSeconds(1));
@@ -95,10 +96,10 @@ public sealed class NacosRegistrationServiceTests : IAsyncDisposable
     {
         _server.FailRegistrations = 4;
         await _service.StartedAsync(CancellationToken.None);
-        await TestSupport.WaitUntilAsync(() => _server.Count(HttpMethod.Post) == 1, "the first attempt");
+        await Eventually.WaitUntilAsync(() => _server.Count(HttpMethod.Post) == 1, "the first attempt");
 
         // Fake time moves in 100 ms steps; each attempt records the fake time it was made at.
-        await TestSupport.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             () =>
             {
                 _time.Advance(TimeSpan.FromMilliseconds(100));
@@ -122,13 +123,13 @@ public sealed class NacosRegistrationServiceTests : IAsyncDisposable
     public async Task Stopping_deregisters_and_then_waits_the_drain_delay()
     {
         await _service.StartedAsync(CancellationToken.None);
-        await TestSupport.WaitUntilAsync(() => _server.Count(HttpMethod.Post) == 1, "registered");
+        await Eventually.WaitUntilAsync(() => _server.Count(HttpMethod.Post) == 1, "registered");
 
         var stopping = _service.StoppingAsync(CancellationToken.None);
-        await TestSupport.WaitUntilAsync(() => _server.Count(HttpMethod.Delete) == 1, "deregistered");
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.Deregistered), "the drain starts");
+        await Eventually.WaitUntilAsync(() => _server.Count(HttpMethod.Delete) == 1, "deregistered");
+        await Eventually.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.Deregistered), "the drain starts");
         var drainStart = _time.GetUtcNow();
-        await TestSupport.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             () =>
             {
                 var done = stopping.IsCompleted;
@@ -153,8 +154,8 @@ public sealed class NacosRegistrationServiceTests : IAsyncDisposable
             await _service.StartedAsync(CancellationToken.None);
         }
 
-        await TestSupport.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.Registered), "the instance is registered");
-        await TestSupport.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == EventIds.Registered), "the instance is registered");
+        await Eventually.WaitUntilAsync(
             () =>
             {
                 _time.Advance(TimeSpan.FromSeconds(1));
@@ -171,11 +172,11 @@ public sealed class NacosRegistrationServiceTests : IAsyncDisposable
     public async Task A_failed_heartbeat_is_retried_after_one_second_not_after_the_beat_interval()
     {
         await _service.StartedAsync(CancellationToken.None);
-        await TestSupport.WaitUntilAsync(() => _server.Count(HttpMethod.Post) == 1, "registered");
+        await Eventually.WaitUntilAsync(() => _server.Count(HttpMethod.Post) == 1, "registered");
         _server.FailBeats = 1;
 
         // Fake time moves in 100 ms steps; each beat records the fake time it was sent at.
-        await TestSupport.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             () =>
             {
                 _time.Advance(TimeSpan.FromMilliseconds(100));
@@ -193,7 +194,7 @@ public sealed class NacosRegistrationServiceTests : IAsyncDisposable
     public async Task Heartbeats_after_the_server_allows_light_beats_carry_no_beat_body()
     {
         await _service.StartedAsync(CancellationToken.None);
-        await TestSupport.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             () =>
             {
                 _time.Advance(TimeSpan.FromSeconds(1));

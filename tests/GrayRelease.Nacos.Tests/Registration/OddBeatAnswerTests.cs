@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using GrayRelease.Nacos.Http;
 using GrayRelease.Nacos.Naming;
 using GrayRelease.Nacos.Registration;
+using GrayRelease.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -85,7 +86,7 @@ public sealed class OddBeatAnswerTests : IAsyncLifetime
     }
 
     private async Task AdvanceUntilAsync(Func<bool> condition, string what) =>
-        await TestSupport.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             () =>
             {
                 _time.Advance(TimeSpan.FromSeconds(1));
@@ -111,7 +112,7 @@ public sealed class OddBeatAnswerTests : IAsyncLifetime
         using (http)
         {
             await service.StartedAsync(CancellationToken.None);
-            await TestSupport.WaitUntilAsync(() => Count("register") == 1, "registered");
+            await Eventually.WaitUntilAsync(() => Count("register") == 1, "registered");
 
             // Every answer carries the odd value; beats must go on at a sane interval (at most a minute apart).
             await AdvanceUntilAsync(() => Count("beat") >= 3, "three heartbeats despite clientBeatInterval " + interval);
@@ -135,7 +136,7 @@ public sealed class OddBeatAnswerTests : IAsyncLifetime
         using (http)
         {
             await service.StartedAsync(CancellationToken.None);
-            await TestSupport.WaitUntilAsync(() => Count("register") == 1, "registered");
+            await Eventually.WaitUntilAsync(() => Count("register") == 1, "registered");
 
             await AdvanceUntilAsync(() => Count("beat") >= 3, "three heartbeats despite the answer " + body);
             await service.StoppingAsync(CancellationToken.None);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using GrayRelease.Nacos.Emulator;
+using GrayRelease.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
@@ -243,7 +244,7 @@ internal sealed class GraySystem : IAsyncDisposable
 
     /// <summary>Waits until the registry holds <paramref name="count"/> healthy instances of <paramref name="service"/>.</summary>
     public Task WaitRegisteredAsync(string service, int count, CancellationToken cancellationToken) =>
-        Suite.WaitUntilAsync(() => Emulator.GetInstances(service).Count(i => i.Healthy && i.Enabled) == count, $"{count} healthy {service} instance(s) are registered", cancellationToken);
+        Eventually.WaitUntilAsync(() => Emulator.GetInstances(service).Count(i => i.Healthy && i.Enabled) == count, $"{count} healthy {service} instance(s) are registered", cancellationToken: cancellationToken);
 
     public static HttpClient ClientFor(AppHost host) => new(new SocketsHttpHandler
     {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Grpc.Core;
 using GrayRelease.ReliabilityTests.Grpc;
+using GrayRelease.Testing;
 
 namespace GrayRelease.ReliabilityTests.Infrastructure;
 
@@ -97,7 +98,7 @@ internal sealed class GrpcLoadRunner : IAsyncDisposable
     public Task WaitForMoreAsync(int count, CancellationToken cancellationToken)
     {
         var target = Completed + count;
-        return Suite.WaitUntilAsync(() => Completed >= target, $"{count} more calls completed", cancellationToken, TimeSpan.FromSeconds(60));
+        return Eventually.WaitUntilAsync(() => Completed >= target, $"{count} more calls completed", TimeSpan.FromSeconds(60), cancellationToken);
     }
 
     public async ValueTask DisposeAsync()

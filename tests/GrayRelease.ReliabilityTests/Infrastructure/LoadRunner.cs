@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
+using GrayRelease.Testing;
 
 namespace GrayRelease.ReliabilityTests.Infrastructure;
 
@@ -156,7 +157,7 @@ internal sealed class LoadRunner : IAsyncDisposable
     public Task WaitForMoreAsync(int count, CancellationToken cancellationToken)
     {
         var target = Completed + count;
-        return Suite.WaitUntilAsync(() => Completed >= target, $"{count} more requests completed", cancellationToken, TimeSpan.FromSeconds(60));
+        return Eventually.WaitUntilAsync(() => Completed >= target, $"{count} more requests completed", TimeSpan.FromSeconds(60), cancellationToken);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GrayRelease.ReliabilityTests.Infrastructure;
+using GrayRelease.Testing;
 using NacosEventIds = GrayRelease.Nacos.Diagnostics.EventIds;
 using Microsoft.Extensions.Logging;
 
@@ -96,9 +97,9 @@ public sealed class BadInputTests(ITestOutputHelper output)
             var before = load.Completed;
             set();
             // Every client polls each service once a second: wait until the bad answers have been read and logged.
-            await Suite.WaitUntilAsync(
+            await Eventually.WaitUntilAsync(
                 () => system.Logs.Entries.Count(e => e.EventId == eventId && e.Category.StartsWith("GrayRelease.Nacos", StringComparison.Ordinal)) >= seen + 3,
-                $"the clients logged event {eventId} for '{name}'", ct);
+                $"the clients logged event {eventId} for '{name}'", cancellationToken: ct);
             faults.MalformedBodies = false;
             faults.ServerErrors = false;
             faults.Hang = false;
@@ -112,7 +113,7 @@ public sealed class BadInputTests(ITestOutputHelper output)
 
         // The lists were kept, not frozen: a registry change after the faults is still followed.
         var fresh = await system.StartUserAsync("V2", ct);
-        await Suite.WaitUntilAsync(() => load.Outcomes.Any(o => o.UserPort == fresh.Port), "a new gray user-app instance gets traffic after the faults", ct);
+        await Eventually.WaitUntilAsync(() => load.Outcomes.Any(o => o.UserPort == fresh.Port), "a new gray user-app instance gets traffic after the faults", cancellationToken: ct);
         var result = await load.StopAsync();
 
         output.WriteLine(result.Summary("malformed, failing and hanging registry answers under 10 in flight"));
@@ -139,7 +140,7 @@ public sealed class BadInputTests(ITestOutputHelper output)
 
         // A bad CIDR, and a new header value that would show if this change were applied.
         system.Publish(GraySystem.GatewayOnDataId, GraySystem.GatewayConfig(enabled: true, "gray-997", """IpList: [ "10.0.0.0/33" ]"""));
-        await Suite.WaitUntilAsync(() => system.Logs.Where(gateway.Name, "GrayRelease.Nacos.", NacosEventIds.ConfigChanged).Count() > reloads, "the gateway read the new configuration", ct);
+        await Eventually.WaitUntilAsync(() => system.Logs.Where(gateway.Name, "GrayRelease.Nacos.", NacosEventIds.ConfigChanged).Count() > reloads, "the gateway read the new configuration", cancellationToken: ct);
 
         var gray = await LoadRunner.RunAsync(client, 50, 5, i => new LoadRequest($"/order/orders/{i}", Expect.Gray, [new("gray", GraySystem.GrayHeaderValue)]), ct);
         var prod = await LoadRunner.RunAsync(client, 50, 5, i => new LoadRequest($"/order/orders/{i}", Expect.Prod, [new("gray", "gray-997")]), ct);
@@ -170,7 +171,7 @@ public sealed class BadInputTests(ITestOutputHelper output)
         var reloads = services.ToDictionary(h => h.Name, h => system.Logs.Where(h.Name, "GrayRelease.Nacos.", NacosEventIds.ConfigChanged).Count());
 
         system.Publish(GraySystem.CommonDataId, GraySystem.DefaultCommonConfig + "\n  HeaderName: bad header\n");
-        await Suite.WaitUntilAsync(() => services.All(h => system.Logs.Where(h.Name, "GrayRelease.Nacos.", NacosEventIds.ConfigChanged).Count() > reloads[h.Name]), "every service read the new configuration", ct);
+        await Eventually.WaitUntilAsync(() => services.All(h => system.Logs.Where(h.Name, "GrayRelease.Nacos.", NacosEventIds.ConfigChanged).Count() > reloads[h.Name]), "every service read the new configuration", cancellationToken: ct);
 
         var result = await LoadRunner.RunAsync(client, 200, 10, Mixed, ct);
         var errors = system.Logs.Entries.Where(e => e.Level >= LogLevel.Warning && e.AllText.Contains("HeaderName", StringComparison.Ordinal)).ToList();

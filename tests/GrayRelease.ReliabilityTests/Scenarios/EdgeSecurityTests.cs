@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using GrayRelease.ReliabilityTests.Infrastructure;
+using GrayRelease.Testing;
 using GatewayEventIds = GrayRelease.Yarp.EventIds;
 using NacosEventIds = GrayRelease.Nacos.Diagnostics.EventIds;
 using Microsoft.Extensions.Logging;
@@ -80,10 +81,10 @@ public sealed partial class EdgeSecurityTests(ITestOutputHelper output)
         // Exercise every authenticated path: registration and beats (done), discovery and push, configuration reload, traffic.
         var reloads = system.Logs.Where(gateway.Name, "GrayRelease.Nacos.", NacosEventIds.ConfigChanged).Count();
         system.Publish(GraySystem.GatewayOnDataId, GraySystem.GatewayConfig(enabled: true, GraySystem.GrayHeaderValue, """UserIdHeader: X-User-Id"""));
-        await Suite.WaitUntilAsync(() => system.Logs.Where(gateway.Name, "GrayRelease.Nacos.", NacosEventIds.ConfigChanged).Count() > reloads, "the gateway reloaded its configuration", ct);
+        await Eventually.WaitUntilAsync(() => system.Logs.Where(gateway.Name, "GrayRelease.Nacos.", NacosEventIds.ConfigChanged).Count() > reloads, "the gateway reloaded its configuration", cancellationToken: ct);
         var fresh = await system.StartUserAsync("V1", ct);
         var traffic = await LoadRunner.RunAsync(client, 100, 4, i => new LoadRequest($"/order/orders/{i}", i % 2 == 0 ? Expect.Prod : Expect.Gray, i % 2 == 0 ? null : [new("gray", GraySystem.GrayHeaderValue)]), ct);
-        await Suite.WaitUntilAsync(() => system.Emulator.GetInstances("user-app").Any(i => i.Port == fresh.Port), "the new instance registered with credentials", ct);
+        await Eventually.WaitUntilAsync(() => system.Emulator.GetInstances("user-app").Any(i => i.Port == fresh.Port), "the new instance registered with credentials", cancellationToken: ct);
 
         var entries = system.Logs.Entries.ToList();
         var leaks = entries.Where(e => e.AllText.Contains(options.Password, StringComparison.Ordinal) || TokenPattern().IsMatch(e.AllText)).ToList();
@@ -105,7 +106,7 @@ public sealed partial class EdgeSecurityTests(ITestOutputHelper output)
     {
         var loaded = system.Logs.Where(gateway.Name, "GrayRelease.Yarp.", GatewayEventIds.GatewayRulesCompiled).Count();
         system.Publish(GraySystem.GatewayOnDataId, GraySystem.GatewayConfig(enabled: true, GraySystem.GrayHeaderValue, """IpList: [ "203.0.113.7" ]""", trustedProxies));
-        await Suite.WaitUntilAsync(() => system.Logs.Where(gateway.Name, "GrayRelease.Yarp.", GatewayEventIds.GatewayRulesCompiled).Count() > loaded, "the gateway compiled the new rules", ct);
+        await Eventually.WaitUntilAsync(() => system.Logs.Where(gateway.Name, "GrayRelease.Yarp.", GatewayEventIds.GatewayRulesCompiled).Count() > loaded, "the gateway compiled the new rules", cancellationToken: ct);
     }
 
     // A token in a query string, a JSON body or an Authorization header: anything longer than a placeholder.

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GrayRelease.ReliabilityTests.Infrastructure;
+using GrayRelease.Testing;
 
 namespace GrayRelease.ReliabilityTests.Scenarios;
 
@@ -38,18 +39,18 @@ public sealed class GrpcInstanceKilledTests(ITestOutputHelper output)
 
         // Mostly GRAY (half of its picks are the victim's), some PROD beside it.
         static GrpcCall Call(int i) => i % 4 == 3 ? new GrpcCall(Expect.Prod, GrayStatus.Prod) : new GrpcCall(Expect.Gray, GrayStatus.Gray);
-        await Suite.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             async () => (await GrpcLoadRunner.SendAsync(client, Call(0), 0)).Succeeded && (await GrpcLoadRunner.SendAsync(client, Call(3), 3)).Succeeded,
             "gray and prod calls go through the chain",
-            ct);
+            cancellationToken: ct);
 
         var concurrency = 24;
         await using var load = GrpcLoadRunner.Start(client, concurrency, Call, ct);
-        await Suite.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             () => load.Outcomes.Count(o => o.UserPort == victim.Port) >= 100 && load.Outcomes.Count(o => o.UserPort == peer.Port) >= 100,
             "both gray instances serve under load",
-            ct,
-            TimeSpan.FromSeconds(60));
+            TimeSpan.FromSeconds(60),
+            ct);
 
         // The kill: Kestrel stops with an already cancelled token, so the listener closes and every connection is cut
         // at once, calls in flight included. The host's Nacos connection stays open: the registry still lists the
@@ -84,17 +85,17 @@ public sealed class GrpcInstanceKilledTests(ITestOutputHelper output)
         // drops the ephemeral instance (as Nacos does when a client's gRPC connection closes) and pushes the new list.
         var connectionsBefore = (Prod: prod.GrpcState().Connections, Peer: peer.GrpcState().Connections);
         await victim.CrashAsync();
-        await Suite.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             () => system.Emulator.GetInstances("user-app").All(i => i.Port != victim.Port || !i.Healthy),
             "the registry no longer lists the killed instance as healthy",
-            ct);
+            cancellationToken: ct);
         var shutDown = new List<string>();
         foreach (var order in orders)
         {
-            await Suite.WaitUntilAsync(
+            await Eventually.WaitUntilAsync(
                 () => VictimSubchannelsShutDown(system, order, victim.Port) is { Count: > 0 } ids && ids.All(id => id.ShutDown),
                 $"{order.Name} shut the killed instance's subchannel down",
-                ct);
+                cancellationToken: ct);
             shutDown.Add($"{order.Name}: {string.Join(", ", VictimSubchannelsShutDown(system, order, victim.Port).Select(s => s.Id))}");
         }
 

@@ -1,4 +1,5 @@
 using GrayRelease.ReliabilityTests.Infrastructure;
+using GrayRelease.Testing;
 
 namespace GrayRelease.ReliabilityTests.Scenarios;
 
@@ -31,7 +32,7 @@ public sealed class GrpcIsolationTests(ITestOutputHelper output)
         var client = caller.OrderClient();
 
         // Every order-app has every user-app instance in its channel before the figures count.
-        await Suite.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             async () =>
             {
                 for (var kind = 0; kind < Kinds; kind++)
@@ -46,7 +47,7 @@ public sealed class GrpcIsolationTests(ITestOutputHelper output)
                 return true;
             },
             "every kind of call is routed through the chain",
-            ct);
+            cancellationToken: ct);
 
         var total = Suite.Long ? 50_000 : 10_000;
         const int concurrency = 32;

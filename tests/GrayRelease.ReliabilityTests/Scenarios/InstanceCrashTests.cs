@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GrayRelease.ReliabilityTests.Infrastructure;
+using GrayRelease.Testing;
 using CoreEventIds = GrayRelease.Diagnostics.EventIds;
 
 namespace GrayRelease.ReliabilityTests.Scenarios;
@@ -32,13 +33,13 @@ public sealed class InstanceCrashTests(ITestOutputHelper output)
             await Assert.ThrowsAnyAsync<System.Net.Sockets.SocketException>(async () => await probe.ConnectAsync("127.0.0.1", victim.Port, ct));
         }
 
-        await Suite.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             () => system.Emulator.GetInstances("user-app").All(i => i.Port != victim.Port || !i.Healthy),
-            "the registry marks the crashed instance unhealthy (heartbeat timeout 3 s)", ct);
+            "the registry marks the crashed instance unhealthy (heartbeat timeout 3 s)", cancellationToken: ct);
         var unhealthyAfter = crash.Elapsed;
 
         var orderApps = system.Hosts.Where(h => h.Service == "order-app").ToList();
-        await Suite.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             async () =>
             {
                 foreach (var order in orderApps)
@@ -54,7 +55,7 @@ public sealed class InstanceCrashTests(ITestOutputHelper output)
 
                 return true;
             },
-            "no order-app picks the crashed instance any more", ct);
+            "no order-app picks the crashed instance any more", cancellationToken: ct);
         var droppedAfter = crash.Elapsed;
 
         await load.WaitForMoreAsync(300, ct);

@@ -1,4 +1,5 @@
 using GrayRelease.ReliabilityTests.Infrastructure;
+using GrayRelease.Testing;
 
 namespace GrayRelease.ReliabilityTests.Scenarios;
 
@@ -40,7 +41,7 @@ public sealed class LaneIsolationTests(ITestOutputHelper output)
         using var off = GraySystem.ClientFor(gatewayOff);
         await Warmup.UntilRoutedAsync(lanes, ct);
         await Warmup.UntilRoutedAsync(off, ct);
-        await Suite.WaitUntilAsync(
+        await Eventually.WaitUntilAsync(
             async () =>
             {
                 // PROD and GRAY lane requests pass through different order-app instances: each must know the lanes.
@@ -59,7 +60,7 @@ public sealed class LaneIsolationTests(ITestOutputHelper output)
                 return true;
             },
             "every order-app sees the lane instances and the gateway its lane rules",
-            ct);
+            cancellationToken: ct);
 
         var total = Suite.Long ? 50_000 : 10_000;
         var result = await LoadRunner.RunAsync(lanes, total, concurrency: 64, i => (i % 8) switch

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GrayRelease.ReliabilityTests.Infrastructure;
+using GrayRelease.Testing;
 
 namespace GrayRelease.ReliabilityTests.Scenarios;
 
@@ -40,7 +41,7 @@ public sealed class RegistryOutageTests(ITestOutputHelper output)
         // Discovery works again end to end: an instance that did not exist before the outage gets traffic.
         var fresh = await system.StartUserAsync("V1", ct);
         var started = Stopwatch.StartNew();
-        await Suite.WaitUntilAsync(() => load.Outcomes.Any(o => o.UserPort == fresh.Port), "the new user-app V1 instance is routed to", ct);
+        await Eventually.WaitUntilAsync(() => load.Outcomes.Any(o => o.UserPort == fresh.Port), "the new user-app V1 instance is routed to", cancellationToken: ct);
         var routedAfter = started.Elapsed;
         await load.WaitForMoreAsync(200, ct);
         var result = await load.StopAsync();

@@ -1,4 +1,5 @@
 using GrayRelease.ReliabilityTests.Infrastructure;
+using GrayRelease.Testing;
 
 namespace GrayRelease.ReliabilityTests.Scenarios;
 
@@ -27,7 +28,7 @@ public sealed class RollingUpgradeTests(ITestOutputHelper output)
             foreach (var old in system.Hosts.Where(h => h.Service == "user-app" && h.Version == "V1" && !h.IsStopped).ToList())
             {
                 var fresh = await system.StartUserAsync("V1", ct);
-                await Suite.WaitUntilAsync(() => load.Outcomes.Any(o => o.UserPort == fresh.Port), $"the new instance :{fresh.Port} gets traffic", ct);
+                await Eventually.WaitUntilAsync(() => load.Outcomes.Any(o => o.UserPort == fresh.Port), $"the new instance :{fresh.Port} gets traffic", cancellationToken: ct);
                 await old.StopGracefullyAsync(ct);
                 replaced++;
                 await load.WaitForMoreAsync(100, ct);
